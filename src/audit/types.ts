@@ -1,0 +1,68 @@
+// The issuance log's record shape and the one operation the rest of kubeca needs from it.
+// Every decision is appended, and the append has resolved, before any answer leaves.
+import type { Violation } from "../errors/index.js";
+
+export type AuditEventType =
+  | "issued"
+  | "refused"
+  | "authentication-failed"
+  | "kubelet-csr-approved"
+  | "kubelet-csr-denied"
+  | "kubelet-csr-signed"
+  | "node-client-csr-signed"
+  | "ca-created"
+  | "signer-mismatch";
+
+export interface AuditActor {
+  readonly method: string;
+  /** Identity label (token name, certificate subject, ARN); never a token. */
+  readonly identity: string | undefined;
+  readonly node: string | undefined;
+  readonly sourceIp: string | undefined;
+  readonly userAgent: string | undefined;
+}
+
+export interface AuditRequest {
+  /** kubeadm file name as asked (`apiserver`, `etcd-server`, `admin.conf`) or the Kubernetes CSR name. */
+  readonly file: string | undefined;
+  readonly profile: string | undefined;
+  readonly csrSha256: string | undefined;
+  readonly publicKeySha256: string | undefined;
+  readonly keyAlgorithm: string | undefined;
+  readonly subject: string | undefined;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+}
+
+export interface AuditResult {
+  readonly serial: string;
+  readonly issuer: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly certificateSha256: string;
+}
+
+/** What a caller hands to the log; the store adds seq, time, id and the hashes. */
+export interface AuditEvent {
+  readonly event: AuditEventType;
+  readonly requestId: string | undefined;
+  readonly actor: AuditActor;
+  readonly request?: AuditRequest;
+  readonly result?: AuditResult;
+  readonly violations?: readonly Violation[];
+  /** Short free text for events without a request (ca-created, signer-mismatch). */
+  readonly message?: string;
+}
+
+export interface AuditRecord extends AuditEvent {
+  readonly seq: number;
+  readonly time: string;
+  readonly id: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** The one write operation. Rejects with KubecaError KUBECA_AUDIT_UNAVAILABLE when the record is not durably stored. */
+export interface AuditLog {
+  append(event: AuditEvent): Promise<AuditRecord>;
+}

@@ -1,0 +1,62 @@
+// Read, parse and validate the config once; every bad field is named by its path.
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { KubecaError } from "../errors/index.js";
+import { ConfigSchema, type Config } from "./schema.js";
+
+export interface LoadedConfig {
+  readonly config: Config;
+  /** Folder of the config file: relative paths in it resolve against this. */
+  readonly baseDir: string;
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((i) => `  ${i.path.length ? i.path.map(String).join(".") : "(top level)"}: ${i.message}`)
+    .join("\n");
+}
+
+/** Validate an already parsed object (YAML, JSON, SSM parameter). */
+export function parseConfig(raw: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new KubecaError(
+      "KUBECA_CONFIG_INVALID",
+      `${source} is not a valid kubeca config:\n${formatIssues(result.error.issues)}`,
+    );
+  }
+  return deepFreeze(result.data);
+}
+
+/** Parse YAML text; YAML syntax errors name line and column. */
+export function parseConfigText(text: string, source: string): Config {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new KubecaError(
+      "KUBECA_CONFIG_INVALID",
+      `${source} is not valid YAML:\n${doc.errors.map((e) => "  " + e.message.split("\n")[0]).join("\n")}`,
+    );
+  }
+  return parseConfig(doc.toJS(), source);
+}
+
+export async function loadConfigFile(path: string): Promise<LoadedConfig> {
+  const abs = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(abs, "utf8");
+  } catch (e) {
+    throw new KubecaError("KUBECA_CONFIG_INVALID", `cannot read config ${abs}: ${(e as Error).message}`, { cause: e });
+  }
+  return { config: parseConfigText(text, abs), baseDir: dirname(abs) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

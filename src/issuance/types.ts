@@ -1,0 +1,44 @@
+// The contract between the transports (server/, lambda/, cli/) and the issuance pipeline.
+import type { Caller, RequestOrigin } from "../auth/caller.js";
+import type { CaName } from "../config/index.js";
+
+export interface SignItem {
+  /** kubeadm file name: `apiserver`, `etcd/server`, `admin.conf`, or a legacy `--csr-only` name such as `etcd-server`. */
+  readonly name: string;
+  /** PEM text, or base64 DER. */
+  readonly csr: string;
+}
+
+export interface SignResult {
+  readonly name: string;
+  /** Canonical profile name (the generate-csr name). */
+  readonly profile: string;
+  readonly issuer: CaName;
+  /** Serial number, lowercase hex without leading zeros. */
+  readonly serial: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  /** Leaf certificate, PEM. */
+  readonly certificate: string;
+  /** The issuing CA's certificate, PEM. */
+  readonly caCertificate: string;
+}
+
+export interface CaSummary {
+  readonly name: CaName;
+  readonly certificate: string;
+}
+
+export interface ReadinessCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface IssuanceService {
+  /** Runs the whole pipeline for one item. Throws KubecaError on refusal or failure. */
+  sign(caller: Caller, origin: RequestOrigin, item: SignItem): Promise<SignResult>;
+  cas(): readonly CaSummary[];
+  /** Configuration, signers (public key == CA certificate) and the audit store. */
+  readiness(): Promise<readonly ReadinessCheck[]>;
+}
