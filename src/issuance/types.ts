@@ -39,6 +39,8 @@ export interface IssuanceService {
   /** Runs the whole pipeline for one item. Throws KubecaError on refusal or failure. */
   sign(caller: Caller, origin: RequestOrigin, item: SignItem): Promise<SignResult>;
   cas(): readonly CaSummary[];
+  /** Records a refused credential in the audit log before the 401 is sent (fails closed like any append). */
+  recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void>;
   /** Configuration, signers (public key == CA certificate) and the audit store. */
   readiness(): Promise<readonly ReadinessCheck[]>;
 }
