@@ -87,6 +87,47 @@ export const AuditConfig = z.strictObject({
 });
 export type AuditConfig = z.infer<typeof AuditConfig>;
 
+/**
+ * The in-cluster kubelet CSR approver + signer (`kubeca kubelet-signer`, the Lambda sweep).
+ * Optional: absent means the defaults below.
+ */
+export const KubeletSignerConfig = z.strictObject({
+  /** CA that signs kubelet serving certificates (node client certificates are always signed by `ca`). */
+  servingCa: CaName.default("ca"),
+  /** Serving certificate lifetime; a CSR's spec.expirationSeconds can only shorten it (never below 600 s). */
+  servingValidity: Duration.default("720h"),
+  /** Node client certificate lifetime, capped the same way. */
+  clientValidity: Duration.default("8760h"),
+  /** When set, every serving IP SAN must also fall in one of these CIDRs. */
+  allowedCidrs: z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "must be a CIDR like 10.0.0.0/8")).default([]),
+  /** When set, every serving DNS SAN must end with one of these suffixes (`.ec2.internal`, or an exact name). */
+  allowedDnsSuffixes: z.array(z.string().min(1)).default([]),
+  /** Key algorithms accepted in kubelet CSRs; defaults to the top-level keys.allowed. */
+  keyAlgorithms: z.array(KeyAlgorithmName).min(1).optional(),
+  /** How long a serving CSR may wait for its Node to appear before it is denied. */
+  nodeWaitSeconds: z.number().int().min(0).default(60),
+  /** Full re-list of CSRs, in seconds, in case a watch event was missed. */
+  resyncSeconds: z.number().int().positive().default(300),
+  leaderElection: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      namespace: z.string().min(1).default("kubeca-system"),
+      leaseName: z.string().min(1).default("kubeca-kubelet-signer"),
+      leaseDurationSeconds: z.number().int().positive().default(15),
+      renewDeadlineSeconds: z.number().int().positive().default(10),
+      retryPeriodSeconds: z.number().int().positive().default(2),
+    })
+    .default({
+      enabled: true,
+      namespace: "kubeca-system",
+      leaseName: "kubeca-kubelet-signer",
+      leaseDurationSeconds: 15,
+      renewDeadlineSeconds: 10,
+      retryPeriodSeconds: 2,
+    }),
+});
+export type KubeletSignerConfig = z.infer<typeof KubeletSignerConfig>;
+
 export const ConfigSchema = z
   .strictObject({
     apiVersion: z.literal("kubeca.dev/v1alpha1"),
@@ -136,6 +177,7 @@ export const ConfigSchema = z
       })
       .default({ tokens: [] }),
     audit: AuditConfig.default({ store: "file", path: "kubeca-audit.jsonl", chain: "kubeca", stdout: false }),
+    kubeletSigner: KubeletSignerConfig.optional(),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
