@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The installed `kubeca` command: runs the TypeScript sources through tsx's loader.
+import { register } from "tsx/esm/api";
+
+register();
+const { main } = await import("../src/cli/main.ts");
+const code = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+});
+if (code !== 0 || process.argv[2] !== "serve") process.exitCode = code;

@@ -1,0 +1,211 @@
+// `kubeca ca init` creates the self-signed CA certificates through their signers (with KMS the key
+// never leaves KMS); `kubeca ca show` prints what a CA certificate is.
+import { X509Certificate, createHash } from "node:crypto";
+import { access, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { CaName, loadConfigFile } from "../../config/index.js";
+import { KubecaError } from "../../errors/index.js";
+import { CA_COMMON_NAMES, CA_FILES, resolveFrom } from "../../issuance/issuing-ca.js";
+import { createCaCertificate, randomSerial, readCaCertificate } from "../../pki/index.js";
+import { createSigner } from "../../signers/index.js";
+import type { CliCommand, CliIo } from "../command.js";
+import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
+import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
+
+const initHelp = `Usage: kubeca ca init --config FILE [--only NAME...] [--validity 87600h] [--out-dir DIR] [--force]
+
+Creates the self-signed CA certificates kubeadm expects (ca CN=kubernetes, etcd-ca, front-proxy-ca),
+signed by each CA's configured signer. With aws-kms the private key never leaves KMS. Writes each
+certificate to its cas.<name>.certificate.file, or with --out-dir in kubeadm's layout
+(ca.crt, etcd/ca.crt, front-proxy-ca.crt). Never writes a key.
+
+Flags:
+  --config FILE     the kubeca config naming each CA's signer
+  --only NAME       only this CA (ca, etcd-ca, front-proxy-ca); repeatable
+  --validity DUR    CA lifetime (default 87600h = 10 years, as kubeadm)
+  --out-dir DIR     write into DIR in kubeadm's layout instead of the configured paths
+  --force           replace existing certificate files (every leaf they signed stops chaining!)
+  -h, --help        show this help
+`;
+
+export const caInitCommand: CliCommand = {
+  path: ["ca", "init"],
+  summary: "create the CA certificates through their signers (KMS keys stay in KMS)",
+  help: initHelp,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values } = parseFlags(argv, {
+      config: { type: "string" },
+      only: { type: "string", multiple: true },
+      validity: { type: "string", default: "87600h" },
+      "out-dir": { type: "string" },
+      force: { type: "boolean", default: false },
+    });
+    if (!values.config) throw new UsageError("--config FILE is required");
+    const validity = parseDurationSeconds(values.validity, "--validity");
+    const { config, baseDir } = await loadConfigFile(values.config);
+    const only = values.only ?? [];
+    for (const n of only) {
+      if (!CaName.safeParse(n).success) throw new UsageError(`--only ${n}: not a CA name (ca, etcd-ca, front-proxy-ca)`);
+    }
+    const names = CaName.options.filter((n) => config.cas[n] && (only.length === 0 || only.includes(n)));
+    if (names.length === 0) throw new UsageError("no CA to create: none of the requested CAs is configured under cas");
+
+    // Decide every target first, so nothing is written when one of them would be refused.
+    const targets = names.map((name) => {
+      const cfg = config.cas[name]!;
+      if (cfg.signer.type === "memory") {
+        throw new KubecaError(
+          "KUBECA_CONFIG_INVALID",
+          `cas.${name}.signer is a memory signer: its key dies with this command, so a CA made with it would be useless. Use aws-kms.`,
+        );
+      }
+      const path = values["out-dir"]
+        ? join(values["out-dir"], CA_FILES[name])
+        : "file" in cfg.certificate
+          ? resolveFrom(baseDir, cfg.certificate.file)
+          : undefined;
+      if (!path) throw new UsageError(`cas.${name}.certificate is inline PEM; pass --out-dir to say where to write`);
+      return { name, cfg, path };
+    });
+    for (const t of targets) {
+      if (!values.force && (await exists(t.path))) {
+        throw new UsageError(`${t.path} exists; every certificate it signed would stop chaining if replaced. Pass --force to replace it.`);
+      }
+    }
+
+    const now = new Date();
+    for (const t of targets) {
+      io.stderr.write(`creating ${t.name} (CN=${CA_COMMON_NAMES[t.name]}) with ${t.cfg.signer.type} signer...\n`);
+      const signer = await createSigner(t.cfg.signer);
+      const der = await createCaCertificate({
+        commonName: CA_COMMON_NAMES[t.name],
+        signer,
+        serial: randomSerial(),
+        notBefore: new Date(now.getTime() - 5 * 60_000),
+        notAfter: new Date(now.getTime() + validity * 1000),
+      });
+      const info = readCaCertificate(der);
+      await mkdir(dirname(t.path), { recursive: true, mode: 0o755 });
+      await writeFile(t.path, info.pem, { mode: 0o644 });
+      io.stdout.write(`${t.name}: wrote ${t.path}\n${describeCertificate(t.name, info.pem)}\n`);
+    }
+    return EXIT_OK;
+  },
+};
+
+const showHelp = `Usage: kubeca ca show [--config FILE | --cert-dir DIR | FILE...] [--output text|json]
+
+Prints each CA certificate's subject, key type, SHA-256 fingerprint and validity.
+
+Flags:
+  --config FILE     show the CAs configured in this kubeca config
+  --cert-dir DIR    show ca.crt, etcd/ca.crt and front-proxy-ca.crt under DIR (kubeadm layout)
+  --output FORMAT   text (default) or json
+  -h, --help        show this help
+`;
+
+export const caShowCommand: CliCommand = {
+  path: ["ca", "show"],
+  summary: "print the CA certificates: subject, key, fingerprint, validity",
+  help: showHelp,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseFlags(
+      argv,
+      { config: { type: "string" }, "cert-dir": { type: "string" }, output: { type: "string", default: "text" } },
+      true,
+    );
+    if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not ${values.output}`);
+    const sources: { name: string; path: string | undefined; pem: string | undefined }[] = [];
+    if (values.config) {
+      const { config, baseDir } = await loadConfigFile(values.config);
+      for (const name of CaName.options) {
+        const cfg = config.cas[name];
+        if (!cfg) continue;
+        if ("pem" in cfg.certificate) sources.push({ name, path: undefined, pem: cfg.certificate.pem });
+        else sources.push({ name, path: resolveFrom(baseDir, cfg.certificate.file), pem: undefined });
+      }
+    }
+    if (values["cert-dir"]) {
+      for (const name of CaName.options) sources.push({ name, path: join(values["cert-dir"], CA_FILES[name]), pem: undefined });
+    }
+    for (const p of positionals) sources.push({ name: p, path: p, pem: undefined });
+    if (sources.length === 0) throw new UsageError("say which CAs to show: --config FILE, --cert-dir DIR or certificate files");
+
+    const shown: CaDescription[] = [];
+    let missing = 0;
+    for (const s of sources) {
+      let pem = s.pem;
+      if (pem === undefined) {
+        try {
+          pem = await readFile(s.path!, "utf8");
+        } catch {
+          missing++;
+          io.stderr.write(`${s.name}: ${s.path} is missing\n`);
+          continue;
+        }
+      }
+      shown.push(describe(s.name, pem, s.path));
+    }
+    if (values.output === "json") io.stdout.write(JSON.stringify({ cas: shown }, null, 2) + "\n");
+    else io.stdout.write(shown.map(formatDescription).join("\n") + (shown.length ? "\n" : ""));
+    return missing > 0 ? EXIT_FAILURE : EXIT_OK;
+  },
+};
+
+interface CaDescription {
+  name: string;
+  file: string | undefined;
+  subject: string;
+  issuer: string;
+  keyType: string;
+  sha256Fingerprint: string;
+  notBefore: string;
+  notAfter: string;
+  isCA: boolean;
+}
+
+function describe(name: string, pem: string, file: string | undefined): CaDescription {
+  const info = readCaCertificate(pem); // refuses non-CA certificates with a clear message
+  const x = new X509Certificate(info.der);
+  const key = x.publicKey;
+  const details = key.asymmetricKeyDetails;
+  const keyType =
+    key.asymmetricKeyType === "ec"
+      ? `ECDSA ${details?.namedCurve === "prime256v1" ? "P-256" : details?.namedCurve === "secp384r1" ? "P-384" : details?.namedCurve}`
+      : key.asymmetricKeyType === "rsa"
+        ? `RSA ${details?.modulusLength}`
+        : String(key.asymmetricKeyType);
+  return {
+    name,
+    file,
+    subject: x.subject.replaceAll("\n", ", "),
+    issuer: x.issuer.replaceAll("\n", ", "),
+    keyType,
+    sha256Fingerprint: createHash("sha256").update(info.der).digest("hex").toUpperCase().match(/../g)!.join(":"),
+    notBefore: new Date(x.validFrom).toISOString(),
+    notAfter: new Date(x.validTo).toISOString(),
+    isCA: x.ca,
+  };
+}
+
+function formatDescription(d: CaDescription): string {
+  return [
+    `${d.name}${d.file ? ` (${d.file})` : ""}`,
+    `  subject:     ${d.subject}`,
+    `  key:         ${d.keyType}`,
+    `  sha256:      ${d.sha256Fingerprint}`,
+    `  not before:  ${d.notBefore}`,
+    `  not after:   ${d.notAfter}`,
+  ].join("\n");
+}
+
+function describeCertificate(name: string, pem: string): string {
+  return formatDescription(describe(name, pem, undefined));
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

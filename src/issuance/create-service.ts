@@ -1,0 +1,104 @@
+// Composition root for issuance: config → CAs (signers checked against their certificates) →
+// compiled policy → audit log → the IssuanceService the transports call.
+import { randomUUID } from "node:crypto";
+import { createAuditLog } from "../audit/index.js";
+import type { AuditLog } from "../audit/types.js";
+import type { RequestOrigin } from "../auth/caller.js";
+import { CaName, type Config, type LoadedConfig } from "../config/index.js";
+import { isKubecaError } from "../errors/index.js";
+import { randomSerial } from "../pki/index.js";
+import { compilePolicy } from "../policy/index.js";
+import { assertSignerMatchesCertificate } from "../signers/index.js";
+import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
+import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
+import type { IssuanceService, ReadinessCheck } from "./types.js";
+
+export interface CreateServiceOptions {
+  /** Development mode: memory signers allowed; their CA certificates are minted at start. */
+  readonly dev?: boolean;
+  readonly now?: () => Date;
+  readonly serial?: () => Uint8Array;
+  /** Replace the configured audit store (tests inject failing stores). */
+  readonly audit?: AuditLog;
+}
+
+export interface RunningIssuanceService extends IssuanceService {
+  readonly config: Config;
+  readonly issuingCas: ReadonlyMap<CaName, IssuingCa>;
+  close(): Promise<void>;
+}
+
+export async function createIssuanceService(loaded: LoadedConfig, options: CreateServiceOptions = {}): Promise<RunningIssuanceService> {
+  const { config, baseDir } = loaded;
+  const now = options.now ?? (() => new Date());
+  const dev = options.dev ?? false;
+
+  const cas = new Map<CaName, IssuingCa>();
+  for (const name of CaName.options) {
+    const cfg = config.cas[name];
+    if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now }));
+  }
+  const policy = compilePolicy(config);
+  const owned = options.audit === undefined;
+  const audit = options.audit ?? (await createAuditLog(config.audit, baseDir));
+
+  const deps: PipelineDeps = { policy, cas, audit, now, serial: options.serial ?? randomSerial };
+
+  return {
+    config,
+    issuingCas: cas,
+    sign: (caller, origin, item) => runPipeline(deps, caller, origin, item),
+    cas: () => [...cas.values()].map((ca) => ({ name: ca.name, certificate: ca.info.pem })),
+    async recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void> {
+      await audit.append({
+        event: "authentication-failed",
+        requestId: origin.requestId,
+        actor: actorOf(undefined, origin),
+        message: reason,
+      });
+    },
+    async readiness(): Promise<readonly ReadinessCheck[]> {
+      const checks: ReadinessCheck[] = [{ name: "config", ok: true, detail: `${config.nodes.length} node(s), ${cas.size} CA(s)` }];
+      for (const ca of cas.values()) checks.push(signerCheck(ca));
+      checks.push(await auditCheck(audit));
+      return checks;
+    },
+    async close(): Promise<void> {
+      if (owned && hasClose(audit)) await audit.close();
+    },
+  };
+}
+
+function signerCheck(ca: IssuingCa): ReadinessCheck {
+  try {
+    // Same comparison as at start; a signer whose key changed under us must stop being ready.
+    assertSignerMatchesCertificate(ca.name, ca.signer, ca.info.spkiDer);
+    return { name: `signer:${ca.name}`, ok: true, detail: "public key matches the CA certificate" };
+  } catch (e) {
+    return { name: `signer:${ca.name}`, ok: false, detail: isKubecaError(e) ? e.detail : "signer check failed" };
+  }
+}
+
+async function auditCheck(audit: AuditLog): Promise<ReadinessCheck> {
+  if (hasReady(audit)) {
+    try {
+      await audit.ready();
+      return { name: "audit", ok: true, detail: "store reachable" };
+    } catch (e) {
+      return { name: "audit", ok: false, detail: isKubecaError(e) ? e.detail : "audit store unreachable" };
+    }
+  }
+  return { name: "audit", ok: true, detail: "store open" };
+}
+
+function hasClose(x: object): x is { close(): Promise<void> } {
+  return typeof (x as { close?: unknown }).close === "function";
+}
+function hasReady(x: object): x is { ready(): Promise<void> } {
+  return typeof (x as { ready?: unknown }).ready === "function";
+}
+
+/** A request id for callers that have none (CLI, scheduled sweeps). */
+export function newRequestId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,121 @@
+// One configured CA, compiled once at start: its certificate, its signer (checked to hold the
+// certificate's key), the leaf issuer with its constant encodings, and per-EKU extension DER.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+import type { CaConfig, CaName } from "../config/index.js";
+import { KubecaError } from "../errors/index.js";
+import {
+  compileLeafExtensions,
+  createCaCertificate,
+  createLeafIssuer,
+  readCaCertificate,
+  randomSerial,
+  type CaCertificateInfo,
+  type LeafExtensions,
+  type LeafIssuer,
+} from "../pki/index.js";
+import { assertSignerMatchesCertificate, createSigner, type Signer } from "../signers/index.js";
+
+export type ExtKeyUsageName = "serverAuth" | "clientAuth";
+
+export interface IssuingCa {
+  readonly name: CaName;
+  readonly info: CaCertificateInfo;
+  readonly signer: Signer;
+  readonly issuer: LeafIssuer;
+  extensionsFor(eku: readonly ExtKeyUsageName[]): LeafExtensions;
+}
+
+/** kubeadm's CA subjects (spec §1.1). */
+export const CA_COMMON_NAMES: Readonly<Record<CaName, string>> = {
+  ca: "kubernetes",
+  "etcd-ca": "etcd-ca",
+  "front-proxy-ca": "front-proxy-ca",
+};
+
+/** Where kubeadm keeps each CA certificate under the pki folder. */
+export const CA_FILES: Readonly<Record<CaName, string>> = {
+  ca: "ca.crt",
+  "etcd-ca": "etcd/ca.crt",
+  "front-proxy-ca": "front-proxy-ca.crt",
+};
+
+export function resolveFrom(baseDir: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+export interface OpenCaOptions {
+  /** Development mode: memory signers are allowed, and their CA certificate is minted at start. */
+  readonly dev: boolean;
+  readonly now: () => Date;
+  /** CA validity when minting in development (default 10 years, as kubeadm). */
+  readonly devCaValiditySeconds?: number;
+}
+
+export async function openIssuingCa(name: CaName, cfg: CaConfig, baseDir: string, options: OpenCaOptions): Promise<IssuingCa> {
+  if (cfg.signer.type === "memory" && !options.dev) {
+    throw new KubecaError(
+      "KUBECA_CONFIG_INVALID",
+      `cas.${name}.signer: the memory signer is for development only (its key is lost at exit); run with --dev, or use an aws-kms signer`,
+    );
+  }
+  const signer = await createSigner(cfg.signer);
+  let info: CaCertificateInfo;
+  if (cfg.signer.type === "memory") {
+    info = await mintDevelopmentCa(name, signer, cfg, baseDir, options);
+  } else {
+    info = readCaCertificate(await readCertificateSource(name, cfg, baseDir));
+    assertSignerMatchesCertificate(name, signer, info.spkiDer);
+  }
+  const issuer = createLeafIssuer(info, signer);
+  const cache = new Map<string, LeafExtensions>();
+  return Object.freeze({
+    name,
+    info,
+    signer,
+    issuer,
+    extensionsFor(eku: readonly ExtKeyUsageName[]): LeafExtensions {
+      const key = eku.join(",");
+      let ext = cache.get(key);
+      if (!ext) {
+        ext = compileLeafExtensions(eku);
+        cache.set(key, ext);
+      }
+      return ext;
+    },
+  });
+}
+
+async function readCertificateSource(name: CaName, cfg: CaConfig, baseDir: string): Promise<string> {
+  const src = cfg.certificate;
+  if ("pem" in src) return src.pem;
+  const path = resolveFrom(baseDir, src.file);
+  try {
+    return await readFile(path, "utf8");
+  } catch (e) {
+    throw new KubecaError(
+      "KUBECA_CONFIG_INVALID",
+      `cas.${name}.certificate.file: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}); create it with kubeca ca init`,
+      { cause: e },
+    );
+  }
+}
+
+/** A memory signer's key is new at every start, so its self-signed CA certificate is too. */
+async function mintDevelopmentCa(name: CaName, signer: Signer, cfg: CaConfig, baseDir: string, options: OpenCaOptions): Promise<CaCertificateInfo> {
+  const now = options.now();
+  const der = await createCaCertificate({
+    commonName: CA_COMMON_NAMES[name],
+    signer,
+    serial: randomSerial(),
+    notBefore: new Date(now.getTime() - 5 * 60_000),
+    notAfter: new Date(now.getTime() + (options.devCaValiditySeconds ?? 87600 * 3600) * 1000),
+  });
+  const info = readCaCertificate(der);
+  if ("file" in cfg.certificate) {
+    const path = resolveFrom(baseDir, cfg.certificate.file);
+    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    await writeFile(path, info.pem, { mode: 0o644 });
+  }
+  return info;
+}

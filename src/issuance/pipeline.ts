@@ -1,0 +1,156 @@
+// The one issuance pipeline (style rule 7). Phases, in order:
+//   profile → parse + CSR signature → policy (identity, subject, SANs, key) → TBS from the profile →
+//   sign → append audit → answer.
+// server/, lambda/ and the CLI call it and repeat no phase. Nothing is returned before the audit append
+// has resolved; every refusal is appended too, with its violations.
+import type { AuditActor, AuditEvent, AuditLog, AuditRequest } from "../audit/types.js";
+import type { Caller, RequestOrigin } from "../auth/caller.js";
+import type { CaName } from "../config/index.js";
+import { KubecaError, isKubecaError, type Violation } from "../errors/index.js";
+import { findProfile, profileNames } from "../kubeadm/index.js";
+import { parseCsr, type ParsedCsr } from "../pki/index.js";
+import type { Policy } from "../policy/index.js";
+import type { IssuingCa } from "./issuing-ca.js";
+import type { SignItem, SignResult } from "./types.js";
+
+export interface PipelineDeps {
+  readonly policy: Policy;
+  readonly cas: ReadonlyMap<CaName, IssuingCa>;
+  readonly audit: AuditLog;
+  /** Injected so tests pin time and serials. */
+  readonly now: () => Date;
+  readonly serial: () => Uint8Array;
+}
+
+export function actorOf(caller: Caller | undefined, origin: RequestOrigin): AuditActor {
+  return {
+    method: caller?.method ?? "none",
+    identity: caller?.subject,
+    node: caller?.node,
+    sourceIp: origin.sourceIp,
+    userAgent: origin.userAgent,
+  };
+}
+
+function requestOf(item: SignItem, profile: string | undefined, csr: ParsedCsr | undefined): AuditRequest {
+  return {
+    file: item.name,
+    profile,
+    csrSha256: csr?.sha256,
+    publicKeySha256: csr?.publicKeySha256,
+    keyAlgorithm: csr ? keyAlgorithmText(csr) : undefined,
+    subject: csr ? subjectText(csr) : undefined,
+    dnsNames: csr?.dnsNames ?? [],
+    ipAddresses: csr?.ipAddresses ?? [],
+  };
+}
+
+function keyAlgorithmText(csr: ParsedCsr): string {
+  const k = csr.keyAlgorithm;
+  switch (k.type) {
+    case "ec":
+      return `ECDSA-${k.curve.replace("-", "")}`;
+    case "rsa":
+      return `RSA-${k.bits}`;
+    case "ed25519":
+      return "Ed25519";
+    case "unknown":
+      return k.oid;
+  }
+}
+
+function subjectText(csr: ParsedCsr): string {
+  return [...csr.commonNames.map((v) => `CN=${v}`), ...csr.organizations.map((v) => `O=${v}`)].join(", ");
+}
+
+export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: RequestOrigin, item: SignItem): Promise<SignResult> {
+  const actor = actorOf(caller, origin);
+  const refuse = async (error: KubecaError, profile: string | undefined, csr: ParsedCsr | undefined): Promise<never> => {
+    const event: AuditEvent = {
+      event: "refused",
+      requestId: origin.requestId,
+      actor,
+      request: requestOf(item, profile, csr),
+      violations: error.violations.length > 0 ? error.violations : [{ field: "request", rule: error.code, message: error.detail }],
+    };
+    await deps.audit.append(event); // rejects with KUBECA_AUDIT_UNAVAILABLE: fail closed, the 503 wins
+    throw error;
+  };
+
+  // 1. Which kubeadm file.
+  const profile = findProfile(item.name);
+  if (!profile) {
+    return refuse(
+      new KubecaError("KUBECA_UNKNOWN_PROFILE", `"${item.name}" is not a kubeadm file kubeca signs; known names: ${profileNames().join(", ")}`, {
+        violations: [{ field: "name", rule: "unknown-file", message: `"${item.name}" is not a kubeadm file name` }],
+      }),
+      undefined,
+      undefined,
+    );
+  }
+
+  // 2. Parse and verify the CSR's self-signature. The CSR is untrusted from here on.
+  let csr: ParsedCsr;
+  try {
+    csr = parseCsr(item.csr);
+  } catch (e) {
+    if (isKubecaError(e)) return refuse(e, profile.name, undefined);
+    throw e;
+  }
+
+  // 3. Policy: identity, subject, SANs, key. A refusal is a decision, not an exception.
+  const decision = deps.policy.evaluate({ caller, profile, csr });
+  if (!decision.allow) {
+    return refuse(policyRefusal(item.name, decision.violations), profile.name, csr);
+  }
+
+  // 4. Certificate from the profile, signed by the issuing CA's signer.
+  const ca = deps.cas.get(decision.issuer);
+  if (!ca) {
+    // The policy only allows profiles whose CA is configured; reaching this is a configuration bug.
+    throw new KubecaError("KUBECA_CONFIG_INVALID", `${profile.name} is issued by ${decision.issuer}, which is not configured under cas`);
+  }
+  const issued = await ca.issuer.issue({
+    csr,
+    extensions: ca.extensionsFor(decision.extKeyUsage),
+    serial: deps.serial(),
+    now: deps.now(),
+    validitySeconds: decision.validitySeconds,
+  });
+
+  // 5. The record is durable before the certificate leaves.
+  await deps.audit.append({
+    event: "issued",
+    requestId: origin.requestId,
+    actor,
+    request: requestOf(item, profile.name, csr),
+    result: {
+      serial: issued.serialHex,
+      issuer: ca.info.subjectText,
+      notBefore: issued.notBefore.toISOString(),
+      notAfter: issued.notAfter.toISOString(),
+      certificateSha256: issued.sha256,
+    },
+  });
+
+  return {
+    name: item.name,
+    profile: profile.name,
+    issuer: decision.issuer,
+    serial: issued.serialHex,
+    notBefore: issued.notBefore.toISOString(),
+    notAfter: issued.notAfter.toISOString(),
+    certificate: issued.pem,
+    caCertificate: ca.info.pem,
+  };
+}
+
+function policyRefusal(name: string, violations: readonly Violation[]): KubecaError {
+  const n = violations.length;
+  const first = violations[0]?.message ?? "";
+  return new KubecaError(
+    "KUBECA_POLICY_VIOLATION",
+    `${name}: ${n} policy violation${n === 1 ? "" : "s"}${n > 0 ? `; first: ${first}` : ""}`,
+    { violations },
+  );
+}
