@@ -1,0 +1,50 @@
+// May this caller have this file at all, in this cluster? These checks come before the CSR's content:
+// when the answer is no, SAN and subject differences would only bury the reason.
+import type { Caller } from "../auth/caller.js";
+import type { CaName, NodeConfig } from "../config/index.js";
+import type { ClusterFacts, Profile } from "../kubeadm/index.js";
+import { profileExistsIn } from "../kubeadm/index.js";
+import { violation, type PolicyViolation } from "./rules.js";
+
+export type NodeLookup<N> =
+  | { readonly ok: true; readonly node: N }
+  | { readonly ok: false; readonly violations: readonly PolicyViolation[] };
+
+/** The node whose names the caller may ask for; auditors and unbound or unknown callers have none. */
+export function callerNode<N>(caller: Caller, nodes: ReadonlyMap<string, N>): NodeLookup<N> {
+  if (caller.role === "auditor") {
+    return { ok: false, violations: [violation("caller.role", "file-not-allowed-for-role", `${caller.subject} is an auditor: auditors read the audit log and are signed nothing`)] };
+  }
+  const node = caller.node === undefined ? undefined : nodes.get(caller.node);
+  if (node === undefined) {
+    const which = caller.node === undefined ? "is bound to no node" : `is bound to node ${JSON.stringify(caller.node)}, which is not listed under nodes`;
+    return { ok: false, violations: [violation("caller.node", "node-unknown", `${caller.subject} ${which}; add the node to the config`)] };
+  }
+  return { ok: true, node };
+}
+
+export function fileViolations(
+  caller: Caller,
+  node: NodeConfig,
+  profile: Profile,
+  facts: ClusterFacts,
+  configuredCas: ReadonlySet<CaName>,
+): PolicyViolation[] {
+  const out: PolicyViolation[] = [];
+  // Both must say control-plane: the credential's role and the node's role in the config.
+  if (profile.controlPlaneOnly && (caller.role !== "control-plane" || node.role !== "control-plane")) {
+    out.push(violation("name", "file-not-allowed-for-role",
+      `${profile.name} is signed only for control-plane nodes; ${node.name} (${caller.role === "control-plane" ? node.role : caller.role}) may request only kubelet.conf`));
+  }
+  if (!profileExistsIn(profile, facts.version)) {
+    out.push(violation("name", "file-not-for-this-version",
+      `${profile.name} exists only from Kubernetes ${profile.since?.major}.${profile.since?.minor}; this cluster runs ${facts.version.text}`));
+  }
+  if (profile.needsLocalEtcd && !facts.etcdLocal) {
+    out.push(violation("name", "etcd-not-local",
+      `${profile.name} is signed by etcd-ca, which kubeadm uses only for stacked etcd; this cluster's etcd is external (cluster.etcd.local: false)`));
+  } else if (!configuredCas.has(profile.issuer)) {
+    out.push(violation("name", "issuer-not-configured", `${profile.name} is signed by ${profile.issuer}, which is not configured under cas`));
+  }
+  return out;
+}
