@@ -1,0 +1,17 @@
+// The one place a SignerConfig becomes a Signer.
+import type { SignerConfig } from "../config/index.js";
+import { createAwsKmsSigner, type AwsKmsSignerOptions } from "./aws-kms.js";
+import { createMemorySigner } from "./memory.js";
+import type { Signer } from "./signer.js";
+
+/** Options for the signer types that take any; today only aws-kms does. */
+export type CreateSignerOptions = AwsKmsSignerOptions;
+
+export async function createSigner(config: SignerConfig, options: CreateSignerOptions = {}): Promise<Signer> {
+  switch (config.type) {
+    case "aws-kms":
+      return createAwsKmsSigner(config, options);
+    case "memory":
+      return createMemorySigner(config.algorithm);
+  }
+}
