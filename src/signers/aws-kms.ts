@@ -45,8 +45,8 @@ async function withDeadline<T>(ms: number, call: (abortSignal: AbortSignal) => P
   }
 }
 
-function misconfigured(keyId: string, detail: string): KubecaError {
-  return new KubecaError("KUBECA_SIGNER_MISCONFIGURED", `KMS key ${keyId}: ${detail}`);
+function misconfigured(keyId: string, detail: string, cause?: unknown): KubecaError {
+  return new KubecaError("KUBECA_SIGNER_MISCONFIGURED", `KMS key ${keyId}: ${detail}`, { cause });
 }
 
 export async function createAwsKmsSigner(config: AwsKmsSignerConfig, options: AwsKmsSignerOptions = {}): Promise<AwsKmsSigner> {
@@ -74,7 +74,7 @@ export async function createAwsKmsSigner(config: AwsKmsSignerConfig, options: Aw
         rsaPadding: config.rsaPadding,
       });
     } catch (e) {
-      throw isKubecaError(e) ? misconfigured(keyId, e.detail) : e;
+      throw isKubecaError(e) ? misconfigured(keyId, e.detail, e) : e;
     }
     if (key.SigningAlgorithms && !key.SigningAlgorithms.includes(choice.kmsAlgorithm)) {
       throw misconfigured(keyId, `does not offer ${choice.kmsAlgorithm} (it offers ${key.SigningAlgorithms.join(", ")})`);

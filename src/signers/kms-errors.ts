@@ -63,6 +63,12 @@ export function kmsError(err: unknown, keyId: string, operation: string): Kubeca
       cause: err,
     });
   }
+  // The SDK raises a plain Error for this; matching its text only classifies, it is never shown.
+  if (err instanceof Error && /^Region is missing/.test(err.message)) {
+    return new KubecaError("KUBECA_SIGNER_MISCONFIGURED", `KMS key ${keyId} cannot be reached: no AWS region is set; set region in the signer config or AWS_REGION`, {
+      cause: err,
+    });
+  }
   const problem = MISCONFIGURED[name];
   if (problem) {
     return new KubecaError("KUBECA_SIGNER_MISCONFIGURED", `KMS key ${keyId} ${problem}`, { cause: err });

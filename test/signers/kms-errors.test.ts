@@ -72,3 +72,9 @@ test("a thrown non-Error value is misconfigured and never shown", () => {
   assert.ok(!e.detail.includes("sdk text"));
   assert.match(e.detail, /GetPublicKey/);
 });
+
+test("the SDK's missing-region error is misconfigured and says to set a region", () => {
+  const e = kmsError(new Error("Region is missing"), KEY, "GetPublicKey");
+  assert.equal(e.code, "KUBECA_SIGNER_MISCONFIGURED");
+  assert.match(e.detail, /no AWS region is set; set region in the signer config or AWS_REGION/);
+});
