@@ -1,0 +1,36 @@
+// Authentication for routes that need a Caller. A refused credential is audited before the 401
+// leaves; if the audit log cannot take the record, the answer is 503 (fail closed), not 401.
+import type { FastifyRequest } from "fastify";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { Caller } from "../auth/caller.js";
+import { isKubecaError, KubecaError } from "../errors/index.js";
+import type { IssuanceService } from "../issuance/types.js";
+import { rawBody } from "./json-body.js";
+import { requestOrigin } from "./request-origin.js";
+
+export async function authenticateRequest(
+  authenticator: Authenticator,
+  service: IssuanceService,
+  request: FastifyRequest,
+): Promise<Caller> {
+  try {
+    return await authenticator.authenticate({
+      headers: request.headers,
+      method: request.method,
+      url: request.url,
+      body: rawBody(request),
+    });
+  } catch (error) {
+    // Only a refusal is audited; an authenticator fault goes to the error handler as it is.
+    if (!isKubecaError(error) || error.code !== "KUBECA_UNAUTHENTICATED") throw error;
+    try {
+      await service.recordAuthenticationFailure(requestOrigin(request), error.detail);
+    } catch (auditError) {
+      if (isKubecaError(auditError) && auditError.code === "KUBECA_AUDIT_UNAVAILABLE") throw auditError;
+      throw new KubecaError("KUBECA_AUDIT_UNAVAILABLE", "the refused credential could not be recorded in the audit log", {
+        cause: auditError,
+      });
+    }
+    throw error;
+  }
+}

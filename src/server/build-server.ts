@@ -1,0 +1,73 @@
+// The app factory: one fastify instance with the route groups as encapsulated plugins, one body
+// parser, one error handler and one not-found handler. It never listens; callers (cli serve,
+// lambda, tests) decide how requests arrive.
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { IssuanceService } from "../issuance/types.js";
+import "./decorations.js";
+import { errorHandler } from "./error-handler.js";
+import { useJsonBodies } from "./json-body.js";
+import { createNotFoundHandler, type RouteTable } from "./not-found.js";
+import { caRoutes } from "./routes/ca.js";
+import { healthRoutes } from "./routes/health.js";
+import { signRoutes } from "./routes/sign.js";
+
+/** 64 KiB: a batch of a node's kubeadm CSRs fits; anything bigger is refused before parsing. */
+export const BODY_LIMIT = 64 * 1024;
+
+export type ServerLoggerOptions = NonNullable<FastifyServerOptions["logger"]>;
+
+export interface ServerDeps {
+  readonly service: IssuanceService;
+  readonly authenticator: Authenticator;
+  /** false (default) for none; true or pino options for JSON lines. Authorization is always redacted. */
+  readonly logger?: ServerLoggerOptions;
+  /** fastify's trustProxy, for a server behind a load balancer that sets X-Forwarded-For. Default false. */
+  readonly trustProxy?: boolean | string | string[];
+}
+
+/** Header paths that may carry credentials; never logged, whatever serializers a caller adds. */
+const REDACTED = ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "headers.cookie"];
+
+function loggerOptions(logger: ServerLoggerOptions | undefined): ServerLoggerOptions {
+  if (!logger) return false;
+  const base = logger === true ? {} : logger;
+  return { ...base, redact: { paths: REDACTED, censor: "[redacted]" } };
+}
+
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({
+    logger: loggerOptions(deps.logger),
+    bodyLimit: BODY_LIMIT,
+    // Request ids are ours alone: an id sent by a client could collide with or impersonate another
+    // request in the audit log.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    // The routes are exactly those in openapi/openapi.yaml; no implicit HEAD twins.
+    exposeHeadRoutes: false,
+    trustProxy: deps.trustProxy ?? false,
+  });
+
+  const routes: RouteTable = new Map();
+  app.addHook("onRoute", (route) => {
+    const path = route.url;
+    const methods = routes.get(path) ?? new Set<string>();
+    for (const m of [route.method].flat()) methods.add(m);
+    routes.set(path, methods);
+  });
+
+  app.decorate("issuance", deps.service);
+  app.decorate("authenticator", deps.authenticator);
+  useJsonBodies(app);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(createNotFoundHandler(routes));
+
+  app.register(healthRoutes);
+  app.register(caRoutes, { prefix: "/v1" });
+  app.register(signRoutes, { prefix: "/v1" });
+  return app;
+}
