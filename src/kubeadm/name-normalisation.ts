@@ -12,10 +12,11 @@ export function normalizeDnsName(name: string): string {
 /**
  * IPs compare as addresses, in one text form: dotted quad for IPv4, RFC 5952 for IPv6, except that an
  * IPv4-mapped IPv6 address keeps its `::ffff:a.b.c.d` form — it is a different SAN from the IPv4 address.
- * Undefined when the text is not an IP (node:net's strict parser, so `010.0.0.1` or `10.1` are refused).
+ * Undefined when the text is not an IP (node:net's strict parser, so `010.0.0.1` or `10.1` are refused;
+ * a zone id such as `fe80::1%eth0` is no SAN either).
  */
 export function canonicalIp(text: string): string | undefined {
-  if (isIP(text) === 0) return undefined;
+  if (isIP(text) === 0 || text.includes("%")) return undefined;
   const addr = ipaddr.parse(text);
   if (addr.kind() === "ipv4") return addr.toString();
   const v6 = addr as ipaddr.IPv6;

@@ -48,10 +48,9 @@ export interface Profile {
   readonly since: { readonly major: number; readonly minor: number } | undefined;
 }
 
+// controlPlaneOnly and needsLocalEtcd follow from name and issuer; the rest defaults to "none".
 type ProfileInput = Omit<Profile, "aliases" | "controlPlaneOnly" | "needsLocalEtcd" | "since" | "organizations"> &
-  Partial<Pick<Profile, "aliases" | "since">> & {
-    readonly organizations?: Profile["organizations"];
-  };
+  Partial<Pick<Profile, "aliases" | "since" | "organizations">>;
 
 const none = { before1_29: [], from1_29: [] } as const;
 const clusterAdmins = { before1_29: ["system:masters"], from1_29: ["kubeadm:cluster-admins"] } as const;
