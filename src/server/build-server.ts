@@ -2,6 +2,7 @@
 // parser, one error handler and one not-found handler. It never listens; callers (cli serve,
 // lambda, tests) decide how requests arrive.
 import { randomUUID } from "node:crypto";
+import type { Server as HttpsServer } from "node:https";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { IssuanceService } from "../issuance/types.js";
@@ -25,6 +26,8 @@ export interface ServerDeps {
   readonly logger?: ServerLoggerOptions;
   /** fastify's trustProxy, for a server behind a load balancer that sets X-Forwarded-For. Default false. */
   readonly trustProxy?: boolean | string | string[];
+  /** Serve HTTPS (kubeca serve --tls-cert/--tls-key): PEM certificate chain and key. */
+  readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
 /** Header paths that may carry credentials; never logged, whatever serializers a caller adds. */
@@ -37,17 +40,19 @@ function loggerOptions(logger: ServerLoggerOptions | undefined): ServerLoggerOpt
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
-  const app = Fastify({
+  const options = {
     logger: loggerOptions(deps.logger),
     bodyLimit: BODY_LIMIT,
     // Request ids are ours alone: an id sent by a client could collide with or impersonate another
     // request in the audit log.
     genReqId: () => randomUUID(),
-    requestIdHeader: false,
+    requestIdHeader: false as const,
     // The routes are exactly those in openapi/openapi.yaml; no implicit HEAD twins.
     exposeHeadRoutes: false,
     trustProxy: deps.trustProxy ?? false,
-  });
+  };
+  // An HTTPS server changes fastify's raw-server type parameter only; the routes and hooks are the same.
+  const app = (deps.https ? Fastify<HttpsServer>({ ...options, https: deps.https }) : Fastify(options)) as unknown as FastifyInstance;
 
   const routes: RouteTable = new Map();
   app.addHook("onRoute", (route) => {
