@@ -1,0 +1,197 @@
+// Lazy DER reading on top of @oslojs/asn1. Elements are located by offsets into the caller's bytes, so
+// the CSR reader can hand out subarrays (subject, SPKI, SAN) that the certificate embeds unchanged, and
+// nothing is decoded that nobody asks for.
+import { ASN1Class, ASN1Form, parseASN1, type ASN1Value } from "@oslojs/asn1";
+
+/** Universal tag numbers pki/ checks for. */
+export const TAG = {
+  boolean: 1,
+  integer: 2,
+  bitString: 3,
+  octetString: 4,
+  null: 5,
+  oid: 6,
+  utf8String: 12,
+  sequence: 16,
+  set: 17,
+  printableString: 19,
+  ia5String: 22,
+  utcTime: 23,
+  generalizedTime: 24,
+} as const;
+
+/** Structural problem in DER input; callers turn it into a KubecaError with their own code. */
+export class DerError extends Error {
+  override readonly name = "DerError";
+}
+
+export interface DerElement {
+  readonly value: ASN1Value;
+  readonly cls: ASN1Class;
+  readonly constructed: boolean;
+  readonly tag: number;
+  /** Offset of the identifier byte in the buffer it was read from. */
+  readonly start: number;
+  readonly contentStart: number;
+  /** Offset just past the element. */
+  readonly end: number;
+}
+
+/** Reads one element at `offset`, which must end at or before `limit`. `what` names it in errors. */
+export function readElement(buf: Uint8Array, offset: number, limit: number, what: string): DerElement {
+  if (offset >= limit) throw new DerError(`${what} is missing`);
+  let value: ASN1Value;
+  let size: number;
+  try {
+    [value, size] = parseASN1(buf.subarray(offset, limit));
+  } catch {
+    throw new DerError(`${what} is truncated or not DER (at byte ${offset})`);
+  }
+  const contentLength = value.contents().byteLength;
+  const end = offset + size;
+  const contentStart = end - contentLength;
+  assertMinimalLength(buf, offset, contentStart, contentLength, what);
+  return {
+    value,
+    cls: value.class,
+    constructed: value.form === ASN1Form.Constructed,
+    tag: value.tag,
+    start: offset,
+    contentStart,
+    end,
+  };
+}
+
+// DER allows exactly one length encoding; BER's alternatives would reach the certificate unchanged.
+function assertMinimalLength(buf: Uint8Array, start: number, contentStart: number, length: number, what: string): void {
+  let p = start + 1; // first length byte, after a one- or multi-byte identifier
+  if (((buf[start] ?? 0) & 0x1f) === 0x1f) {
+    while (((buf[p] ?? 0) & 0x80) !== 0) p++;
+    p++;
+  }
+  let minimal = 1;
+  if (length >= 0x80) for (let l = length; l > 0; l = Math.floor(l / 256)) minimal++;
+  if (contentStart - p !== minimal) {
+    throw new DerError(`${what} uses a non-minimal length encoding (BER, not DER) at byte ${start}`);
+  }
+}
+
+/** The elements inside a constructed element, in order. */
+export function childrenOf(buf: Uint8Array, parent: DerElement, what: string): DerElement[] {
+  const out: DerElement[] = [];
+  let p = parent.contentStart;
+  while (p < parent.end) {
+    const child = readElement(buf, p, parent.end, `${what} item ${out.length + 1}`);
+    out.push(child);
+    p = child.end;
+  }
+  return out;
+}
+
+export function isUniversal(el: DerElement, tag: number): boolean {
+  return el.cls === ASN1Class.Universal && el.tag === tag;
+}
+
+export function isContext(el: DerElement, tag: number): boolean {
+  return el.cls === ASN1Class.ContextSpecific && el.tag === tag;
+}
+
+/** Throws unless `el` is the universal type `tag`, constructed for SEQUENCE/SET, primitive otherwise. */
+export function expectUniversal(el: DerElement, tag: number, what: string): DerElement {
+  const wantConstructed = tag === TAG.sequence || tag === TAG.set;
+  if (!isUniversal(el, tag) || el.constructed !== wantConstructed) {
+    throw new DerError(`${what} should be ${universalName(tag)} but is ${describeTag(el)}`);
+  }
+  return el;
+}
+
+export function bytesOf(buf: Uint8Array, el: DerElement): Uint8Array {
+  return buf.subarray(el.start, el.end);
+}
+
+export function contentOf(buf: Uint8Array, el: DerElement): Uint8Array {
+  return buf.subarray(el.contentStart, el.end);
+}
+
+/** Dotted text of an OBJECT IDENTIFIER element. */
+export function readOid(el: DerElement, what: string): string {
+  if (!isUniversal(el, TAG.oid)) throw new DerError(`${what} should be an OBJECT IDENTIFIER but is ${describeTag(el)}`);
+  return oidText(el.value.contents(), what);
+}
+
+export function oidText(bytes: Uint8Array, what: string): string {
+  const arcs: number[] = [];
+  let acc = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] ?? 0;
+    if (acc === 0 && b === 0x80) throw new DerError(`${what} has a non-minimal OID arc`);
+    acc = acc * 128 + (b & 0x7f);
+    if (acc > Number.MAX_SAFE_INTEGER) throw new DerError(`${what} has an OID arc that is too large`);
+    if ((b & 0x80) === 0) {
+      arcs.push(acc);
+      acc = 0;
+    } else if (i === bytes.length - 1) {
+      throw new DerError(`${what} is a truncated OID`);
+    }
+  }
+  if (arcs.length === 0) throw new DerError(`${what} is an empty OID`);
+  const first = arcs[0] ?? 0;
+  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
+  return [...head, ...arcs.slice(1)].join(".");
+}
+
+/** The bytes of a BIT STRING whose bit count is a multiple of 8 (keys, signatures). */
+export function readWholeBitString(buf: Uint8Array, el: DerElement, what: string): Uint8Array {
+  expectUniversal(el, TAG.bitString, what);
+  if (el.end - el.contentStart < 1 || buf[el.contentStart] !== 0) {
+    throw new DerError(`${what} must be a whole number of bytes`);
+  }
+  return buf.subarray(el.contentStart + 1, el.end);
+}
+
+export function readSmallInteger(el: DerElement, what: string): number {
+  expectUniversal(el, TAG.integer, what);
+  let v: bigint;
+  try {
+    v = el.value.integer().value;
+  } catch {
+    throw new DerError(`${what} is not a valid INTEGER`);
+  }
+  if (v < -1_000_000n || v > 1_000_000n) throw new DerError(`${what} is out of range`);
+  return Number(v);
+}
+
+export function readBoolean(el: DerElement, what: string): boolean {
+  expectUniversal(el, TAG.boolean, what);
+  try {
+    return el.value.boolean().value;
+  } catch {
+    throw new DerError(`${what} is not a DER BOOLEAN (must be 0x00 or 0xff)`);
+  }
+}
+
+const UNIVERSAL_NAMES: Readonly<Record<number, string>> = {
+  1: "BOOLEAN",
+  2: "INTEGER",
+  3: "BIT STRING",
+  4: "OCTET STRING",
+  5: "NULL",
+  6: "OBJECT IDENTIFIER",
+  12: "UTF8String",
+  16: "SEQUENCE",
+  17: "SET",
+  19: "PrintableString",
+  22: "IA5String",
+  23: "UTCTime",
+  24: "GeneralizedTime",
+};
+
+function universalName(tag: number): string {
+  return UNIVERSAL_NAMES[tag] ?? `universal tag ${tag}`;
+}
+
+export function describeTag(el: DerElement): string {
+  if (el.cls === ASN1Class.Universal) return `a ${universalName(el.tag)}`;
+  const cls = el.cls === ASN1Class.ContextSpecific ? "context" : el.cls === ASN1Class.Application ? "application" : "private";
+  return `[${cls} ${el.tag}]`;
+}
