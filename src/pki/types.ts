@@ -64,3 +64,46 @@ export interface CaCertificateInfo {
   /** SHA-256 of `der`, lowercase hex. */
   readonly sha256: string;
 }
+
+/** Extended key usages kubeadm's leaves carry (spec §1.2, §1.4). */
+export type ExtKeyUsageName = "serverAuth" | "clientAuth";
+
+/**
+ * A profile's constant extensions, each a complete Extension DER, encoded once by
+ * compileLeafExtensions and reused for every certificate of that profile.
+ */
+export interface LeafExtensions {
+  readonly extKeyUsage: readonly ExtKeyUsageName[];
+  /** BasicConstraints CA:FALSE, critical. */
+  readonly basicConstraints: Uint8Array;
+  /** KeyUsage digitalSignature | keyEncipherment, critical. */
+  readonly keyUsage: Uint8Array;
+  /** ExtendedKeyUsage, not critical. */
+  readonly extKeyUsageDer: Uint8Array;
+}
+
+export interface IssueRequest {
+  readonly csr: ParsedCsr;
+  readonly extensions: LeafExtensions;
+  /** Positive serial, big-endian (see randomSerial). */
+  readonly serial: Uint8Array;
+  readonly now: Date;
+  readonly validitySeconds: number;
+}
+
+export interface IssuedCertificate {
+  readonly der: Uint8Array;
+  readonly pem: string;
+  /** Lowercase hex, no leading zeros. */
+  readonly serialHex: string;
+  /** Exactly as encoded (whole seconds). */
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** SHA-256 of `der`, lowercase hex. */
+  readonly sha256: string;
+}
+
+export interface LeafIssuer {
+  readonly ca: CaCertificateInfo;
+  issue(request: IssueRequest): Promise<IssuedCertificate>;
+}
