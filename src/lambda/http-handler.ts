@@ -1,0 +1,101 @@
+// The API Gateway (HTTP API v2 and REST v1) handler around a fastify app built once per cold start.
+// If the start fails (bad config, unreadable SSM parameter, a signer that does not match its CA
+// certificate), every request gets a problem+json answer naming the error code, and the reason is
+// logged; the function never crash-loops into bare 502s. A failed start is retried after a pause.
+import { randomUUID } from "node:crypto";
+import awsLambdaFastify from "@fastify/aws-lambda";
+import type { FastifyInstance } from "fastify";
+import { ERRORS, isKubecaError, KubecaError } from "../errors/index.js";
+import { PROBLEM_CONTENT_TYPE, problemBody, retryAfterSeconds } from "../server/index.js";
+
+/** What API Gateway accepts from a Lambda proxy integration, v1 and v2 alike. */
+export interface LambdaHttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64Encoded?: boolean;
+}
+
+export type LambdaHttpHandler = (event: unknown, context: unknown) => Promise<LambdaHttpResponse>;
+
+export interface HttpHandlerOptions {
+  /** A failed start is tried again by the first request this long after it (default 30 s). */
+  readonly restartAfterMs?: number;
+  readonly now?: () => number;
+  /** One JSON object per line; CloudWatch keeps stdout and stderr. Default: console.error. */
+  readonly log?: (line: Record<string, unknown>) => void;
+}
+
+type Proxy = (event: unknown, context: unknown) => Promise<LambdaHttpResponse>;
+
+function startError(error: unknown): KubecaError {
+  if (isKubecaError(error)) return error;
+  return new KubecaError("KUBECA_INTERNAL", "kubeca could not start", { cause: error });
+}
+
+function describeCause(cause: unknown): string | undefined {
+  if (cause === undefined) return undefined;
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+}
+
+/** The answer while the app is down: the code and title tell the operator where to look; the
+ *  detail (which may name config paths) stays in the log. */
+function failureResponse(error: KubecaError): LambdaHttpResponse {
+  const requestId = randomUUID();
+  const publicError = new KubecaError(
+    error.code,
+    `kubeca could not start (${ERRORS[error.code].title.toLowerCase()}); the function's log has the reason`,
+    { retryAfter: error.retryAfter },
+  );
+  const headers: Record<string, string> = { "content-type": `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, "x-request-id": requestId };
+  const retryAfter = retryAfterSeconds(publicError);
+  if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
+  return {
+    statusCode: ERRORS[error.code].status,
+    headers,
+    body: JSON.stringify(problemBody(publicError, requestId)),
+    isBase64Encoded: false,
+  };
+}
+
+export function createHttpHandler(start: () => Promise<FastifyInstance>, options: HttpHandlerOptions = {}): LambdaHttpHandler {
+  const restartAfterMs = options.restartAfterMs ?? 30_000;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((line) => console.error(JSON.stringify(line)));
+
+  let booting: Promise<Proxy> | undefined;
+  let failure: { error: KubecaError; at: number } | undefined;
+
+  async function boot(): Promise<Proxy> {
+    try {
+      const app = await start();
+      // Our own X-Request-Id is used; the adapter's per-invocation request decoration is not needed.
+      const proxy = awsLambdaFastify(app, { decorateRequest: false }) as unknown as Proxy;
+      await app.ready();
+      failure = undefined;
+      return proxy;
+    } catch (e) {
+      const error = startError(e);
+      failure = { error, at: now() };
+      log({ level: "error", msg: "kubeca could not start", code: error.code, detail: error.detail, cause: describeCause(error.cause) });
+      throw error;
+    }
+  }
+
+  return async function handler(event: unknown, context: unknown): Promise<LambdaHttpResponse> {
+    if (booting === undefined || (failure !== undefined && now() - failure.at >= restartAfterMs)) {
+      booting = boot();
+      booting.catch(() => {}); // observed below; keeps a rejected start from being "unhandled"
+    }
+    let proxy: Proxy;
+    try {
+      proxy = await booting;
+    } catch (e) {
+      const error = startError(e);
+      const response = failureResponse(error);
+      log({ level: "error", msg: "answered while not started", code: error.code, requestId: response.headers["x-request-id"] });
+      return response;
+    }
+    return proxy(event, context);
+  };
+}
