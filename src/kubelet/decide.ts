@@ -14,18 +14,30 @@ import { servingNodeViolations, servingRequestViolations } from "./serving-check
 export const MIN_EXPIRATION_SECONDS = 600;
 
 export function decide(csr: V1CertificateSigningRequest, facts: Facts, now: Date): Decision {
-  const signer = csr.spec.signerName;
-  if (signer !== KUBELET_SERVING_SIGNER && signer !== KUBELET_CLIENT_SIGNER) return skip(`signer ${signer} is not ours`);
-  if (hasCertificate(csr)) return skip("already has a certificate");
-  if (hasCondition(csr, "Denied")) return skip("denied");
-  if (hasCondition(csr, "Failed")) return skip("failed");
+  const settled = settledReason(csr);
+  if (settled) return skip(settled);
   const approved = hasCondition(csr, "Approved");
-  return signer === KUBELET_CLIENT_SIGNER ? decideClient(csr, facts, approved) : decideServing(csr, facts, now, approved);
+  return csr.spec.signerName === KUBELET_CLIENT_SIGNER ? decideClient(csr, facts) : decideServing(csr, facts, now, approved);
 }
 
-function decideClient(csr: V1CertificateSigningRequest, facts: Facts, approved: boolean): Decision {
+/**
+ * Why nothing can be done for this CSR whatever the facts, or undefined. Checked before gathering,
+ * so finished CSRs cost no Node read.
+ */
+export function settledReason(csr: V1CertificateSigningRequest): string | undefined {
+  const signer = csr.spec.signerName;
+  if (signer !== KUBELET_SERVING_SIGNER && signer !== KUBELET_CLIENT_SIGNER) return `signer ${signer} is not ours`;
+  if (hasCertificate(csr)) return "already has a certificate";
+  if (hasCondition(csr, "Denied")) return "denied";
+  if (hasCondition(csr, "Failed")) return "failed";
   // kube-controller-manager's csrapproving controller decides who may have a client certificate.
-  if (!approved) return skip("node client CSRs are approved by kube-controller-manager, never by kubeca");
+  if (signer === KUBELET_CLIENT_SIGNER && !hasCondition(csr, "Approved")) {
+    return "node client CSRs are approved by kube-controller-manager, never by kubeca";
+  }
+  return undefined;
+}
+
+function decideClient(csr: V1CertificateSigningRequest, facts: Facts): Decision {
   const violations = facts.request.ok ? clientViolations(csr, facts.request.csr, facts.policy) : [requestViolation(facts.request.error)];
   if (violations.length > 0) return refuse("fail", violations);
   return {

@@ -1,0 +1,124 @@
+// Decision → audit record → apiserver write, in that order (fail closed: a rejected append leaves
+// the CSR untouched for the next pass). Approval goes through /approval, certificate and Failed
+// through /status; a 409 is retried on a fresh copy, re-checking that the write is still due.
+import type { V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";
+import type { AuditLog } from "../audit/types.js";
+import { KubecaError } from "../errors/index.js";
+import type { IssuedCertificate, ParsedCsr } from "../pki/types.js";
+import { isConflict } from "./api-errors.js";
+import { kubeletAuditEvent } from "./audit-event.js";
+import { hasCertificate, hasCondition, type ConditionType } from "./csr-conditions.js";
+import type { CsrApi } from "./csr-api.js";
+import type { Decision } from "./decision.js";
+import type { KubeletCaLookup } from "./kubelet-ca.js";
+
+export interface ApplyDeps {
+  readonly api: CsrApi;
+  readonly audit: AuditLog;
+  readonly cas: KubeletCaLookup;
+  /** Serial source (pki randomSerial in production; pinned in tests). */
+  readonly serial: () => Uint8Array;
+  /** Throws when this replica may no longer write (lost its Lease). Called before each write. */
+  readonly fence: () => void;
+  /** Conflicts retried per write before the CSR is handed back to the queue. */
+  readonly conflictRetries?: number;
+}
+
+export type Applied =
+  | { readonly written: true; readonly csr: V1CertificateSigningRequest }
+  /** Nothing written: the CSR vanished or changed state under us; the next event reconciles it. */
+  | { readonly written: false; readonly why: string };
+
+type Writable = Exclude<Decision, { kind: "skip" }>;
+
+export async function apply(
+  csr: V1CertificateSigningRequest,
+  decision: Writable,
+  parsed: ParsedCsr | undefined,
+  now: Date,
+  deps: ApplyDeps,
+): Promise<Applied> {
+  switch (decision.kind) {
+    case "approve":
+    case "deny": {
+      const event = decision.kind === "approve" ? "kubelet-csr-approved" : "kubelet-csr-denied";
+      const violations = decision.kind === "deny" ? decision.violations : undefined;
+      await deps.audit.append(kubeletAuditEvent({ event, csr, parsed, reason: decision.reason, message: decision.message, violations }));
+      const type = decision.kind === "approve" ? "Approved" : "Denied";
+      return write(csr, deps, "approval", (c) => (decided(c) ? undefined : addCondition(c, type, decision.reason, decision.message, now)));
+    }
+    case "fail": {
+      await deps.audit.append(
+        kubeletAuditEvent({ event: "refused", csr, parsed, reason: decision.reason, message: `Failed: ${decision.message}`, violations: decision.violations }),
+      );
+      return write(csr, deps, "status", (c) => (signable(c) ? addCondition(c, "Failed", decision.reason, decision.message, now) : undefined));
+    }
+    case "sign": {
+      if (!parsed) throw new KubecaError("KUBECA_INTERNAL", "sign decided without a parsed CSR");
+      const ca = deps.cas(decision.ca);
+      if (!ca) throw new KubecaError("KUBECA_CONFIG_INVALID", `kubeletSigner: no CA named ${decision.ca} under cas`);
+      deps.fence();
+      const certificate: IssuedCertificate = await ca.issuer.issue({
+        csr: parsed,
+        extensions: ca.extensionsFor([decision.eku]),
+        serial: deps.serial(),
+        now,
+        validitySeconds: decision.validitySeconds,
+      });
+      await deps.audit.append(
+        kubeletAuditEvent({
+          event: decision.event,
+          csr,
+          parsed,
+          reason: decision.reason,
+          message: `serial ${certificate.serialHex} until ${certificate.notAfter.toISOString()}`,
+          issued: { certificate, issuer: ca.name },
+        }),
+      );
+      const pem = Buffer.from(certificate.pem, "utf8").toString("base64");
+      // Never a second certificate: if one appeared meanwhile, ours is dropped unwritten.
+      return write(csr, deps, "status", (c) => (signable(c) && hasCondition(c, "Approved") ? withCertificate(c, pem) : undefined));
+    }
+  }
+}
+
+/** Write `change(csr)`; on 409 re-read and ask `change` again, which returns undefined once the write is no longer due. */
+async function write(
+  csr: V1CertificateSigningRequest,
+  deps: ApplyDeps,
+  subresource: "approval" | "status",
+  change: (c: V1CertificateSigningRequest) => V1CertificateSigningRequest | undefined,
+): Promise<Applied> {
+  const name = csr.metadata?.name ?? "";
+  let current: V1CertificateSigningRequest | undefined = csr;
+  for (let attempt = 0; ; attempt++) {
+    const body = change(current);
+    if (!body) return { written: false, why: `${name} changed state before the ${subresource} write` };
+    deps.fence();
+    try {
+      const out = subresource === "approval" ? await deps.api.replaceApproval(body) : await deps.api.replaceStatus(body);
+      return { written: true, csr: out };
+    } catch (e) {
+      if (!isConflict(e) || attempt >= (deps.conflictRetries ?? 5)) throw e;
+    }
+    current = await deps.api.read(name);
+    if (!current) return { written: false, why: `${name} was deleted` };
+  }
+}
+
+function decided(c: V1CertificateSigningRequest): boolean {
+  return hasCondition(c, "Approved") || hasCondition(c, "Denied");
+}
+
+function signable(c: V1CertificateSigningRequest): boolean {
+  return !hasCertificate(c) && !hasCondition(c, "Denied") && !hasCondition(c, "Failed");
+}
+
+function addCondition(c: V1CertificateSigningRequest, type: ConditionType, reason: string, message: string, now: Date): V1CertificateSigningRequest {
+  const condition: V1CertificateSigningRequestCondition = { type, status: "True", reason, message, lastUpdateTime: now, lastTransitionTime: now };
+  return { ...c, status: { ...c.status, conditions: [...(c.status?.conditions ?? []), condition] } };
+}
+
+function withCertificate(c: V1CertificateSigningRequest, pemBase64: string): V1CertificateSigningRequest {
+  return { ...c, status: { ...c.status, certificate: pemBase64 } };
+}

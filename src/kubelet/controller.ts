@@ -1,0 +1,127 @@
+// The composition root of the in-cluster signer: Lease → (while leading) CSR watcher → work queue
+// → reconcile. Nothing here decides; it only wires and starts/stops the parts.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { AuditLog } from "../audit/types.js";
+import { nodeStatusAddressSource, type AddressSource } from "./address-source.js";
+import { createCsrApi, type CsrApi } from "./csr-api.js";
+import { CsrWatcher } from "./csr-watcher.js";
+import { settledReason } from "./decide.js";
+import type { KubeletCaLookup } from "./kubelet-ca.js";
+import type { KubeletLog } from "./kubelet-log.js";
+import type { KubeletPolicy } from "./kubelet-policy.js";
+import { LeaderElector } from "./leader-election.js";
+import { reconcile, type ReconcileDeps } from "./reconcile.js";
+import { WorkQueue } from "./work-queue.js";
+
+export interface KubeletControllerDeps {
+  readonly kubeConfig: KubeConfig;
+  readonly policy: KubeletPolicy;
+  readonly audit: AuditLog;
+  readonly cas: KubeletCaLookup;
+  readonly serial: () => Uint8Array;
+  readonly now: () => Date;
+  readonly log: KubeletLog;
+  /** spec.holderIdentity of this replica. */
+  readonly identity: string;
+  readonly addressSource?: AddressSource;
+  readonly workers?: number;
+  /** Test and bench overrides of the config's second-granular timings. */
+  readonly timingsMs?: Partial<{ lease: number; renewDeadline: number; retryPeriod: number; resync: number; watchRetry: number; backoffBase: number }>;
+}
+
+export interface KubeletController {
+  start(): void;
+  /** Stop work, wait for in-flight CSRs, release the Lease. */
+  stop(): Promise<void>;
+  /** Holds the Lease (always true without leader election). */
+  readonly leading: boolean;
+  /** Ready for traffic: a standby is ready; a leader once its first list has succeeded. */
+  ready(): boolean;
+  /** Resolves when the queue is empty (tests, bench). */
+  drained(): Promise<void>;
+  readonly api: CsrApi;
+}
+
+export function createKubeletController(deps: KubeletControllerDeps): KubeletController {
+  const t = deps.timingsMs ?? {};
+  const le = deps.policy.leaderElection;
+  const api = createCsrApi(deps.kubeConfig);
+  const elector = le.enabled
+    ? new LeaderElector(deps.kubeConfig, {
+        namespace: le.namespace,
+        leaseName: le.leaseName,
+        identity: deps.identity,
+        leaseDurationMs: t.lease ?? le.leaseDurationSeconds * 1000,
+        renewDeadlineMs: t.renewDeadline ?? le.renewDeadlineSeconds * 1000,
+        retryPeriodMs: t.retryPeriod ?? le.retryPeriodSeconds * 1000,
+        now: deps.now,
+        log: deps.log,
+      })
+    : undefined;
+  const reconcileDeps: ReconcileDeps = {
+    api,
+    audit: deps.audit,
+    cas: deps.cas,
+    serial: deps.serial,
+    fence: () => elector?.fence(),
+    policy: deps.policy,
+    addressSource: deps.addressSource ?? nodeStatusAddressSource,
+    readNode: (name) => api.readNode(name),
+    now: deps.now,
+    log: deps.log,
+  };
+  let parts: { queue: WorkQueue; watcher: CsrWatcher } | undefined;
+
+  const startWork = () => {
+    const queue = new WorkQueue(
+      async (name) => {
+        // Always act on a fresh, typed copy: watch events are hints and may be stale.
+        const csr = await api.read(name);
+        if (!csr) return undefined;
+        const r = await reconcile(csr, reconcileDeps);
+        return r.requeueAfterSeconds === undefined ? undefined : r.requeueAfterSeconds * 1000;
+      },
+      { concurrency: deps.workers ?? 4, baseBackoffMs: t.backoffBase ?? 500, maxBackoffMs: 5 * 60_000, log: deps.log },
+    );
+    const watcher = new CsrWatcher(deps.kubeConfig, api, {
+      resyncMs: t.resync ?? deps.policy.resyncSeconds * 1000,
+      retryMs: t.watchRetry ?? 1000,
+      log: deps.log,
+      onChange: (name, csr) => {
+        if (!settledReason(csr)) queue.add(name);
+      },
+      onDelete: (name) => queue.forget(name),
+    });
+    parts = { queue, watcher };
+    queue.start();
+    watcher.start();
+  };
+  const stopWork = async () => {
+    const p = parts;
+    parts = undefined;
+    if (!p) return;
+    await p.watcher.stop();
+    await p.queue.stop();
+  };
+
+  return {
+    api,
+    get leading() {
+      return elector ? elector.isLeader() : parts !== undefined;
+    },
+    start() {
+      if (elector) elector.start({ onStartedLeading: startWork, onStoppedLeading: stopWork });
+      else startWork();
+    },
+    async stop() {
+      if (elector) await elector.stop();
+      await stopWork();
+    },
+    ready() {
+      return parts === undefined ? true : parts.watcher.hasSynced;
+    },
+    async drained() {
+      await parts?.queue.drained();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// The CSR and Node calls the kubelet signer makes, over the real client: one seam shared by the
+// controller, the sweep and the tests. Conflicts (409) surface as ApiException for apply() to retry.
+import { CertificatesV1Api, CoreV1Api, type KubeConfig, type V1CertificateSigningRequest, type V1Node } from "@kubernetes/client-node";
+import { isNotFound } from "./api-errors.js";
+
+export interface CsrApi {
+  list(): Promise<{ items: V1CertificateSigningRequest[]; resourceVersion: string }>;
+  read(name: string): Promise<V1CertificateSigningRequest | undefined>;
+  replaceApproval(csr: V1CertificateSigningRequest): Promise<V1CertificateSigningRequest>;
+  replaceStatus(csr: V1CertificateSigningRequest): Promise<V1CertificateSigningRequest>;
+  readNode(name: string): Promise<V1Node | undefined>;
+}
+
+export function createCsrApi(kc: KubeConfig): CsrApi {
+  const certs = kc.makeApiClient(CertificatesV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  return {
+    async list() {
+      const l = await certs.listCertificateSigningRequest();
+      return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? "" };
+    },
+    async read(name) {
+      try {
+        return await certs.readCertificateSigningRequest({ name });
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    },
+    replaceApproval: (csr) => certs.replaceCertificateSigningRequestApproval({ name: csr.metadata?.name ?? "", body: csr }),
+    replaceStatus: (csr) => certs.replaceCertificateSigningRequestStatus({ name: csr.metadata?.name ?? "", body: csr }),
+    async readNode(name) {
+      try {
+        return await core.readNode({ name });
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,13 @@
+// What the kubelet signer needs from a CA: the leaf issuer (pki/, which alone calls the Signer) and
+// constant extensions per EKU. issuance/'s IssuingCa has this shape, so the CLI passes those.
+import type { CaName } from "../config/index.js";
+import type { ExtKeyUsageName, LeafExtensions, LeafIssuer } from "../pki/types.js";
+
+export interface KubeletCa {
+  readonly name: CaName;
+  readonly issuer: LeafIssuer;
+  extensionsFor(eku: readonly ExtKeyUsageName[]): LeafExtensions;
+}
+
+/** The CAs by name; `undefined` when the config has no such CA. */
+export type KubeletCaLookup = (name: CaName) => KubeletCa | undefined;

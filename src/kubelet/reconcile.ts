@@ -1,0 +1,48 @@
+// One CSR, start to finish: settled? → gather → decide → apply. After an approval the fresh object
+// goes round once more, so approve and sign stay separate steps without waiting for the watch.
+import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
+import { apply, type ApplyDeps } from "./apply.js";
+import { decide, settledReason } from "./decide.js";
+import type { Decision } from "./decision.js";
+import { gather, type GatherDeps } from "./gather.js";
+import type { KubeletLog } from "./kubelet-log.js";
+
+export interface ReconcileDeps extends ApplyDeps, GatherDeps {
+  readonly now: () => Date;
+  readonly log: KubeletLog;
+}
+
+export interface ReconcileResult {
+  /** What the last step decided ("skip" when it was settled or waiting). */
+  readonly outcome: Decision["kind"];
+  readonly requeueAfterSeconds?: number;
+}
+
+export async function reconcile(csr: V1CertificateSigningRequest, deps: ReconcileDeps): Promise<ReconcileResult> {
+  const name = csr.metadata?.name ?? "";
+  let current = csr;
+  for (let step = 0; step < 3; step++) {
+    const settled = settledReason(current);
+    if (settled) {
+      deps.log.debug("csr settled", { csr: name, why: settled });
+      return { outcome: step === 0 ? "skip" : "approve" };
+    }
+    const facts = await gather(current, deps);
+    const now = deps.now();
+    const decision = decide(current, facts, now);
+    if (decision.kind === "skip") {
+      deps.log.debug("csr skipped", { csr: name, why: decision.why });
+      return decision.requeueAfterSeconds === undefined ? { outcome: "skip" } : { outcome: "skip", requeueAfterSeconds: decision.requeueAfterSeconds };
+    }
+    const applied = await apply(current, decision, facts.request.ok ? facts.request.csr : undefined, now, deps);
+    deps.log.info(`csr ${decision.kind}`, {
+      csr: name,
+      signer: current.spec.signerName,
+      ...("reason" in decision ? { reason: decision.reason } : {}),
+      ...(applied.written ? {} : { unwritten: applied.why }),
+    });
+    if (!applied.written || decision.kind !== "approve") return { outcome: decision.kind };
+    current = applied.csr;
+  }
+  return { outcome: "approve" };
+}
