@@ -1,0 +1,114 @@
+// Turning an event into a chained record, and recomputing a stored record's hash.
+//   hash     = hex SHA-256 of canonical(record without `hash`)   (canonical-json.ts)
+//   prevHash = the previous record's hash; the first record links to GENESIS_HASH.
+import { createHash } from "node:crypto";
+import type { AuditActor, AuditEvent, AuditEventType, AuditRecord, AuditRequest, AuditResult } from "./types.js";
+import type { Violation } from "../errors/index.js";
+import { canonicalJson } from "./canonical-json.js";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+// A Record over the union, so the compiler fails here when an event type is added to types.ts.
+const EVENT_TYPES: Record<AuditEventType, true> = {
+  issued: true,
+  refused: true,
+  "authentication-failed": true,
+  "kubelet-csr-approved": true,
+  "kubelet-csr-denied": true,
+  "kubelet-csr-signed": true,
+  "node-client-csr-signed": true,
+  "ca-created": true,
+  "signer-mismatch": true,
+};
+export const AUDIT_EVENT_TYPES = Object.freeze(Object.keys(EVENT_TYPES) as AuditEventType[]);
+
+export function isAuditEventType(s: string): s is AuditEventType {
+  return Object.hasOwn(EVENT_TYPES, s);
+}
+
+/** Where the next record goes: its sequence number and the hash it links to. */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Hash of a record as stored: every member except `hash` itself, including members this version does not know. */
+export function recordHash(stored: object): string {
+  const { hash: _ignored, ...body } = stored as Record<string, unknown>;
+  return sha256Hex(canonicalJson(body));
+}
+
+/**
+ * Builds the record for `event` at `head`. Only the fields of the AuditEvent contract are copied, one by
+ * one: whatever else a caller's object carries (a token, a raw header) never reaches the log.
+ */
+export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: string; id: string }): AuditRecord {
+  const body = {
+    seq: head.seq + 1,
+    time: meta.time,
+    id: meta.id,
+    event: event.event,
+    requestId: event.requestId,
+    actor: copyActor(event.actor),
+    request: event.request && copyRequest(event.request),
+    result: event.result && copyResult(event.result),
+    violations: event.violations?.map(copyViolation),
+    message: event.message,
+    prevHash: head.hash,
+  };
+  return { ...body, hash: recordHash(body) };
+}
+
+function copyActor(a: AuditActor): AuditActor {
+  return { method: a.method, identity: a.identity, node: a.node, sourceIp: a.sourceIp, userAgent: a.userAgent };
+}
+
+function copyRequest(r: AuditRequest): AuditRequest {
+  return {
+    file: r.file,
+    profile: r.profile,
+    csrSha256: r.csrSha256,
+    publicKeySha256: r.publicKeySha256,
+    keyAlgorithm: r.keyAlgorithm,
+    subject: r.subject,
+    dnsNames: [...r.dnsNames],
+    ipAddresses: [...r.ipAddresses],
+  };
+}
+
+function copyResult(r: AuditResult): AuditResult {
+  return {
+    serial: r.serial,
+    issuer: r.issuer,
+    notBefore: r.notBefore,
+    notAfter: r.notAfter,
+    certificateSha256: r.certificateSha256,
+  };
+}
+
+function copyViolation(v: Violation): Violation {
+  return { field: v.field, rule: v.rule, message: v.message };
+}
+
+/**
+ * Reads one stored record (a parsed JSON line or DynamoDB item). Returns a reason when the value cannot
+ * be a record at all; it does not check the hash (verify does).
+ */
+export function asStoredRecord(value: unknown): AuditRecord | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a JSON object";
+  const r = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return "seq is not a positive integer";
+  if (typeof r.hash !== "string" || !/^[0-9a-f]{64}$/.test(r.hash)) return "hash is not 64 hex digits";
+  if (typeof r.prevHash !== "string" || !/^[0-9a-f]{64}$/.test(r.prevHash)) return "prevHash is not 64 hex digits";
+  if (typeof r.time !== "string" || Number.isNaN(Date.parse(r.time))) return "time is not an ISO-8601 time";
+  if (typeof r.id !== "string") return "id is missing";
+  if (typeof r.event !== "string") return "event is missing";
+  if (typeof r.actor !== "object" || r.actor === null) return "actor is missing";
+  return value as AuditRecord;
+}
