@@ -73,6 +73,18 @@ export const TokenCaller = z.strictObject({
   node: DnsName,
 });
 
+export const AuditCheckpointConfig = z.strictObject({
+  /** Sign the head whenever a record's seq is a multiple of this. */
+  everyRecords: z.number().int().positive().default(100),
+  /** ...and at latest this many minutes after the last checkpoint while records are unproved. */
+  everyMinutes: z.number().positive().default(5),
+  /** Which key signs checkpoints: a CA's signer (default ca), or a signer of its own. */
+  signer: z.union([CaName, SignerConfig]).default("ca"),
+  /** file store: the checkpoint file (default: next to path, <name>.checkpoints.jsonl). */
+  path: z.string().optional(),
+});
+export type AuditCheckpointConfig = z.infer<typeof AuditCheckpointConfig>;
+
 export const AuditConfig = z.strictObject({
   store: z.enum(["file", "dynamodb"]).default("file"),
   /** file store: the JSONL file. */
@@ -84,6 +96,8 @@ export const AuditConfig = z.strictObject({
   region: z.string().optional(),
   /** Mirror every record as one JSON line on stdout (CloudWatch). */
   stdout: z.boolean().default(false),
+  /** Signed checkpoints of the chain's head; cadence defaults apply when absent. */
+  checkpoint: AuditCheckpointConfig.optional(),
 });
 export type AuditConfig = z.infer<typeof AuditConfig>;
 
