@@ -1,0 +1,106 @@
+// Reading the file store: newest-first pages straight from the end of the JSONL file (a page reads
+// only the lines it visits; the cursor keeps the byte offset where the next page starts), and the
+// whole chain and its checkpoints in file order for verify and export.
+import { open, type FileHandle } from "node:fs/promises";
+import { KubecaError } from "../errors/index.js";
+import { asStoredCheckpoint, type AuditCheckpoint } from "./checkpoint.js";
+import { completeLinesEnd, linesBackward, linesForward } from "./jsonl-file.js";
+import { compileQuery, encodeCursor, type AuditPage, type AuditQuery } from "./query.js";
+import { asStoredRecord } from "./record.js";
+import type { AuditReader, Stored } from "./store.js";
+import type { AuditRecord } from "./types.js";
+
+export interface FileAuditPaths {
+  readonly records: string;
+  /** Checkpoints live in a sibling file, so cutting the records file's tail cannot take them along. */
+  readonly checkpoints: string;
+}
+
+/** `audit.jsonl` → `audit.checkpoints.jsonl`; any other name gets `.checkpoints.jsonl` appended. */
+export function checkpointPathFor(recordsPath: string): string {
+  return recordsPath.endsWith(".jsonl") ? recordsPath.slice(0, -".jsonl".length) + ".checkpoints.jsonl" : recordsPath + ".checkpoints.jsonl";
+}
+
+function parseLine<T>(text: string, as: (v: unknown) => T | string): T | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return text.trim() === "" ? "an empty line" : "not valid JSON";
+  }
+  return as(value);
+}
+
+function unreadableFile(path: string, error: unknown): KubecaError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === "ENOENT" ? "there is no audit log file at" : `cannot read (${code ?? "error"})`;
+  return new KubecaError("KUBECA_AUDIT_UNAVAILABLE", `${why} ${path}`, { cause: error, retryAfter: 5 });
+}
+
+async function openForReading(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, "r");
+  } catch (e) {
+    throw unreadableFile(path, e);
+  }
+}
+
+async function* storedLines<T>(
+  handle: FileHandle,
+  as: (v: unknown) => T | string,
+): AsyncGenerator<Stored<T>> {
+  try {
+    for await (const line of linesForward(handle)) {
+      const location = `line ${line.lineNo}`;
+      const parsed = parseLine(line.text, as);
+      yield typeof parsed === "string" ? { location, unreadable: parsed } : { location, value: parsed };
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+export function createFileAuditReader(paths: FileAuditPaths): AuditReader {
+  return {
+    async read(query: AuditQuery): Promise<AuditPage> {
+      const q = compileQuery(query);
+      const handle = await openForReading(paths.records);
+      try {
+        const { size } = await handle.stat();
+        let end = await completeLinesEnd(handle, size);
+        if (q.cursor?.offset !== undefined && q.cursor.offset <= end) end = q.cursor.offset;
+        const records: AuditRecord[] = [];
+        for await (const line of linesBackward(handle, end)) {
+          const record = parseLine(line.text, asStoredRecord);
+          // Damaged lines are verify's business; a listing shows what can be read.
+          if (typeof record === "string" || !q.matches(record)) continue;
+          records.push(record);
+          if (records.length === q.limit) {
+            return { records, nextCursor: encodeCursor({ beforeSeq: record.seq, offset: line.offset }) };
+          }
+        }
+        return { records, nextCursor: undefined };
+      } catch (e) {
+        throw e instanceof KubecaError ? e : unreadableFile(paths.records, e);
+      } finally {
+        await handle.close();
+      }
+    },
+
+    async *chain(): AsyncGenerator<Stored<AuditRecord>> {
+      yield* storedLines(await openForReading(paths.records), asStoredRecord);
+    },
+
+    async *checkpoints(): AsyncGenerator<Stored<AuditCheckpoint>> {
+      let handle: FileHandle;
+      try {
+        handle = await open(paths.checkpoints, "r");
+      } catch (e) {
+        // No checkpoint file: no checkpoint was ever written (or it was removed; verify reports the head as unproved).
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw unreadableFile(paths.checkpoints, e);
+      }
+      yield* storedLines(handle, asStoredCheckpoint);
+    },
+  };
+}

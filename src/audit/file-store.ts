@@ -1,0 +1,168 @@
+// The default store: one JSONL file, one record per line, appended and fsynced before append()
+// resolves. One writer per file: appends in this process go through a queue, and two processes must
+// not share a file (use the dynamodb store for many writers). The file is opened on first use and
+// again after any write error, so a full disk that is freed, or a path that is fixed, heals by itself.
+import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+import { KubecaError } from "../errors/index.js";
+import { canonicalJson } from "./canonical-json.js";
+import type { AuditCheckpoint } from "./checkpoint.js";
+import { CheckpointSchedule, type CheckpointScheduleOptions } from "./checkpoint-schedule.js";
+import { createFileAuditReader, type FileAuditPaths } from "./file-reader.js";
+import { appendLine, prepareForAppend } from "./jsonl-file.js";
+import { asStoredRecord, EMPTY_HEAD, sealRecord, type ChainHead } from "./record.js";
+import { SerialQueue } from "./serial-queue.js";
+import type { AuditStore } from "./store.js";
+import type { AuditEvent, AuditRecord } from "./types.js";
+
+/** Seconds a caller should wait after the file could not be written. */
+const RETRY_AFTER_SECONDS = 5;
+
+export interface FileAuditStoreOptions {
+  readonly paths: FileAuditPaths;
+  readonly now: () => Date;
+  readonly randomUUID: () => string;
+  /** Checkpoint signing; without it no checkpoints are written. */
+  readonly checkpoints?: Omit<CheckpointScheduleOptions, "write" | "now">;
+  /** Something worth an operator's attention that did not stop the store (a torn last line cut off). */
+  readonly onWarning?: (message: string) => void;
+}
+
+function unavailable(what: string, error: unknown): KubecaError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  // The detail may reach an HTTP caller: the errno, not the path.
+  return new KubecaError("KUBECA_AUDIT_UNAVAILABLE", `the audit log file ${what}${code ? ` (${code})` : ""}; no record was stored`, {
+    cause: error,
+    retryAfter: RETRY_AFTER_SECONDS,
+  });
+}
+
+/** An append-only JSONL file opened on demand; `onTorn` hears when a torn last line was cut off. */
+class AppendFile {
+  readonly #path: string;
+  readonly #onTorn: (bytes: number) => void;
+  #handle: FileHandle | undefined;
+
+  constructor(path: string, onTorn: (bytes: number) => void) {
+    this.#path = path;
+    this.#onTorn = onTorn;
+  }
+
+  /** Opens (creating it and its folder) if needed; returns the last complete line when it had to open. */
+  async ensureOpen(): Promise<{ handle: FileHandle; lastLine?: string | undefined; opened: boolean }> {
+    if (this.#handle) return { handle: this.#handle, opened: false };
+    await mkdir(dirname(this.#path), { recursive: true, mode: 0o700 });
+    const handle = await open(this.#path, "a+", 0o600);
+    try {
+      const { lastLine } = await prepareForAppend(handle, this.#onTorn);
+      this.#handle = handle;
+      return { handle, lastLine, opened: true };
+    } catch (e) {
+      await handle.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async append(line: string): Promise<void> {
+    const { handle } = await this.ensureOpen();
+    try {
+      await appendLine(handle, line);
+    } catch (e) {
+      // The line may be half written: reopening cuts it off before the next append.
+      await this.close();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+export function createFileAuditStore(options: FileAuditStoreOptions): AuditStore {
+  const { paths, now, randomUUID } = options;
+  const warn = options.onWarning ?? (() => undefined);
+  const tornWarning = (path: string) => (bytes: number) =>
+    warn(`${path} ended with an incomplete line (${bytes} bytes, a write cut off before it was acknowledged); it was removed`);
+  const records = new AppendFile(paths.records, tornWarning(paths.records));
+  const checkpointFile = new AppendFile(paths.checkpoints, tornWarning(paths.checkpoints));
+  const queue = new SerialQueue();
+  const checkpointQueue = new SerialQueue();
+  const reader = createFileAuditReader(paths);
+  let head: ChainHead = EMPTY_HEAD;
+
+  const schedule =
+    options.checkpoints &&
+    new CheckpointSchedule({
+      ...options.checkpoints,
+      now,
+      write: (checkpoint: AuditCheckpoint) => checkpointQueue.run(() => checkpointFile.append(canonicalJson(checkpoint))),
+    });
+
+  /** Opens the records file if it is not open, and learns the head from its last line. */
+  async function openRecords(): Promise<void> {
+    let opened: Awaited<ReturnType<AppendFile["ensureOpen"]>>;
+    try {
+      opened = await records.ensureOpen();
+    } catch (e) {
+      throw unavailable("cannot be opened", e);
+    }
+    if (!opened.opened) return;
+    if (opened.lastLine === undefined) {
+      head = EMPTY_HEAD;
+      return;
+    }
+    let last: AuditRecord | string;
+    try {
+      last = asStoredRecord(JSON.parse(opened.lastLine));
+    } catch {
+      last = "not valid JSON";
+    }
+    if (typeof last === "string") {
+      await records.close();
+      throw new KubecaError(
+        "KUBECA_AUDIT_UNAVAILABLE",
+        `the last line of the audit log is not a record (${last}), so the chain cannot be continued; run kubeca audit verify`,
+        { retryAfter: RETRY_AFTER_SECONDS },
+      );
+    }
+    head = { seq: last.seq, hash: last.hash };
+  }
+
+  return {
+    append(event: AuditEvent): Promise<AuditRecord> {
+      return queue.run(async () => {
+        await openRecords();
+        const record = sealRecord(event, head, { time: now().toISOString(), id: randomUUID() });
+        try {
+          await records.append(canonicalJson(record));
+        } catch (e) {
+          throw unavailable("cannot be written", e);
+        }
+        head = { seq: record.seq, hash: record.hash };
+        schedule?.recorded(head);
+        return record;
+      });
+    },
+
+    async read(query) {
+      // Through the queue: the file exists (created on open) and no append is half done.
+      await queue.run(openRecords);
+      return reader.read(query);
+    },
+    chain: () => reader.chain(),
+    checkpoints: () => reader.checkpoints(),
+
+    ready: () => queue.run(openRecords),
+
+    async close() {
+      await queue.idle();
+      await schedule?.flush();
+      await checkpointQueue.idle();
+      await records.close();
+      await checkpointFile.close();
+    },
+  };
+}
