@@ -1,0 +1,149 @@
+// The built bundle, end to end: `node scripts/build.mjs` → dist-like http.mjs, imported in a fresh
+// Node process as Lambda would, with a packaged config whose CA key lives in a local server speaking
+// the KMS protocol (real @aws-sdk/client-kms), invoked with API Gateway v2 and v1 events.
+import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
+import { createHash, X509Certificate } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createCaCertificate, randomSerial } from "../../src/pki/index.js";
+import { createSigner } from "../../src/signers/index.js";
+import { buildCsr, withCommonName, withOrganizations } from "../support/csr-builder.js";
+import { startKmsServer, type KmsServer } from "../support/kms-server.js";
+import { httpApiEvent, lambdaContext, restApiEvent } from "./api-gateway-events.js";
+
+const root = resolve(import.meta.dirname, "..", "..");
+const TOKEN = "bundle-test-token-0123456789";
+const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
+
+// Imports the bundle in a child process (a cold start), runs the events through `handler`, and
+// writes the responses to a file (stdout belongs to the function's log).
+const INVOKE = `
+import { readFileSync, writeFileSync } from "node:fs";
+const [bundle, eventsFile, outFile] = process.argv.slice(2);
+const { handler } = await import(bundle);
+const { events, context } = JSON.parse(readFileSync(eventsFile, "utf8"));
+const out = [];
+for (const e of events) out.push(await handler(e, context));
+writeFileSync(outFile, JSON.stringify(out));
+process.exit(0);
+`;
+
+describe("the Lambda bundle", () => {
+  let dir: string;
+  let kms: KmsServer;
+  let caPem: string;
+  let keyArn: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "kubeca-bundle-"));
+    execFileSync(process.execPath, [join(root, "scripts", "build.mjs"), "--outdir", join(dir, "dist")], { stdio: "pipe" });
+
+    kms = await startKmsServer();
+    keyArn = (await kms.createKey("ECC_NIST_P256")).arn;
+    const signerConfig = { type: "aws-kms", keyId: keyArn, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1", timeoutMs: 3000 } as const;
+    const signer = await createSigner(signerConfig, { credentials });
+    const now = Date.now();
+    const der = await createCaCertificate({
+      commonName: "kubernetes",
+      signer,
+      serial: randomSerial(),
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + 365 * 86_400_000),
+    });
+    caPem = new X509Certificate(der).toString();
+    mkdirSync(join(dir, "task", "pki"), { recursive: true });
+    writeFileSync(join(dir, "task", "pki", "ca.crt"), caPem);
+    writeFileSync(
+      join(dir, "task", "kubeca.yaml"),
+      [
+        "apiVersion: kubeca.dev/v1alpha1",
+        "kind: Config",
+        "cluster: { etcd: { local: false } }",
+        "cas:",
+        "  ca:",
+        "    certificate: { file: pki/ca.crt }",
+        `    signer: { type: aws-kms, keyId: "${keyArn}", region: us-east-1, endpoint: "${kms.url}" }`,
+        "nodes:",
+        "  - { name: cp1, role: control-plane, advertiseAddress: 10.0.0.10 }",
+        "callers:",
+        "  tokens:",
+        `    - { name: cp1-renewer, sha256: ${createHash("sha256").update(TOKEN).digest("hex")}, node: cp1 }`,
+        "audit:",
+        `  path: ${join(dir, "audit.jsonl")}`,
+      ].join("\n"),
+    );
+    writeFileSync(join(dir, "invoke.mjs"), INVOKE);
+  });
+  after(async () => {
+    await kms?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Asynchronous: the KMS server lives in this process and must answer while the child runs.
+  async function invoke(events: unknown[], env: Record<string, string> = {}) {
+    writeFileSync(join(dir, "events.json"), JSON.stringify({ events, context: lambdaContext }));
+    await promisify(execFile)(process.execPath, [join(dir, "invoke.mjs"), join(dir, "dist", "http.mjs"), join(dir, "events.json"), join(dir, "out.json")], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        LAMBDA_TASK_ROOT: join(dir, "task"),
+        KUBECA_CONFIG_FILE: "kubeca.yaml",
+        KUBECA_LOG_LEVEL: "warn",
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_EC2_METADATA_DISABLED: "true",
+        ...env,
+      },
+    });
+    return (JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as { statusCode: number; headers: Record<string, string>; body: string }[]).map(
+      (r) => ({ ...r, json: JSON.parse(r.body) }),
+    );
+  }
+
+  it("answers health, CA, a refused token and a signed certificate, over v2 and v1 events", async () => {
+    const csr = buildCsr(withCommonName("kubernetes-admin"), withOrganizations("kubeadm:cluster-admins"));
+    const signBody = JSON.stringify({ name: "admin.conf", csr: csr.pem });
+    const signsBefore = kms.signCount(keyArn);
+    const [health, ca, refused, signed] = await invoke([
+      httpApiEvent({ method: "GET", path: "/healthz" }),
+      restApiEvent({ method: "GET", path: "/v1/ca" }),
+      httpApiEvent({ method: "POST", path: "/v1/sign", headers: { authorization: "Bearer wrong-token" }, body: signBody }),
+      restApiEvent({ method: "POST", path: "/v1/sign", headers: { Authorization: `Bearer ${TOKEN}` }, body: signBody }),
+    ]);
+
+    assert.equal(health!.statusCode, 200, health!.body);
+    assert.deepEqual(health!.json, { status: "ok" });
+
+    assert.equal(ca!.statusCode, 200);
+    assert.deepEqual(ca!.json, { cas: [{ name: "ca", certificate: caPem }] });
+
+    assert.equal(refused!.statusCode, 401);
+    assert.equal(refused!.headers["content-type"], "application/problem+json; charset=utf-8");
+    assert.equal(refused!.json.code, "KUBECA_UNAUTHENTICATED");
+
+    assert.equal(signed!.statusCode, 200, signed!.body);
+    const leaf = new X509Certificate(signed!.json.certificate);
+    assert.ok(leaf.verify(new X509Certificate(caPem).publicKey), "the leaf verifies against the CA");
+    assert.equal(leaf.subject, "CN=kubernetes-admin\nO=kubeadm:cluster-admins");
+    assert.equal(kms.signCount(keyArn), signsBefore + 1, "one KMS signature for one certificate");
+
+    const audit = readFileSync(join(dir, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
+    assert.ok(audit.includes("authentication-failed"), audit.join(","));
+    assert.ok(audit.includes("issued"), audit.join(","));
+  });
+
+  it("a broken config answers 500 problem+json to every request instead of crashing", async () => {
+    const [a, b] = await invoke(
+      [httpApiEvent({ method: "GET", path: "/healthz" }), restApiEvent({ method: "GET", path: "/v1/ca" })],
+      { KUBECA_CONFIG_FILE: "missing.yaml" },
+    );
+    for (const r of [a!, b!]) {
+      assert.equal(r.statusCode, 500);
+      assert.equal(r.json.code, "KUBECA_CONFIG_INVALID");
+    }
+  });
+});
