@@ -1,0 +1,75 @@
+// `kubeca status`: kubeadm's check-expiration tables for this node, with an exit code for cron and
+// monitoring.
+import {
+  authoritiesDue,
+  certificatesDue,
+  DEFAULT_CERT_DIR,
+  DEFAULT_KUBECONFIG_DIR,
+  expirationInfo,
+  readExpirationStatus,
+  renderExpirationTables,
+} from "../../client/index.js";
+import type { CliCommand, CliIo } from "../command.js";
+import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
+import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
+
+/** Only a CA expires within the window: `kubeca renew` cannot fix that, so the timer must not renew. */
+export const EXIT_CA_EXPIRING = 4;
+
+const help = `Usage: kubeca status [--cert-dir DIR] [--kubeconfig-dir DIR] [--output text|json] [--warn-within DUR]
+
+Shows the two tables of 'kubeadm certs check-expiration' for this node: every certificate and
+kubeconfig client certificate (CERTIFICATE, EXPIRES, RESIDUAL TIME, CERTIFICATE AUTHORITY, EXTERNALLY
+MANAGED), then the CAs. Missing files show as !MISSING! <name>. kubelet.conf is left out, as kubeadm
+does: the kubelet rotates its own client certificate. super-admin.conf exists only on the node where
+'kubeadm init' ran; its absence is shown but never counts as due.
+
+Flags:
+  --cert-dir DIR        default ${DEFAULT_CERT_DIR}
+  --kubeconfig-dir DIR  default ${DEFAULT_KUBECONFIG_DIR}
+  --output text|json    json is kubeadm's output.kubeadm.k8s.io/v1alpha3 CertificateExpirationInfo
+  --warn-within DUR     count certificates expiring within DUR as due, e.g. 30d, 720h (default 0s)
+
+Exit codes: 0 nothing due; 1 a certificate or kubeconfig is missing, unreadable, expired or expires
+within --warn-within (kubeca renew fixes it); 2 bad flags; 4 only a CA expires within the window
+(renewal cannot fix that: replace the CA).
+`;
+
+export interface StatusCommandDeps {
+  readonly now?: () => Date;
+}
+
+const flags = {
+  "cert-dir": { type: "string", default: DEFAULT_CERT_DIR },
+  "kubeconfig-dir": { type: "string", default: DEFAULT_KUBECONFIG_DIR },
+  output: { type: "string", default: "text" },
+  "warn-within": { type: "string", default: "0s" },
+} as const;
+
+export function createStatusCommand(deps: StatusCommandDeps = {}): CliCommand {
+  return {
+    path: ["status"],
+    summary: "show certificate expiry like kubeadm certs check-expiration; non-zero exit when renewal is due",
+    help,
+    async run(argv: string[], io: CliIo): Promise<number> {
+      const { values } = parseFlags(argv, flags);
+      if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not "${values.output}"`);
+      const windowMs = parseDurationSeconds(values["warn-within"], "--warn-within") * 1000;
+      const now = (deps.now ?? (() => new Date()))();
+      const status = await readExpirationStatus({ certDir: values["cert-dir"], kubeconfigDir: values["kubeconfig-dir"] }, now);
+      const due = certificatesDue(status, windowMs);
+      const casDue = authoritiesDue(status, windowMs);
+
+      if (values.output === "json") io.stdout.write(JSON.stringify(expirationInfo(status), null, 2) + "\n");
+      else io.stdout.write(renderExpirationTables(status));
+
+      const window = values["warn-within"];
+      if (due.length > 0) io.stderr.write(`kubeca status: renewal due (missing, expired or expiring within ${window}): ${due.map((r) => r.name).join(", ")}\n`);
+      if (casDue.length > 0) io.stderr.write(`kubeca status: CA missing or expiring within ${window}: ${casDue.map((a) => a.name).join(", ")}; kubeca renew cannot fix this\n`);
+      if (due.length > 0) return EXIT_FAILURE;
+      return casDue.length > 0 ? EXIT_CA_EXPIRING : EXIT_OK;
+    },
+  };
+}
+
+export const statusCommand: CliCommand = createStatusCommand();

@@ -1,0 +1,23 @@
+// The node-side agent, as the CLI uses it.
+export { renewNode } from "./renew-node.js";
+export type { RenewOptions, RenewDeps, RenewReport, RenewOutcome, ItemReport, ItemStatus } from "./renew-node.js";
+export { createSignClient, ServiceUnreachableError, BATCH_LIMIT, isRefusal } from "./sign-client.js";
+export type { SignClient, SignClientOptions, BatchAnswer, Problem } from "./sign-client.js";
+export { discoverPending } from "./discover.js";
+export type { Discovery, PendingFile, Layout, FileProblem } from "./discover.js";
+export { installAtomically, recoverInterruptedInstalls, createBackupDir, InstallError, JOURNAL_FILE } from "./atomic-install.js";
+export type { InstallHooks, InstallReceipt } from "./atomic-install.js";
+export { readExpirationStatus, certificatesDue, authoritiesDue } from "./expiration-status.js";
+export type { ExpirationStatus, CertificateRow, AuthorityRow } from "./expiration-status.js";
+export { renderExpirationTables, expirationInfo } from "./expiration-table.js";
+export type { ExpirationInfo } from "./expiration-table.js";
+export { formatExpires, formatResidual } from "./residual-time.js";
+export { restartAdvice, describeAdvice, STATIC_POD_ORDER } from "./restart-plan.js";
+export type { RestartAdvice, StaticPod } from "./restart-plan.js";
+export { restartStaticPods } from "./static-pod-restart.js";
+export type { StaticPodRestartOptions } from "./static-pod-restart.js";
+export { readKubeconfig, fillKubeconfig } from "./kubeconfig-file.js";
+export { DEFAULT_CERT_DIR, DEFAULT_KUBECONFIG_DIR, DEFAULT_MANIFEST_DIR, CA_FILES } from "./node-paths.js";
+export type { NodeDirs } from "./node-paths.js";
+export { Reasons } from "./reasons.js";
+export type { Reason } from "./reasons.js";

@@ -1,0 +1,270 @@
+// `kubeca renew`, start to end: discover → pre-flight → compare CAs → sign (one batch) → verify every
+// certificate → install atomically → remove CSRs → say what to restart. Nothing on the node changes
+// before every certificate has been verified, and (without --allow-partial) unless all of them were.
+import { X509Certificate } from "node:crypto";
+import { unlink } from "node:fs/promises";
+import { join } from "node:path";
+import type { CaName } from "../config/index.js";
+import type { Violation } from "../errors/index.js";
+import type { SignResult } from "../issuance/types.js";
+import { findProfile, KNOWN_PROFILE_NAMES } from "../kubeadm/index.js";
+import { createBackupDir, InstallError, installAtomically, recoverInterruptedInstalls, type InstallHooks } from "./atomic-install.js";
+import { discoverPending, type FileProblem, type Layout } from "./discover.js";
+import { readExpirationStatus, type ExpirationStatus } from "./expiration-status.js";
+import { planWrites, type CaFileToWrite, type FileWrite } from "./install-plan.js";
+import { caDifference, describeCertificate, parseCertificates, readNodeCas, type NodeCa } from "./node-cas.js";
+import { liveKeyPath, targetPath, type NodeDirs } from "./node-paths.js";
+import { preflight, type PreparedFile } from "./preflight.js";
+import { Reasons, type Reason } from "./reasons.js";
+import { restartAdvice, type RestartAdvice, type StaticPod } from "./restart-plan.js";
+import { BATCH_LIMIT, isRefusal, type SignClient } from "./sign-client.js";
+import { restartStaticPods, type StaticPodRestartOptions } from "./static-pod-restart.js";
+import { verifyIssued, type VerifiedCertificate } from "./verify-issued.js";
+
+export interface RenewOptions extends NodeDirs {
+  readonly csrDir?: string;
+  /** Profile or legacy names; everything found when absent. */
+  readonly only?: readonly string[];
+  readonly dryRun?: boolean;
+  readonly keepCsr?: boolean;
+  readonly allowPartial?: boolean;
+  /** Backups and the install journal go under here; default `<kubeconfig-dir>/tmp`, like kubeadm's. */
+  readonly backupRoot?: string;
+  /** Set to restart the static pods whose certificates changed. */
+  readonly restart?: Omit<StaticPodRestartOptions, "log" | "holdDir">;
+}
+
+export interface RenewDeps {
+  readonly client: SignClient;
+  readonly now: () => Date;
+  /** One line of progress (stderr in the CLI). */
+  readonly progress: (line: string) => void;
+  readonly installHooks?: InstallHooks;
+}
+
+export type ItemStatus = "installed" | "would-install" | "failed" | "skipped" | "held-back";
+
+export interface ItemReport {
+  readonly name: string;
+  readonly layout: Layout | undefined;
+  readonly status: ItemStatus;
+  readonly reason?: Reason;
+  readonly message?: string;
+  readonly violations?: readonly Violation[];
+  /** Files written (or, for --dry-run, that would be). */
+  readonly files: readonly string[];
+  readonly serial?: string;
+  readonly notAfter?: string;
+}
+
+export type RenewOutcome = "nothing-to-do" | "dry-run" | "installed" | "partial" | "failed";
+
+export interface RenewReport {
+  readonly outcome: RenewOutcome;
+  readonly items: readonly ItemReport[];
+  readonly notes: readonly string[];
+  /** Why nothing at all was installed, when one cause explains it (CA mismatch, install failure). */
+  readonly failure?: string;
+  readonly caFilesWritten: readonly string[];
+  readonly backupDir?: string;
+  readonly restart: RestartAdvice;
+  readonly restarted: readonly StaticPod[];
+  /** check-expiration view after the install. */
+  readonly status?: ExpirationStatus;
+}
+
+const NO_RESTART: RestartAdvice = { staticPods: [], kubelet: false };
+
+function problemItem(p: FileProblem, layout?: Layout): ItemReport {
+  return { name: p.name, layout, status: "failed", reason: p.reason, message: p.message, files: [] };
+}
+
+/** Paths a verified (or merely prepared, for --dry-run) file will write. */
+function plannedPaths(dirs: NodeDirs, f: PreparedFile): string[] {
+  const p = f.pending.profile;
+  const paths = [targetPath(dirs, p)];
+  if (p.kind === "pki" && f.pending.layout !== "in-place") paths.unshift(liveKeyPath(dirs, p));
+  return paths;
+}
+
+export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise<RenewReport> {
+  const log = deps.progress;
+  const notes: string[] = [];
+  const note = (line: string) => {
+    notes.push(line);
+    log(line);
+  };
+  const backupRoot = options.backupRoot ?? join(options.kubeconfigDir, "tmp");
+  const base = { notes, caFilesWritten: [] as string[], restart: NO_RESTART, restarted: [] as StaticPod[] };
+
+  if (!options.dryRun) for (const line of await recoverInterruptedInstalls(backupRoot)) note(line);
+
+  // 1. Discover.
+  if (options.only) {
+    const unknown = options.only.filter((n) => !findProfile(n));
+    if (unknown.length > 0) throw new RangeError(`--only: ${unknown.join(", ")} not known; known names: ${KNOWN_PROFILE_NAMES.join(", ")}`);
+  }
+  const wanted = (name: string) => !options.only || options.only.some((n) => findProfile(n)?.name === name);
+  const discovery = await discoverPending(options);
+  discovery.notes.forEach(note);
+  const pending = discovery.pending.filter((p) => wanted(p.profile.name));
+  const items: ItemReport[] = discovery.problems.filter((p) => wanted(p.name)).map((p) => problemItem(p));
+  if (pending.length === 0 && items.length === 0) {
+    // Said once, on stdout, by the caller: this is the answer, not progress.
+    notes.push(`nothing to renew: no CSRs in ${discovery.searched.join(", ")}${options.only ? ` for ${options.only.join(", ")}` : ""}; run kubeadm certs generate-csr first`);
+    return { ...base, outcome: "nothing-to-do", items };
+  }
+  log(`found ${pending.length} CSR(s): ${pending.map((p) => `${p.profile.name} (${p.layout})`).join(", ")}`);
+
+  // 2. Pre-flight, all local.
+  const prepared: PreparedFile[] = [];
+  for (const p of pending) {
+    const result = await preflight(options, p);
+    if (result.ok === true) prepared.push(result.file);
+    else if (result.ok === "skip") {
+      note(result.note);
+      items.push({ name: p.profile.name, layout: p.layout, status: "skipped", message: result.note, files: [] });
+    } else items.push(problemItem(result.problem, p.layout));
+  }
+  const failed = () => items.filter((i) => i.status === "failed");
+  failed().forEach((i) => log(`  ✗ ${i.message}`));
+  if (prepared.length > 0) log(`checked ${prepared.length} CSR(s) against their private keys and kubeadm's subjects`);
+  const holdBack = (files: readonly PreparedFile[], why: string) =>
+    files.map((f): ItemReport => ({ name: f.pending.profile.name, layout: f.pending.layout, status: "held-back", reason: Reasons.HeldBack, message: why, files: [] }));
+  if (failed().length > 0 && !options.allowPartial) {
+    return { ...base, outcome: "failed", items: [...items, ...holdBack(prepared, "not sent: another file failed its pre-flight check")] };
+  }
+  if (prepared.length === 0) return { ...base, outcome: failed().length > 0 ? "failed" : "nothing-to-do", items };
+
+  // 3. The service's CAs against the node's: a different CA means the wrong service; stop before signing.
+  const nodeCas = await readNodeCas(options);
+  const serviceCas = new Map<CaName, X509Certificate>();
+  for (const ca of await deps.client.listCas()) serviceCas.set(ca.name, parseCertificates(ca.certificate)[0]!);
+  const issuers = new Set<CaName>(prepared.map((f) => f.pending.profile.issuer));
+  if (prepared.some((f) => f.pending.profile.kind === "kubeconfig")) issuers.add("ca");
+  const caFiles: CaFileToWrite[] = [];
+  for (const issuer of issuers) {
+    const service = serviceCas.get(issuer);
+    const node = nodeCas.get(issuer)!;
+    if (!service) continue;
+    if (node.certificates.length === 0) {
+      caFiles.push({ name: issuer, path: node.path, pem: service.toString() });
+      log(`first setup: ${node.path} is missing; it will be written from the service's ${issuer} (${describeCertificate(service)})`);
+      continue;
+    }
+    const difference = caDifference(node, service);
+    if (difference) {
+      log(`  ✗ CA mismatch: ${difference}`);
+      return { ...base, outcome: "failed", failure: `CA mismatch: ${difference}`, items: [...items, ...holdBack(prepared, `not sent: the service's ${issuer} differs from ${node.path}`)] };
+    }
+  }
+  const signable: PreparedFile[] = [];
+  for (const f of prepared) {
+    const issuer = f.pending.profile.issuer;
+    if (serviceCas.has(issuer) && (f.pending.profile.kind === "pki" || serviceCas.has("ca"))) signable.push(f);
+    else items.push(problemItem({ name: f.pending.profile.name, file: f.pending.csrPath, reason: Reasons.CaMissing, message: `${f.pending.profile.name}: the service has no ${issuer} CA (GET /v1/ca lists ${[...serviceCas.keys()].join(", ") || "none"})` }, f.pending.layout));
+  }
+  if (failed().length > 0 && !options.allowPartial) return { ...base, outcome: "failed", items: [...items, ...holdBack(signable, "not sent: another file cannot be signed")] };
+
+  if (options.dryRun) {
+    for (const f of signable) items.push({ name: f.pending.profile.name, layout: f.pending.layout, status: "would-install", files: plannedPaths(options, f) });
+    caFiles.forEach((c) => log(`dry run: would write ${c.path}`));
+    log(`dry run: ${signable.length} CSR(s) ready; nothing was sent for signing and nothing was written`);
+    return { ...base, outcome: "dry-run", items, caFilesWritten: [] };
+  }
+
+  // 4. Sign: one batch (split only past the service's per-request limit).
+  const answers = new Map<string, SignResult | { problem: { title?: string; detail?: string; violations?: readonly Violation[] } }>();
+  for (let start = 0; start < signable.length; start += BATCH_LIMIT) {
+    const chunk = signable.slice(start, start + BATCH_LIMIT);
+    log(`sending ${chunk.length} CSR(s) for signing${signable.length > BATCH_LIMIT ? ` (${start + 1}–${start + chunk.length} of ${signable.length})` : ""}…`);
+    const batch = await deps.client.signBatch(chunk.map((f) => ({ name: f.pending.requestName, csr: f.csrPem })));
+    for (const a of batch) answers.set(a.name, a);
+    log(`signed ${batch.filter((a) => !isRefusal(a)).length}/${chunk.length}${batch.some(isRefusal) ? `, refused ${batch.filter(isRefusal).length}` : ""}`);
+  }
+
+  // 5. Verify every certificate before touching anything.
+  const now = deps.now();
+  const verified: VerifiedCertificate[] = [];
+  for (const f of signable) {
+    const p = f.pending.profile;
+    const answer = answers.get(f.pending.requestName);
+    if (!answer) {
+      items.push(problemItem({ name: p.name, file: f.pending.csrPath, reason: Reasons.BadAnswer, message: `${p.name}: the service's answer has no item for it` }, f.pending.layout));
+      continue;
+    }
+    if ("problem" in answer) {
+      const detail = [answer.problem.title, answer.problem.detail].filter(Boolean).join(": ");
+      items.push({ name: p.name, layout: f.pending.layout, status: "failed", reason: Reasons.ServiceRefused, message: `${p.name}: refused by the service: ${detail}`, violations: answer.problem.violations ?? [], files: [] });
+      continue;
+    }
+    const outcome = verifyIssued(f, answer, { now, serviceCa: serviceCas.get(p.issuer)!, nodeCa: nodeCas.get(p.issuer)! });
+    if (outcome.ok) verified.push(outcome.verified);
+    else items.push(problemItem(outcome.problem, f.pending.layout));
+  }
+  for (const i of failed()) {
+    log(`  ✗ ${i.message}`);
+    for (const v of i.violations ?? []) log(`      - ${v.field}: ${v.message} [${v.rule}]`);
+  }
+  log(`verified ${verified.length}/${signable.length} certificate(s)`);
+  const heldBackVerified = () =>
+    verified.map((v): ItemReport => ({ name: v.file.pending.profile.name, layout: v.file.pending.layout, status: "held-back", reason: Reasons.HeldBack, message: "verified but not installed: another file failed (use --allow-partial to install the rest)", files: [] }));
+  if (failed().length > 0 && !options.allowPartial) {
+    log("nothing installed: every file must succeed (or pass --allow-partial)");
+    return { ...base, outcome: "failed", items: [...items, ...heldBackVerified()] };
+  }
+  if (verified.length === 0) return { ...base, outcome: "failed", items };
+
+  // 6. Install. CA files only for CAs whose certificates are being installed.
+  const neededCas = new Set<CaName>(verified.map((v) => v.file.pending.profile.issuer));
+  if (verified.some((v) => v.file.pending.profile.kind === "kubeconfig")) neededCas.add("ca");
+  const caToWrite = caFiles.filter((c) => neededCas.has(c.name));
+  const clusterCa: NodeCa = nodeCas.get("ca")!;
+  const clusterCaPem = clusterCa.pem ?? caToWrite.find((c) => c.name === "ca")?.pem;
+  const writes: FileWrite[] = planWrites(options, verified, caToWrite, clusterCaPem);
+  const backupDir = await createBackupDir(backupRoot, deps.now());
+  try {
+    const receipt = await installAtomically(writes, backupDir, deps.installHooks);
+    log(`installed ${writes.length} file(s); ${receipt.replaced.length} replaced file(s) backed up in ${backupDir}`);
+  } catch (e) {
+    if (!(e instanceof InstallError)) throw e;
+    log(`  ✗ ${e.message}`);
+    const failedItems = verified.map((v): ItemReport => ({ name: v.file.pending.profile.name, layout: v.file.pending.layout, status: "failed", reason: Reasons.InstallFailed, message: e.message, files: [] }));
+    return { ...base, outcome: "failed", failure: e.message, backupDir, items: [...items, ...failedItems] };
+  }
+  for (const v of verified) {
+    items.push({
+      name: v.file.pending.profile.name,
+      layout: v.file.pending.layout,
+      status: "installed",
+      files: writes.filter((w) => w.name === v.file.pending.profile.name).map((w) => w.path),
+      serial: v.result.serial,
+      notAfter: v.result.notAfter,
+    });
+  }
+
+  // 7. The CSRs (and staged or legacy keys) are spent; generate-csr refuses to run while they exist.
+  if (!options.keepCsr) {
+    const leftovers = verified.flatMap((v) => v.file.pending.leftovers);
+    for (const path of leftovers) await unlink(path).catch(() => undefined);
+    log(`removed ${leftovers.length} spent CSR/key file(s) (--keep-csr keeps them)`);
+  }
+
+  // 8. What must restart, and optionally restart it.
+  const restart = restartAdvice(verified.map((v) => v.file.pending.profile.name));
+  let restarted: StaticPod[] = [];
+  if (options.restart && restart.staticPods.length > 0) {
+    restarted = await restartStaticPods(restart.staticPods, { ...options.restart, holdDir: join(backupDir, "manifests"), log });
+  }
+  const status = await readExpirationStatus(options, deps.now());
+  return {
+    notes,
+    outcome: failed().length > 0 ? "partial" : "installed",
+    items,
+    caFilesWritten: caToWrite.map((c) => c.path),
+    backupDir,
+    restart,
+    restarted,
+    status,
+  };
+}
