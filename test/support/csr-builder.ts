@@ -24,6 +24,10 @@ export interface BuiltCsr {
   readonly pem: string;
   readonly der: Uint8Array;
   readonly privateKey: KeyObject;
+  /** The builder's own encodings of the parts, to compare with what a reader extracts. */
+  readonly subjectDer: Uint8Array;
+  readonly spkiDer: Uint8Array;
+  readonly sanDer: Uint8Array | undefined;
 }
 
 /** One SAN, in encoded GeneralName form, so tests can add any type, including raw IP bytes. */
@@ -38,13 +42,15 @@ export interface CsrSpec {
   /** RSA only: sign with RSASSA-PSS instead of PKCS#1 v1.5. */
   pss?: { hash: "sha256" | "sha384"; saltLength: number };
   /** Override the digest (default: sha256, sha384 for P-384, none for Ed25519). */
-  hash?: "sha256" | "sha384" | "sha512";
+  hash?: Digest;
   tamperSignature: boolean;
   /** Extra attributes in the request info, as encoded Attribute values (e.g. a second extensionRequest). */
   extraAttributes: Attribute[];
 }
 
 export type CsrModifier = (spec: CsrSpec) => void;
+
+type Digest = "sha1" | "sha256" | "sha384" | "sha512";
 
 const CN = "2.5.4.3";
 const O = "2.5.4.10";
@@ -83,7 +89,7 @@ export const withRawIp = (bytes: number[]): CsrModifier => (s) => {
 export const withPss = (hash: "sha256" | "sha384" = "sha256"): CsrModifier => (s) => {
   s.pss = { hash, saltLength: hash === "sha256" ? 32 : 48 };
 };
-export const withHash = (hash: "sha256" | "sha384" | "sha512"): CsrModifier => (s) => {
+export const withHash = (hash: Digest): CsrModifier => (s) => {
   s.hash = hash;
 };
 export const withTamperedSignature = (): CsrModifier => (s) => {
@@ -103,8 +109,9 @@ export function buildCsr(...modifiers: CsrModifier[]): BuiltCsr {
     spec.subject.map((a) => new RelativeDistinguishedName([new AttributeTypeAndValue({ type: a.oid, value: directoryString(a.value) })])),
   );
   info.subjectPKInfo = AsnConvert.parse(createPublicKey(privateKey).export({ type: "spki", format: "der" }), SubjectPublicKeyInfo);
-  if (spec.sans.length > 0) {
-    const san = new Extension({ extnID: "2.5.29.17", critical: false, extnValue: new OctetString(AsnConvert.serialize(new RawGeneralNames(spec.sans))) });
+  const sanDer = spec.sans.length > 0 ? new Uint8Array(AsnConvert.serialize(new RawGeneralNames(spec.sans))) : undefined;
+  if (sanDer) {
+    const san = new Extension({ extnID: "2.5.29.17", critical: false, extnValue: new OctetString(sanDer) });
     info.attributes.push(new Attribute({ type: "1.2.840.113549.1.9.14", values: [AsnConvert.serialize(new Extensions([san]))] }));
   }
   info.attributes.push(...spec.extraAttributes);
@@ -117,14 +124,21 @@ export function buildCsr(...modifiers: CsrModifier[]): BuiltCsr {
   request.signatureAlgorithm = algorithm;
   request.signature = signature.slice().buffer;
   const der = new Uint8Array(AsnConvert.serialize(request));
-  return { der, pem: toPem("CERTIFICATE REQUEST", der), privateKey };
+  return {
+    der,
+    pem: toPem("CERTIFICATE REQUEST", der),
+    privateKey,
+    subjectDer: new Uint8Array(AsnConvert.serialize(info.subject)),
+    spkiDer: new Uint8Array(createPublicKey(privateKey).export({ type: "spki", format: "der" })),
+    sanDer,
+  };
 }
 
 function signInfo(spec: CsrSpec, key: KeyObject, data: Uint8Array): { algorithm: AlgorithmIdentifier; signature: Uint8Array } {
   if (spec.key === "Ed25519") return { algorithm: new AlgorithmIdentifier({ algorithm: "1.3.101.112" }), signature: sign(null, data, key) };
   if (spec.key === "P-256" || spec.key === "P-384") {
     const hash = spec.hash ?? (spec.key === "P-384" ? "sha384" : "sha256");
-    const oid = { sha256: "1.2.840.10045.4.3.2", sha384: "1.2.840.10045.4.3.3", sha512: "1.2.840.10045.4.3.4" }[hash];
+    const oid = { sha1: "1.2.840.10045.4.1", sha256: "1.2.840.10045.4.3.2", sha384: "1.2.840.10045.4.3.3", sha512: "1.2.840.10045.4.3.4" }[hash];
     return { algorithm: new AlgorithmIdentifier({ algorithm: oid }), signature: sign(hash, data, key) };
   }
   if (spec.pss) {
@@ -143,7 +157,7 @@ function signInfo(spec: CsrSpec, key: KeyObject, data: Uint8Array): { algorithm:
     };
   }
   const hash = spec.hash ?? "sha256";
-  const oid = { sha256: "1.2.840.113549.1.1.11", sha384: "1.2.840.113549.1.1.12", sha512: "1.2.840.113549.1.1.13" }[hash];
+  const oid = { sha1: "1.2.840.113549.1.1.5", sha256: "1.2.840.113549.1.1.11", sha384: "1.2.840.113549.1.1.12", sha512: "1.2.840.113549.1.1.13" }[hash];
   return { algorithm: new AlgorithmIdentifier({ algorithm: oid, parameters: null }), signature: sign(hash, data, key) };
 }
 

@@ -142,8 +142,10 @@ export class FakeApiserver {
     this.put(resource, namespace, next, "MODIFIED");
   }
 
-  /** Forget history, as etcd compaction does: watches from older versions now get 410 Gone. */
+  /** Forget all history, as etcd compaction does: a watch from any version handed out so far gets 410 Gone. */
   compact(): void {
+    // The version moves on (as the compaction itself is a revision), so a fresh list is valid again.
+    this.rv += 1;
     this.oldestRv = this.rv;
     this.history.length = 0;
   }

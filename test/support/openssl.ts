@@ -43,19 +43,19 @@ export async function withTempFiles<T>(
 export interface VerifyOptions {
   readonly caPem: string;
   readonly certPem: string;
-  readonly purpose: "sslserver" | "sslclient";
+  /** Leave out to check the chain only (e.g. a CA against itself). */
+  readonly purpose?: "sslserver" | "sslclient";
   /** Check validity at this instant instead of the wall clock (tests pin `now`). */
   readonly at?: Date;
 }
 
-/** `openssl verify -x509_strict -purpose P -CAfile ca.pem cert.pem`; code 0 and "cert.pem: OK" on success. */
+/** `openssl verify -x509_strict [-purpose P] -CAfile ca.pem cert.pem`; code 0 and "cert.pem: OK" on success. */
 export function opensslVerify(options: VerifyOptions): Promise<OpensslResult> {
   return withTempFiles({ "ca.pem": options.caPem, "cert.pem": options.certPem }, (p) =>
     openssl([
       "verify",
       "-x509_strict",
-      "-purpose",
-      options.purpose,
+      ...(options.purpose ? ["-purpose", options.purpose] : []),
       ...(options.at ? ["-attime", String(Math.floor(options.at.getTime() / 1000))] : []),
       "-CAfile",
       p["ca.pem"]!,
@@ -108,5 +108,22 @@ export function opensslMakeCsr(options: OpensslCsrOptions): Promise<{ csrPem: st
     ]);
     if (req.code !== 0) throw new Error(`openssl req failed: ${req.stderr}`);
     return { csrPem: await readFile(csr, "utf8"), keyPem: await readFile(key, "utf8") };
+  });
+}
+
+/**
+ * A self-signed certificate made by `openssl req -x509` with exactly the extensions in `extensions`
+ * (config-file syntax, one per line), for CA certificates kubeca must refuse.
+ */
+export function opensslSelfSigned(extensions: readonly string[], subject = "CN=test-ca"): Promise<string> {
+  const config = ["[req]", "distinguished_name = dn", "x509_extensions = ext", "prompt = no", "[dn]", subject, "[ext]", ...extensions, ""].join("\n");
+  return withTempFiles({ "req.cnf": config }, async (p, dir) => {
+    const key = join(dir, "key.pem");
+    const cert = join(dir, "cert.pem");
+    const gen = await openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]);
+    if (gen.code !== 0) throw new Error(`openssl genpkey failed: ${gen.stderr}`);
+    const req = await openssl(["req", "-x509", "-new", "-key", key, "-config", p["req.cnf"]!, "-days", "30", "-out", cert]);
+    if (req.code !== 0) throw new Error(`openssl req -x509 failed: ${req.stderr}`);
+    return readFile(cert, "utf8");
   });
 }

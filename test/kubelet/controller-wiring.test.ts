@@ -1,0 +1,130 @@
+// The wiring's promises: 409s retried on fresh copies, fail closed on the audit log, watches
+// restarted after a disconnect and after 410 Gone.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { certificatePem, condition, startHarness, waitFor } from "./harness.js";
+
+const honest = { dns: ["cp-1"], ips: ["10.0.0.10"] };
+
+test("a 409 on the approval and on the status write is retried with a fresh object, and recorded once", async () => {
+  const h = await startHarness();
+  try {
+    // Just before kubeca's first write to each subresource, someone else changes the CSR.
+    const touched = new Set<string>();
+    h.server.hooks.push((r) => {
+      if (r.method !== "PUT" || r.user !== "kubeca-a" || !r.name) return;
+      const k = `${r.name}/${r.subresource}`;
+      if (touched.has(k)) return;
+      touched.add(k);
+      h.server.touch("certificatesigningrequests", r.name);
+    });
+    const { controller, audit } = h.controller("a");
+    controller.start();
+    const name = await h.submit("node:cp-1", honest);
+    await waitFor("a certificate", () => certificatePem(h.csr(name)));
+    const writes = h.server.writes.filter((w) => w.name === name).map((w) => `${w.subresource} ${w.status}`);
+    assert.deepEqual(writes, ["approval 409", "approval 200", "status 409", "status 200"]);
+    assert.equal(h.csr(name).metadata.annotations["test/touched"] !== undefined, true);
+    assert.deepEqual(audit.records.map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed"]);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a 409 retry gives up the write when the fresh copy was already decided by someone else", async () => {
+  const h = await startHarness();
+  try {
+    // Someone else denies the CSR between kubeca's read and its approval write.
+    h.server.hooks.push(async (r) => {
+      if (r.method !== "PUT" || r.user !== "kubeca-a" || r.subresource !== "approval" || !r.name) return;
+      const csr = h.server.get("certificatesigningrequests", r.name)!;
+      if (condition(csr, "Denied")) return;
+      const { CertificatesV1Api } = await import("@kubernetes/client-node");
+      const api = h.server.kubeConfig("admin").makeApiClient(CertificatesV1Api);
+      const fresh = await api.readCertificateSigningRequest({ name: r.name });
+      fresh.status = { conditions: [{ type: "Denied", status: "True", reason: "AdminDenied", message: "no", lastUpdateTime: new Date() }] };
+      await api.replaceCertificateSigningRequestApproval({ name: r.name, body: fresh });
+    });
+    const { controller } = h.controller("a");
+    controller.start();
+    const name = await h.submit("node:cp-1", honest);
+    await waitFor("kubeca's 409", () => h.server.writes.some((w) => w.name === name && w.user === "kubeca-a" && w.status === 409));
+    await controller.drained();
+    const csr = h.csr(name);
+    assert.equal(condition(csr, "Denied").reason, "AdminDenied");
+    assert.equal(condition(csr, "Approved"), undefined);
+    assert.deepEqual(h.server.writes.filter((w) => w.name === name && w.user === "kubeca-a").map((w) => w.status), [409]);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a failing audit log leaves the CSR untouched, and the CSR is handled once the log is back", async () => {
+  const h = await startHarness();
+  try {
+    const { controller, audit } = h.controller("a");
+    audit.failing = true;
+    controller.start();
+    const name = await h.submit("node:cp-1", honest);
+    const rv = h.csr(name).metadata.resourceVersion;
+    await waitFor("three refused appends", () => audit.rejected >= 3);
+    assert.equal(h.csr(name).metadata.resourceVersion, rv);
+    assert.deepEqual(h.csr(name).status, {});
+    assert.equal(h.server.writes.filter((w) => w.name === name).length, 0);
+    audit.failing = false;
+    await waitFor("a certificate after the log recovered", () => certificatePem(h.csr(name)), 8000);
+    assert.deepEqual(audit.records.map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed"]);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a failing audit log at signing time leaves the approved CSR without a certificate", async () => {
+  const h = await startHarness();
+  try {
+    const { controller, audit } = h.controller("a");
+    const append = audit.append.bind(audit);
+    audit.append = async (e) => {
+      if (e.event === "kubelet-csr-signed") {
+        audit.rejected++;
+        throw new Error("audit store down");
+      }
+      return append(e);
+    };
+    controller.start();
+    const name = await h.submit("node:cp-1", honest);
+    await waitFor("approval", () => condition(h.csr(name), "Approved"));
+    await waitFor("refused appends", () => audit.rejected >= 2);
+    assert.equal(h.csr(name).status.certificate, undefined);
+    assert.equal(h.server.writes.filter((w) => w.name === name && w.subresource === "status").length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test("the watch is resumed after a disconnect and re-listed after 410 Gone, and CSRs keep being signed", async () => {
+  const h = await startHarness();
+  try {
+    const { controller } = h.controller("a");
+    controller.start();
+    const lists = () => h.server.requests.filter((r) => r.resource === "certificatesigningrequests" && r.method === "GET" && !r.name && !r.watch).length;
+    const watches = () => h.server.requests.filter((r) => r.resource === "certificatesigningrequests" && r.watch).length;
+    await waitFor("a watch", () => h.server.openWatches > 0);
+    assert.equal(lists(), 1);
+
+    h.server.dropWatches();
+    await waitFor("a second watch", () => watches() >= 2 && h.server.openWatches > 0);
+    const afterDrop = await h.submit("node:cp-1", honest);
+    await waitFor("a certificate after the disconnect", () => certificatePem(h.csr(afterDrop)));
+    assert.equal(lists(), 1, "a disconnect resumes from the last version without listing again");
+
+    // Compaction: the version the watch would resume from is gone; the apiserver answers 410.
+    h.server.compact();
+    h.server.dropWatches();
+    await waitFor("a re-list after 410", () => lists() >= 2);
+    const afterGone = await h.submit("node:cp-1", honest);
+    await waitFor("a certificate after the 410", () => certificatePem(h.csr(afterGone)));
+  } finally {
+    await h.close();
+  }
+});
