@@ -1,0 +1,127 @@
+// serverless.yml and infra/aws/kms-keys.yaml, read as data: the function is deployed as built, every
+// documented route has an API Gateway route, and the permissions are the least the function needs.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, it } from "node:test";
+import { parse, parseDocument, visit } from "yaml";
+
+const root = resolve(import.meta.dirname, "..", "..");
+const read = (path: string) => readFileSync(resolve(root, path), "utf8");
+const serverless = parse(read("serverless.yml")) as any;
+const keysText = read("infra/aws/kms-keys.yaml");
+const keys = parse(keysText) as any;
+const openapi = parse(read("openapi/openapi.yaml")) as any;
+
+const KEY_PARAMS = ["${param:caKeyArn}", "${param:etcdCaKeyArn}", "${param:frontProxyCaKeyArn}"];
+const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+
+describe("serverless.yml", () => {
+  it("deploys the bundle on nodejs22.x arm64", () => {
+    assert.equal(serverless.service, "kubeca");
+    assert.equal(serverless.provider.runtime, "nodejs22.x");
+    assert.equal(serverless.provider.architecture, "arm64");
+    assert.equal(serverless.functions.http.handler, "dist/lambda/http.handler");
+    assert.ok(serverless.package.patterns.includes("dist/lambda/http.mjs"));
+    assert.ok(serverless.package.patterns.includes("kubeca.yaml"));
+    assert.equal(serverless.provider.environment.KUBECA_CONFIG_SSM_PARAMETER, "${param:configSsmParameter}");
+  });
+
+  it("has an HTTP API route for every route in openapi/openapi.yaml, and no other", () => {
+    const routes = serverless.functions.http.events.map((e: any) => `${e.httpApi.method} ${e.httpApi.path}`).sort();
+    const documented = Object.entries(openapi.paths)
+      .flatMap(([path, item]) => Object.keys(item as object).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    assert.deepEqual(routes, documented);
+  });
+
+  it("lets the function sign digests and read public keys of the three CA keys, append to its audit table, and nothing more", () => {
+    const statements = serverless.provider.iam.role.statements as any[];
+    const actions = statements.flatMap((s) => list(s.Action)).sort();
+    assert.deepEqual(actions, ["dynamodb:PutItem", "dynamodb:Query", "kms:GetPublicKey", "kms:Sign"]);
+    for (const s of statements) {
+      assert.equal(s.Effect, "Allow");
+      assert.ok(!JSON.stringify(s.Resource).includes("*"), `${s.Sid} has a wildcard resource`);
+    }
+    const sign = statements.find((s) => list(s.Action).includes("kms:Sign"));
+    assert.deepEqual(sign.Resource, KEY_PARAMS);
+    assert.deepEqual(sign.Condition, { StringEquals: { "kms:MessageType": "DIGEST" } });
+    assert.deepEqual(statements.find((s) => list(s.Action).includes("kms:GetPublicKey")).Resource, KEY_PARAMS);
+    assert.deepEqual(statements.find((s) => list(s.Action).includes("dynamodb:PutItem")).Resource, [{ "Fn::GetAtt": ["AuditTable", "Arn"] }]);
+  });
+
+  it("grants ssm:GetParameter on the one config parameter, only when one is configured", () => {
+    const policy = serverless.resources.Resources.ConfigParameterPolicy;
+    assert.equal(policy.Condition, "UseSsmConfig");
+    const [statement, ...rest] = policy.Properties.PolicyDocument.Statement;
+    assert.equal(rest.length, 0);
+    assert.equal(statement.Action, "ssm:GetParameter");
+    assert.match(statement.Resource["Fn::Sub"], /:parameter\$\{param:configSsmParameter\}$/);
+    assert.deepEqual(serverless.resources.Conditions.UseSsmConfig, { "Fn::Not": [{ "Fn::Equals": ["${param:configSsmParameter}", ""] }] });
+  });
+
+  it("declares the audit table with the key the DynamoDB store uses", () => {
+    const table = serverless.resources.Resources.AuditTable;
+    assert.equal(table.DeletionPolicy, "Retain");
+    assert.deepEqual(table.Properties.KeySchema, [
+      { AttributeName: "chain", KeyType: "HASH" },
+      { AttributeName: "seq", KeyType: "RANGE" },
+    ]);
+  });
+
+  it("throttles the API stage", () => {
+    const settings = serverless.resources.extensions.HttpApiStage.Properties.DefaultRouteSettings;
+    assert.equal(settings.ThrottlingRateLimit, "${param:throttleRateLimit}");
+    assert.equal(settings.ThrottlingBurstLimit, "${param:throttleBurstLimit}");
+  });
+});
+
+describe("infra/aws/kms-keys.yaml", () => {
+  const keyResources = ["CaKey", "EtcdCaKey", "FrontProxyCaKey"].map((name) => keys.Resources[name]);
+  const functionRole = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/kubeca-${Stage}-${AWS::Region}-http";
+
+  it("uses no YAML aliases (CloudFormation refuses them)", () => {
+    let aliases = 0;
+    visit(parseDocument(keysText), { Alias: () => void aliases++ });
+    assert.equal(aliases, 0);
+  });
+
+  it("creates three retained asymmetric signing keys with ARN outputs", () => {
+    for (const key of keyResources) {
+      assert.equal(key.Type, "AWS::KMS::Key");
+      assert.equal(key.DeletionPolicy, "Retain");
+      assert.equal(key.Properties.KeyUsage, "SIGN_VERIFY");
+      assert.deepEqual(key.Properties.KeySpec, { Ref: "KeySpec" });
+    }
+    assert.equal(keys.Parameters.KeySpec.Default, "ECC_NIST_P256");
+    assert.deepEqual(Object.keys(keys.Outputs).sort(), ["CaKeyArn", "EtcdCaKeyArn", "FrontProxyCaKeyArn"]);
+  });
+
+  it("gives the three keys the same policy", () => {
+    const [a, b, c] = keyResources.map((k) => JSON.stringify(k.Properties.KeyPolicy));
+    assert.equal(a, b);
+    assert.equal(a, c);
+  });
+
+  it("lets only the function role (and the optional ca init principal) sign; administrators cannot", () => {
+    const statements = keyResources[0].Properties.KeyPolicy.Statement as any[];
+    const plain = statements.filter((s) => s.Sid);
+    const admin = plain.find((s) => s.Sid === "KeyAdministratorsManageButCannotSign");
+    assert.ok(!list(admin.Action).some((a: string) => a === "kms:Sign" || a === "kms:*" || a.startsWith("kms:Sign")));
+    for (const s of plain.filter((s) => s.Effect === "Allow" && list(s.Action).includes("kms:Sign"))) {
+      assert.equal(s.Condition.ArnEquals["aws:PrincipalArn"]["Fn::Sub"], functionRole);
+      assert.equal(s.Condition.StringEquals["kms:MessageType"], "DIGEST");
+    }
+    const caInit = statements.find((s) => s["Fn::If"])["Fn::If"];
+    assert.equal(caInit[0], "HasCaInit");
+    assert.deepEqual(caInit[1].Principal, { AWS: { Ref: "CaInitPrincipalArn" } });
+    const deny = plain.find((s) => s.Effect === "Deny");
+    assert.equal(deny.Action, "kms:Sign");
+    assert.equal(deny.Principal, "*");
+    assert.ok(!statements.some((s) => JSON.stringify(s).includes('"kms:*"')));
+  });
+
+  it("names the role serverless.yml creates", () => {
+    assert.equal(serverless.provider.iam.role.name, "kubeca-${sls:stage}-${aws:region}-http");
+  });
+});
