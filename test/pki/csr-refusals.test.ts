@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Attribute } from "@peculiar/asn1-x509";
+import { parseCsr } from "../../src/pki/index.js";
+import {
+  buildCsr,
+  cachedKey,
+  toPem,
+  withAttribute,
+  withDnsNames,
+  withHash,
+  withKey,
+  withRawIp,
+  withTamperedSignature,
+} from "../support/csr-builder.js";
+import { assertRefused } from "./refusal.js";
+
+const good = buildCsr(withDnsNames("cp-1"));
+const certificatePem = good.pem.replaceAll("CERTIFICATE REQUEST", "CERTIFICATE");
+const privateKeyPem = String(cachedKey("P-256").export({ type: "pkcs8", format: "pem" }));
+
+describe("parseCsr refuses input that is not exactly one CSR", () => {
+  test("two CSR blocks are refused, asking for one CSR per item", () => {
+    assertRefused(() => parseCsr(good.pem + good.pem), "KUBECA_CSR_MALFORMED", "found 2 PEM blocks; send one CSR per item");
+  });
+
+  test("a certificate is refused as a CERTIFICATE, not a CERTIFICATE REQUEST", () => {
+    assertRefused(() => parseCsr(certificatePem), "KUBECA_CSR_MALFORMED", "this is a CERTIFICATE, not a CERTIFICATE REQUEST");
+  });
+
+  test("a private key is refused without echoing it, even next to a valid CSR", () => {
+    for (const input of [privateKeyPem, good.pem + privateKeyPem]) {
+      assertRefused(
+        () => parseCsr(input),
+        "KUBECA_CSR_MALFORMED",
+        "this contains a private key (PRIVATE KEY block); never send a private key, send only the .csr file",
+      );
+    }
+    const ecKey = String(cachedKey("P-256").export({ type: "sec1", format: "pem" }));
+    assertRefused(() => parseCsr(ecKey), "KUBECA_CSR_MALFORMED", /\(EC PRIVATE KEY block\)/);
+  });
+
+  test("another PEM type is refused by its label", () => {
+    const pub = good.pem.replaceAll("CERTIFICATE REQUEST", "PUBLIC KEY");
+    assertRefused(() => parseCsr(pub), "KUBECA_CSR_MALFORMED", "this is a PUBLIC KEY PEM block, not a CERTIFICATE REQUEST");
+  });
+
+  test("text outside the PEM block is refused, whitespace is not", () => {
+    assertRefused(
+      () => parseCsr(`Subject: CN=x\n${good.pem}`),
+      "KUBECA_CSR_MALFORMED",
+      "found 13 characters of text outside the PEM block; send the CERTIFICATE REQUEST block alone",
+    );
+    assert.equal(parseCsr(`\n\r\n  ${good.pem.replaceAll("\n", "\r\n")}\n\n`).sha256, parseCsr(good.pem).sha256);
+  });
+
+  test("a BEGIN line without its END line is refused", () => {
+    assertRefused(
+      () => parseCsr(good.pem.replace("-----END CERTIFICATE REQUEST-----", "")),
+      "KUBECA_CSR_MALFORMED",
+      "the BEGIN CERTIFICATE REQUEST line has no matching END CERTIFICATE REQUEST line",
+    );
+  });
+
+  test("PEM headers are refused as not base64", () => {
+    const withHeader = good.pem.replace("-----\n", "-----\nProc-Type: 4,ENCRYPTED\n\n");
+    assertRefused(() => parseCsr(withHeader), "KUBECA_CSR_MALFORMED", "the PEM block's body is not valid base64 (PEM headers are not accepted)");
+  });
+
+  test("an empty string and text that is neither PEM nor base64 are refused", () => {
+    assertRefused(() => parseCsr("  \n"), "KUBECA_CSR_MALFORMED", "the CSR is empty");
+    assertRefused(() => parseCsr("hello, world"), "KUBECA_CSR_MALFORMED", "the CSR (neither PEM nor base64 DER) is not valid base64");
+  });
+
+  test("bytes after the DER CSR are refused with their count", () => {
+    const der = new Uint8Array([...good.der, 0, 0, 0]);
+    assertRefused(() => parseCsr(der), "KUBECA_CSR_MALFORMED", "3 bytes follow the CSR; send exactly one DER CSR");
+    const b64 = Buffer.from(new Uint8Array([...good.der, 5])).toString("base64");
+    assertRefused(() => parseCsr(b64), "KUBECA_CSR_MALFORMED", "1 byte follow the CSR; send exactly one DER CSR");
+  });
+
+  test("PEM text passed as bytes is refused with a hint", () => {
+    assertRefused(() => parseCsr(new TextEncoder().encode(good.pem)), "KUBECA_CSR_MALFORMED", "these bytes are PEM text; pass PEM as a string, DER as bytes");
+  });
+
+  test("truncated DER is refused", () => {
+    assertRefused(() => parseCsr(good.der.subarray(0, 100)), "KUBECA_CSR_MALFORMED", "the CSR is not a valid PKCS#10 request: the CSR is truncated or not DER (at byte 0)");
+  });
+
+  test("a BER length (long form for a short length) is refused as not DER", () => {
+    // Re-encode the outer length 0x81 0xNN as 0x82 0x00 0xNN: same value, not minimal.
+    const d = good.der;
+    assert.equal(d[1], 0x81);
+    const ber = new Uint8Array([0x30, 0x82, 0x00, ...d.subarray(2)]);
+    assertRefused(() => parseCsr(ber), "KUBECA_CSR_MALFORMED", "the CSR is not a valid PKCS#10 request: the CSR uses a non-minimal length encoding (BER, not DER) at byte 0");
+  });
+});
+
+describe("parseCsr refuses CSRs whose content cannot be trusted", () => {
+  test("a tampered signature is KUBECA_CSR_SIGNATURE_INVALID", () => {
+    assertRefused(
+      () => parseCsr(buildCsr(withTamperedSignature()).pem),
+      "KUBECA_CSR_SIGNATURE_INVALID",
+      "the CSR's ecdsa-with-SHA256 signature does not verify with its own public key: the CSR was altered after signing, or signed by another key",
+    );
+    assertRefused(() => parseCsr(buildCsr(withKey("RSA-2048"), withTamperedSignature()).pem), "KUBECA_CSR_SIGNATURE_INVALID", /sha256WithRSAEncryption signature does not verify/);
+  });
+
+  test("a subject altered after signing fails the signature check", () => {
+    const der = new Uint8Array(good.der);
+    const at = Buffer.from(der).indexOf("kube-apiserver");
+    der[at] = "K".charCodeAt(0);
+    assertRefused(() => parseCsr(der), "KUBECA_CSR_SIGNATURE_INVALID", /does not verify/);
+  });
+
+  test("a SHA-1 signature is refused, naming SHA-1", () => {
+    for (const key of ["P-256", "RSA-2048"] as const) {
+      assertRefused(
+        () => parseCsr(buildCsr(withKey(key), withHash("sha1")).pem),
+        "KUBECA_CSR_MALFORMED",
+        "the CSR is signed with SHA-1, which is not accepted; sign it with SHA-256 or stronger",
+      );
+    }
+  });
+
+  test("an IP SAN that is neither 4 nor 16 bytes is refused", () => {
+    assertRefused(
+      () => parseCsr(buildCsr(withRawIp([10, 0, 0, 0, 255, 0, 0, 0])).pem),
+      "KUBECA_CSR_MALFORMED",
+      "the CSR is not a valid PKCS#10 request: SAN 1 is an IP address of 8 bytes; it must be 4 (IPv4) or 16 (IPv6)",
+    );
+  });
+
+  test("two extensionRequest attributes are refused", () => {
+    const second = new Attribute({ type: "1.2.840.113549.1.9.14", values: [new Uint8Array([0x30, 0x00]).buffer] });
+    assertRefused(
+      () => parseCsr(buildCsr(withDnsNames("cp-1"), withAttribute(second)).pem),
+      "KUBECA_CSR_MALFORMED",
+      "the CSR is not a valid PKCS#10 request: it has two extensionRequest attributes",
+    );
+  });
+
+  test("a CSR labelled NEW CERTIFICATE REQUEST is accepted like any other", () => {
+    const csr = parseCsr(toPem("NEW CERTIFICATE REQUEST", good.der));
+    assert.deepEqual(csr.dnsNames, ["cp-1"]);
+  });
+});
