@@ -30,6 +30,7 @@ export interface SweepSummary {
   /** False when another replica held the Lease: nothing was done. */
   readonly leader: boolean;
   readonly listed: number;
+  /** Per CSR, the last step taken: an approved-then-signed CSR counts once, as sign. */
   readonly outcomes: Readonly<Record<Decision["kind"], number>>;
   /** CSRs left for the next pass after a transient failure (apiserver, KMS, audit store). */
   readonly errors: number;

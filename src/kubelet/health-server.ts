@@ -1,0 +1,17 @@
+// /healthz and /readyz for the Deployment's probes. Liveness only proves the event loop turns;
+// readiness is the controller's (a standby is ready; a leader once its first list succeeded).
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export async function startHealthServer(port: number, ready: () => boolean, host = "0.0.0.0"): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const ok = req.url === "/healthz" ? true : req.url === "/readyz" ? ready() : undefined;
+    res.writeHead(ok === undefined ? 404 : ok ? 200 : 503, { "content-type": "text/plain" });
+    res.end(ok === undefined ? "not found\n" : ok ? "ok\n" : "not ready\n");
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

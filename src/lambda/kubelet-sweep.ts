@@ -1,0 +1,69 @@
+// The scheduled kubelet-signer sweep: one reconcile pass per invocation (list pending CSRs, decide,
+// sign, return). Config, CAs, audit log and kubeconfig are opened once per cold start. The kubeconfig
+// comes from an SSM parameter (KUBECA_KUBECONFIG_SSM_PARAMETER, SecureString) or a file
+// (KUBECA_KUBECONFIG_FILE); the sweep takes the same Lease as the in-cluster Deployment.
+import { isAbsolute, resolve } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { KubecaError } from "../errors/index.js";
+import { jsonLinesLog, type KubeletLog } from "../kubelet/kubelet-log.js";
+import { openKubeletSigner, replicaIdentity } from "../kubelet/open-kubelet-signer.js";
+import { runSweep, type SweepDeps, type SweepSummary } from "../kubelet/sweep.js";
+import { randomSerial } from "../pki/index.js";
+import { loadLambdaConfig } from "./config-source.js";
+
+export type SweepHandler = () => Promise<SweepSummary>;
+
+/** Everything but the clock-free pass itself; tests build it directly. */
+export type SweepSetup = () => Promise<SweepDeps>;
+
+export function createKubeletSweepHandler(setup: SweepSetup): SweepHandler {
+  let deps: Promise<SweepDeps> | undefined;
+  return async () => {
+    // A failed cold start is retried by the next invocation rather than cached.
+    deps ??= setup().catch((e) => {
+      deps = undefined;
+      throw e;
+    });
+    const d = await deps;
+    const summary = await runSweep(d);
+    d.log.info("sweep finished", { ...summary });
+    return summary;
+  };
+}
+
+async function kubeConfigFromEnv(env: NodeJS.ProcessEnv): Promise<KubeConfig> {
+  const kc = new KubeConfig();
+  const parameter = env.KUBECA_KUBECONFIG_SSM_PARAMETER?.trim();
+  const file = env.KUBECA_KUBECONFIG_FILE?.trim();
+  if (parameter) {
+    const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
+    const out = await new SSMClient({}).send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
+    if (!out.Parameter?.Value) throw new KubecaError("KUBECA_CONFIG_INVALID", `SSM parameter ${parameter} holds no kubeconfig`);
+    kc.loadFromString(out.Parameter.Value);
+  } else if (file) {
+    kc.loadFromFile(isAbsolute(file) ? file : resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), file));
+  } else {
+    throw new KubecaError("KUBECA_CONFIG_INVALID", "set KUBECA_KUBECONFIG_SSM_PARAMETER or KUBECA_KUBECONFIG_FILE for the kubelet sweep");
+  }
+  return kc;
+}
+
+export function productionSetup(env: NodeJS.ProcessEnv, bundleDir: string, log: KubeletLog = jsonLinesLog(process.stdout)): SweepSetup {
+  return async () => {
+    const now = () => new Date();
+    const loaded = await loadLambdaConfig(env, { bundleDir });
+    const parts = await openKubeletSigner(loaded, { now });
+    return {
+      kubeConfig: await kubeConfigFromEnv(env),
+      policy: parts.policy,
+      audit: parts.audit,
+      cas: parts.cas,
+      serial: randomSerial,
+      now,
+      log,
+      identity: `lambda_${replicaIdentity(env)}`,
+    };
+  };
+}
+
+export const handler: SweepHandler = createKubeletSweepHandler(productionSetup(process.env, process.env.LAMBDA_TASK_ROOT ?? process.cwd()));
