@@ -36,7 +36,9 @@ const REDACTED = ["req.headers.authorization", "req.headers.cookie", "headers.au
 function loggerOptions(logger: ServerLoggerOptions | undefined): ServerLoggerOptions {
   if (!logger) return false;
   const base = logger === true ? {} : logger;
-  return { ...base, redact: { paths: REDACTED, censor: "[redacted]" } };
+  // Keep any paths the caller redacts as well; ours cannot be switched off.
+  const own = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? []);
+  return { ...base, redact: { paths: [...REDACTED, ...own], censor: "[redacted]" } };
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {

@@ -177,6 +177,18 @@ describe("POST /v1/sign/batch", () => {
     assert.ok(service.signCalls.length < 32, `started ${service.signCalls.length} of 32`);
   });
 
+  it("an unexpected error on one item fails the whole batch with 500, without its message", async () => {
+    const { app, service } = testServer();
+    service.onSign = async (item) => {
+      if (item.name === "file-2") throw new RangeError("offset out of range in der-reader");
+      return resultFor(item);
+    };
+    const res = await app.inject({ method: "POST", url: "/v1/sign/batch", headers: auth(CP_TOKEN), payload: { items: items(3) } });
+    assert.equal(res.statusCode, 500);
+    assert.equal(res.json().code, "KUBECA_INTERNAL");
+    assert.doesNotMatch(res.body, /der-reader|BEGIN CERTIFICATE/);
+  });
+
   it("an unauthenticated batch is 401 and nothing is signed", async () => {
     const { app, service } = testServer();
     const res = await app.inject({ method: "POST", url: "/v1/sign/batch", headers: auth("nope"), payload: { items: items(2) } });
