@@ -1,0 +1,105 @@
+// `kubeca kubelet-signer` as an operator runs it: a config with an aws-kms CA (the real SDK against
+// the local KMS server), a kubeconfig file for the fake apiserver, the file audit log.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { kubeletSignerCommand } from "../../src/cli/commands/kubelet-signer.js";
+import type { CliIo } from "../../src/cli/command.js";
+import { UsageError } from "../../src/cli/flags.js";
+import { createCaCertificate, encodePem } from "../../src/pki/index.js";
+import { createAwsKmsSigner } from "../../src/signers/aws-kms.js";
+import { startKmsServer, type KmsServer } from "../support/kms-server.js";
+import { certificatePem, condition, opensslVerify, startHarness, type Harness } from "./harness.js";
+
+let kms: KmsServer;
+let h: Harness;
+let dir: string;
+
+before(async () => {
+  process.env.AWS_ACCESS_KEY_ID = "AKIDKUBECATEST";
+  process.env.AWS_SECRET_ACCESS_KEY = "kubeca-test-secret";
+  kms = await startKmsServer();
+  h = await startHarness();
+  dir = mkdtempSync(join(tmpdir(), "kubeca-kubelet-cli-"));
+});
+after(async () => {
+  await h.close();
+  await kms.close();
+});
+
+function io(): CliIo & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d) => (out += d));
+  stderr.on("data", (d) => (err += d));
+  return { stdout, stderr, env: {}, cwd: dir, out: () => out, err: () => err };
+}
+
+test("kubelet-signer --help names every flag", () => {
+  for (const flag of ["--config", "--kubeconfig", "--health-port", "--once", "--debug"]) assert.match(kubeletSignerCommand.help, new RegExp(flag));
+  assert.deepEqual(kubeletSignerCommand.path, ["kubelet-signer"]);
+});
+
+test("kubelet-signer without --config is a usage error", async () => {
+  await assert.rejects(kubeletSignerCommand.run([], io()), (e) => e instanceof UsageError && /--config FILE is required/.test(e.message));
+});
+
+test("kubelet-signer --once signs a pending kubelet CSR with the KMS-held CA and records it in the audit file", async () => {
+  const { keyId } = await kms.createKey("ECC_NIST_P256");
+  const signerConfig = { type: "aws-kms" as const, keyId, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1" as const, timeoutMs: 3000 };
+  const signer = await createAwsKmsSigner(signerConfig);
+  const now = Date.now();
+  const caPem = encodePem(
+    "CERTIFICATE",
+    await createCaCertificate({ commonName: "kubernetes", signer, serial: new Uint8Array([7]), notBefore: new Date(now - 60_000), notAfter: new Date(now + 86400_000 * 365) }),
+  );
+  writeFileSync(join(dir, "ca.crt"), caPem);
+  writeFileSync(
+    join(dir, "kubeca.yaml"),
+    `apiVersion: kubeca.dev/v1alpha1
+kind: Config
+cluster:
+  etcd: { local: false }
+cas:
+  ca:
+    certificate: { file: ca.crt }
+    signer: { type: aws-kms, keyId: ${keyId}, region: us-east-1, endpoint: "${kms.url}" }
+nodes:
+  - { name: cp-1, role: control-plane, advertiseAddress: 10.0.0.10 }
+audit: { store: file, path: audit.jsonl }
+kubeletSigner:
+  nodeWaitSeconds: 0
+  servingValidity: 720h
+`,
+  );
+  writeFileSync(
+    join(dir, "kubeconfig"),
+    `apiVersion: v1
+kind: Config
+clusters: [{ name: fake, cluster: { server: "${h.server.url}", insecure-skip-tls-verify: true } }]
+users: [{ name: kubeca, user: { token: kubeca-cli } }]
+contexts: [{ name: fake, context: { cluster: fake, user: kubeca } }]
+current-context: fake
+`,
+  );
+  const name = await h.submit("node:cp-1", { dns: ["cp-1"], ips: ["10.0.0.10"] });
+  const cli = io();
+  const code = await kubeletSignerCommand.run(["--config", join(dir, "kubeca.yaml"), "--kubeconfig", join(dir, "kubeconfig"), "--once"], cli);
+  assert.equal(code, 0, cli.err());
+  assert.deepEqual(JSON.parse(cli.out()), { leader: true, listed: 1, outcomes: { approve: 0, deny: 0, sign: 1, fail: 0, skip: 0 }, errors: 0 });
+  const csr = h.csr(name);
+  assert.equal(condition(csr, "Approved").reason, "NodeIdentityVerified");
+  assert.match(opensslVerify(join(dir, "ca.crt"), certificatePem(csr)!, "sslserver"), /: OK/);
+  assert.ok(kms.signCount(keyId) >= 2, "the CA certificate and the leaf were both signed in KMS");
+  const events = readFileSync(join(dir, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
+  assert.deepEqual(events, ["kubelet-csr-approved", "kubelet-csr-signed"]);
+  assert.deepEqual(
+    h.server.writes.filter((w) => w.name === name && w.user === "kubeca-cli").map((w) => `${w.subresource} ${w.status}`),
+    ["approval 200", "status 200"],
+  );
+});
