@@ -49,7 +49,7 @@ export function recordHash(stored: object): string {
  * one: whatever else a caller's object carries (a token, a raw header) never reaches the log.
  */
 export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: string; id: string }): AuditRecord {
-  const body = {
+  const body = compact({
     seq: head.seq + 1,
     time: meta.time,
     id: meta.id,
@@ -61,16 +61,25 @@ export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: str
     violations: event.violations?.map(copyViolation),
     message: event.message,
     prevHash: head.hash,
-  };
+  });
   return { ...body, hash: recordHash(body) };
 }
 
+/**
+ * Leaves out members whose value is undefined, as the stored JSON does, so the record append()
+ * returns deep-equals the one read back.
+ */
+function compact<T extends object>(o: T): T {
+  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] === undefined) delete o[key];
+  return o;
+}
+
 function copyActor(a: AuditActor): AuditActor {
-  return { method: a.method, identity: a.identity, node: a.node, sourceIp: a.sourceIp, userAgent: a.userAgent };
+  return compact({ method: a.method, identity: a.identity, node: a.node, sourceIp: a.sourceIp, userAgent: a.userAgent });
 }
 
 function copyRequest(r: AuditRequest): AuditRequest {
-  return {
+  return compact({
     file: r.file,
     profile: r.profile,
     csrSha256: r.csrSha256,
@@ -79,17 +88,17 @@ function copyRequest(r: AuditRequest): AuditRequest {
     subject: r.subject,
     dnsNames: [...r.dnsNames],
     ipAddresses: [...r.ipAddresses],
-  };
+  });
 }
 
 function copyResult(r: AuditResult): AuditResult {
-  return {
+  return compact({
     serial: r.serial,
     issuer: r.issuer,
     notBefore: r.notBefore,
     notAfter: r.notAfter,
     certificateSha256: r.certificateSha256,
-  };
+  });
 }
 
 function copyViolation(v: Violation): Violation {
