@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { test } from "node:test";
+import { canonicalJson, GENESIS_HASH, recordHash, sealRecord } from "../../src/audit/index.js";
+
+test("canonical JSON sorts keys, leaves out undefined members and has no whitespace", () => {
+  assert.equal(
+    canonicalJson({ b: 1, a: [true, null, "x"], c: undefined, d: { z: "1", y: { x: [] } } }),
+    '{"a":[true,null,"x"],"b":1,"d":{"y":{"x":[]},"z":"1"}}',
+  );
+});
+
+test("canonical JSON keeps non-ASCII text as is and escapes quotes, backslashes and control characters", () => {
+  assert.equal(canonicalJson({ s: 'Zürich "q" \\ \n\u0001' }), '{"s":"Zürich \\"q\\" \\\\ \\n\\u0001"}');
+});
+
+test("canonical JSON sorts keys by UTF-16 code units, as RFC 8785 does, not by code points", () => {
+  // U+FB33 sorts after U+1F600 here: the emoji's first UTF-16 unit is 0xD83D.
+  assert.equal(canonicalJson({ "\ufb33": 6, "é": 1, Z: 2, a: 3, "\u20ac": 4, "\ud83d\ude00": 5 }), '{"Z":2,"a":3,"é":1,"€":4,"😀":5,"\ufb33":6}');
+});
+
+test("canonical JSON refuses numbers JSON cannot hold", () => {
+  assert.throws(() => canonicalJson({ n: Number.NaN }), TypeError);
+  assert.throws(() => canonicalJson({ n: Number.POSITIVE_INFINITY }), TypeError);
+});
+
+test("a record's hash is the SHA-256 of exactly this canonical text of the record without its hash", () => {
+  const record = sealRecord(
+    {
+      event: "ca-created",
+      requestId: undefined,
+      actor: { method: "cli", identity: "root", node: undefined, sourceIp: undefined, userAgent: undefined },
+      message: "ca created",
+    },
+    { seq: 0, hash: GENESIS_HASH },
+    { time: "2026-03-01T10:00:00.000Z", id: "00000000-0000-4000-8000-000000000001" },
+  );
+  // Written out by hand so the encoding is pinned, not recomputed with the code under test.
+  const text =
+    '{"actor":{"identity":"root","method":"cli"},"event":"ca-created","id":"00000000-0000-4000-8000-000000000001",' +
+    '"message":"ca created","prevHash":"0000000000000000000000000000000000000000000000000000000000000000","seq":1,' +
+    '"time":"2026-03-01T10:00:00.000Z"}';
+  assert.equal(record.hash, createHash("sha256").update(text, "utf8").digest("hex"));
+  assert.equal(record.seq, 1);
+  assert.equal(record.prevHash, "0".repeat(64));
+  assert.equal(recordHash(record), record.hash);
+});
+
+test("members a caller's object carries beyond the event contract never reach the record", () => {
+  const event = {
+    event: "authentication-failed" as const,
+    requestId: "r",
+    token: "s3cr3t-token",
+    actor: { method: "token", identity: undefined, node: undefined, sourceIp: "10.0.0.9", userAgent: "curl", authorization: "Bearer s3cr3t-token" },
+  };
+  const record = sealRecord(event, { seq: 4, hash: "a".repeat(64) }, { time: "2026-03-01T10:00:00.000Z", id: "id" });
+  assert.doesNotMatch(canonicalJson(record), /s3cr3t/);
+  assert.equal(record.seq, 5);
+  assert.equal(record.prevHash, "a".repeat(64));
+});
