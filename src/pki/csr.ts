@@ -49,7 +49,7 @@ function derFromPem(text: string): Uint8Array {
   // Checked first and reported alone: a private key must not travel, whatever else came with it.
   const key = blocks.find((b) => b.label.includes("PRIVATE KEY"));
   if (key) malformed(`this contains a private key (${key.label} block); never send a private key, send only the .csr file`);
-  if (blocks.length === 0) malformed("found an END line without a BEGIN line");
+  if (blocks.length === 0) malformed("found no complete PEM block; a CSR is -----BEGIN CERTIFICATE REQUEST----- … -----END CERTIFICATE REQUEST-----");
   if (blocks.length > 1) malformed(`found ${blocks.length} PEM blocks; send one CSR per item`);
   const block = blocks[0]!;
   if (block.label === "CERTIFICATE") malformed("this is a CERTIFICATE, not a CERTIFICATE REQUEST");

@@ -105,10 +105,6 @@ export function expectUniversal(el: DerElement, tag: number, what: string): DerE
   return el;
 }
 
-export function bytesOf(buf: Uint8Array, el: DerElement): Uint8Array {
-  return buf.subarray(el.start, el.end);
-}
-
 export function contentOf(buf: Uint8Array, el: DerElement): Uint8Array {
   return buf.subarray(el.contentStart, el.end);
 }

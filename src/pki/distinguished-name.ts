@@ -1,7 +1,7 @@
 // Decoding an X.501 Name (subject or issuer) into typed attributes, and its one-line text form.
 // Only used to judge and display names; certificates embed the Name's original bytes.
 import { ASN1Class } from "@oslojs/asn1";
-import { childrenOf, contentOf, DerError, describeTag, expectUniversal, readOid, TAG, type DerElement } from "./der-reader.js";
+import { childrenOf, contentOf, DerError, expectUniversal, readOid, TAG, type DerElement } from "./der-reader.js";
 import { ATTRIBUTE_SHORT_NAMES } from "./oids.js";
 
 export interface NameAttribute {
@@ -98,9 +98,4 @@ function universalString(bytes: Uint8Array, what: string): string {
     s += String.fromCodePoint(cp);
   }
   return s;
-}
-
-export function requireString(attr: NameAttribute, what: string, el?: DerElement): string {
-  if (!attr.isString) throw new DerError(`${what} is not a string${el ? ` (it is ${describeTag(el)})` : ""}`);
-  return attr.value;
 }

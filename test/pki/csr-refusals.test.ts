@@ -62,6 +62,14 @@ describe("parseCsr refuses input that is not exactly one CSR", () => {
     );
   });
 
+  test("an END line without a BEGIN line is refused", () => {
+    assertRefused(
+      () => parseCsr(good.pem.replace("-----BEGIN CERTIFICATE REQUEST-----", "")),
+      "KUBECA_CSR_MALFORMED",
+      "found no complete PEM block; a CSR is -----BEGIN CERTIFICATE REQUEST----- … -----END CERTIFICATE REQUEST-----",
+    );
+  });
+
   test("PEM headers are refused as not base64", () => {
     const withHeader = good.pem.replace("-----\n", "-----\nProc-Type: 4,ENCRYPTED\n\n");
     assertRefused(() => parseCsr(withHeader), "KUBECA_CSR_MALFORMED", "the PEM block's body is not valid base64 (PEM headers are not accepted)");
