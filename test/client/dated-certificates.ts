@@ -5,11 +5,11 @@ import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 
 const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as never);
 
-let keys: Promise<CryptoKeyPair> | undefined;
-function keyPair(): Promise<CryptoKeyPair> {
-  keys ??= webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
+let keys: Promise<webcrypto.CryptoKeyPair> | undefined;
+function keyPair(): Promise<webcrypto.CryptoKeyPair> {
+  keys ??= webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]) as Promise<webcrypto.CryptoKeyPair>;
   return keys;
 }
 

@@ -18,11 +18,16 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export async function startSigningService(dir: string): Promise<RunningService> {
+export interface ServiceOptions {
+  /** Serve HTTPS with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
+export async function startSigningService(dir: string, options: ServiceOptions = {}): Promise<RunningService> {
   const env = await prepareDevEnvironment(join(dir, "service"));
   const service = await createIssuanceService(env.loaded, { dev: true });
   const authenticator = createTokenAuthenticator(env.loaded.config.callers.tokens, env.loaded.config.nodes);
-  const app = buildServer({ service, authenticator });
+  const app = buildServer({ service, authenticator, ...(options.tls ? { https: options.tls } : {}) });
   let batches = 0;
   app.addHook("onRequest", async (request) => {
     if (request.method === "POST" && request.url === "/v1/sign/batch") batches++;
