@@ -106,6 +106,12 @@ export async function preflight(dirs: NodeDirs, pending: PendingFile): Promise<P
     return fail(pending.csrPath, Reasons.SubjectMismatch, `${pending.csrPath}: subject O is [${csr.organizations.join(", ")}], but kubeadm writes ${expected} for ${p.name}`);
   }
 
+  // A staged set is a renewal: generate-csr stages every file kubeadm knows (etcd leaves with external
+  // etcd, super-admin.conf on every control plane), but only what this node already has is renewed.
+  if (pending.layout === "staged" && !(await exists(targetPath(dirs, p)))) {
+    return { ok: "skip", note: `${p.name}: skipped, ${targetPath(dirs, p)} does not exist and a staged renewal renews only what the node has` };
+  }
+
   let kubeconfig: KubeconfigView | undefined;
   if (p.kind === "kubeconfig") {
     const live = targetPath(dirs, p);

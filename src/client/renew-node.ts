@@ -160,11 +160,21 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
   }
   const signable: PreparedFile[] = [];
   for (const f of prepared) {
-    const issuer = f.pending.profile.issuer;
-    if (serviceCas.has(issuer) && (f.pending.profile.kind === "pki" || serviceCas.has("ca"))) signable.push(f);
-    else items.push(problemItem({ name: f.pending.profile.name, file: f.pending.csrPath, reason: Reasons.CaMissing, message: `${f.pending.profile.name}: the service has no ${issuer} CA (GET /v1/ca lists ${[...serviceCas.keys()].join(", ") || "none"})` }, f.pending.layout));
+    const { profile: p, layout } = f.pending;
+    if (serviceCas.has(p.issuer) && (p.kind === "pki" || serviceCas.has("ca"))) {
+      signable.push(f);
+    } else if (!serviceCas.has(p.issuer) && nodeCas.get(p.issuer)!.certificates.length === 0) {
+      // Neither side has this CA: external etcd, whose leaves generate-csr writes anyway (spec §2.1).
+      const why = `${p.name}: skipped, neither the service nor this node has ${p.issuer} (external etcd?)`;
+      note(why);
+      items.push({ name: p.name, layout, status: "skipped", message: why, files: [] });
+    } else {
+      const lists = [...serviceCas.keys()].join(", ") || "none";
+      items.push(problemItem({ name: p.name, file: f.pending.csrPath, reason: Reasons.CaMissing, message: `${p.name}: the service has no ${p.issuer} CA (GET /v1/ca lists ${lists}), but ${nodeCas.get(p.issuer)!.path} exists` }, layout));
+    }
   }
   if (failed().length > 0 && !options.allowPartial) return { ...base, outcome: "failed", items: [...items, ...holdBack(signable, "not sent: another file cannot be signed")] };
+  if (signable.length === 0) return { ...base, outcome: failed().length > 0 ? "failed" : "nothing-to-do", items };
 
   if (options.dryRun) {
     for (const f of signable) items.push({ name: f.pending.profile.name, layout: f.pending.layout, status: "would-install", files: plannedPaths(options, f) });

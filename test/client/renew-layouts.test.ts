@@ -2,7 +2,7 @@
 // staged generate-csr folder, plus the odd files a real node has.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { parseDocument } from "yaml";
@@ -115,5 +115,37 @@ describe("kubeca renew layouts", () => {
     assert.deepEqual(changed, ["admin.conf", "pki/etcd/server.crt", "pki/etcd/server.key"]);
     assert.ok(await exists(join(node.stageDir, "pki", "apiserver.csr")), "the others' CSRs stay");
     assert.equal(new X509Certificate(await readFile(join(node.certDir, "etcd", "server.crt"))).checkIssued(new X509Certificate(service.caPem["etcd-ca"])), true);
+  });
+
+  it("a staged renewal renews only what the node has: no super-admin.conf on a secondary control plane", async () => {
+    await firstSetup();
+    await rm(join(node.kubeconfigDir, "super-admin.conf"));
+    await writeGenerateCsrLayout({ certDir: join(node.stageDir, "pki"), kubeconfigDir: node.stageDir, keyAlgorithm: "ECDSA-P256" });
+    const out = recordingIo();
+    assert.equal(await renewCommand.run(args("--csr-dir", node.stageDir), out.io), 0, out.stderr());
+    assert.equal(await exists(join(node.kubeconfigDir, "super-admin.conf")), false, "no new break-glass credential");
+    assert.match(out.stdout(), /- super-admin\.conf\s+super-admin\.conf: skipped, .*super-admin\.conf does not exist and a staged renewal renews only what the node has/);
+    for (const spec of SPEC_FILES.filter((s) => s.name !== "super-admin.conf")) await checkInstalled(node, spec.name, service.caPem);
+  });
+});
+
+describe("kubeca renew with external etcd", () => {
+  it("skips the etcd leaves generate-csr writes anyway, and installs the rest", async () => {
+    const external = await startSigningService(join(node.root, "external"), { externalEtcd: true });
+    try {
+      await writeGenerateCsrLayout({ certDir: node.certDir, kubeconfigDir: node.kubeconfigDir, keyAlgorithm: "ECDSA-P256" });
+      const out = recordingIo();
+      const code = await renewCommand.run(["--server", external.url, "--token-file", external.tokenFile, "--cert-dir", node.certDir, "--kubeconfig-dir", node.kubeconfigDir], out.io);
+      assert.equal(code, 0, out.stdout() + out.stderr());
+      for (const name of ["etcd/server", "etcd/peer", "etcd/healthcheck-client", "apiserver-etcd-client"]) {
+        assert.match(out.stdout(), new RegExp(`- ${name}\\s+${name}: skipped, neither the service nor this node has etcd-ca \\(external etcd\\?\\)`));
+        assert.equal(await exists(join(node.certDir, `${name}.crt`)), false);
+      }
+      assert.equal(await exists(join(node.certDir, "etcd", "ca.crt")), false, "no etcd CA file invented");
+      for (const spec of SPEC_FILES.filter((s) => s.issuer !== "etcd-ca")) await checkInstalled(node, spec.name, external.caPem);
+      assert.doesNotMatch(out.stdout(), /^etcd-server\s/m, "status lists no etcd rows");
+    } finally {
+      await external.close();
+    }
   });
 });

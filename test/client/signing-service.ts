@@ -1,10 +1,12 @@
 // The real kubeca service in this process for end-to-end tests: `kubeca serve --dev`'s sample cluster
 // (node cp-1, 10.0.0.10, k8s.example.internal, memory signers) behind buildServer on 127.0.0.1:0.
 // Every start mints new CA keys, so two services are two different clusters' CAs.
-import { writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { stringify } from "yaml";
 import { join } from "node:path";
 import { createTokenAuthenticator } from "../../src/auth/bearer-token.js";
-import { prepareDevEnvironment, readToken } from "../../src/cli/dev-environment.js";
+import { prepareDevEnvironment, readToken, sampleConfig } from "../../src/cli/dev-environment.js";
 import type { CaName } from "../../src/config/index.js";
 import { createIssuanceService } from "../../src/issuance/create-service.js";
 import { buildServer } from "../../src/server/index.js";
@@ -21,9 +23,12 @@ export interface RunningService {
 export interface ServiceOptions {
   /** Serve HTTPS with this certificate and key (PEM). */
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** A cluster with external etcd: no etcd-ca, cluster.etcd.local false. */
+  readonly externalEtcd?: boolean;
 }
 
 export async function startSigningService(dir: string, options: ServiceOptions = {}): Promise<RunningService> {
+  if (options.externalEtcd) await writeExternalEtcdConfig(join(dir, "service"));
   const env = await prepareDevEnvironment(join(dir, "service"));
   const service = await createIssuanceService(env.loaded, { dev: true });
   const authenticator = createTokenAuthenticator(env.loaded.config.callers.tokens, env.loaded.config.nodes);
@@ -46,4 +51,15 @@ export async function startSigningService(dir: string, options: ServiceOptions =
       await service.close();
     },
   };
+}
+
+/** The dev sample cluster with external etcd; prepareDevEnvironment keeps an existing config and token. */
+async function writeExternalEtcdConfig(devDir: string): Promise<void> {
+  const token = randomBytes(32).toString("base64url");
+  const config = sampleConfig(createHash("sha256").update(token).digest("hex")) as { cluster: { etcd: { local: boolean } }; cas: Record<string, unknown> };
+  config.cluster.etcd.local = false;
+  delete config.cas["etcd-ca"];
+  await mkdir(devDir, { recursive: true });
+  await writeFile(join(devDir, "config.yaml"), stringify(config), { mode: 0o600 });
+  await writeFile(join(devDir, "token"), token + "\n", { mode: 0o600 });
 }
