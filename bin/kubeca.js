@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The installed `kubeca` command: runs the TypeScript sources through tsx's loader.
+import { fileURLToPath } from "node:url";
 import { register } from "tsx/esm/api";
 
-register();
+// The project's tsconfig, whatever the working directory: @peculiar/asn1-schema needs legacy decorators.
+register({ tsconfig: fileURLToPath(new URL("../tsconfig.json", import.meta.url)) });
 const { main } = await import("../src/cli/main.ts");
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,

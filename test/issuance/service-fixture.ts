@@ -1,0 +1,103 @@
+// A real issuance service on a temp folder: config with the spec §6 cluster, CAs whose certificates are
+// written to disk (minted for memory signers, or made with `kubeca ca init` for KMS keys), and the file
+// audit store. Only time and the audit store may be swapped, to pin dates and to inject failures.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import type { AuditLog } from "../../src/audit/types.js";
+import type { Caller, RequestOrigin } from "../../src/auth/caller.js";
+import { loadConfigFile } from "../../src/config/index.js";
+import { createIssuanceService, type RunningIssuanceService } from "../../src/issuance/create-service.js";
+
+export type CaKey = "ECDSA-P256" | "ECDSA-P384" | "RSA-2048";
+
+export interface FixtureOptions {
+  /** Signer block per CA; default memory signers of `caKey`. */
+  readonly signers?: Record<"ca" | "etcd-ca" | "front-proxy-ca", Record<string, unknown>>;
+  readonly caKey?: CaKey;
+  readonly rsaPadding?: "pkcs1" | "pss";
+  readonly dev?: boolean;
+  readonly audit?: AuditLog;
+  readonly now?: () => Date;
+  /** Changes to the raw config before it is written. */
+  readonly edit?: (raw: Record<string, any>) => void;
+}
+
+export interface ServiceFixture {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly service: RunningIssuanceService;
+  caPem(name: "ca" | "etcd-ca" | "front-proxy-ca"): Promise<string>;
+  auditLines(): Promise<Record<string, any>[]>;
+  close(): Promise<void>;
+}
+
+export const ORIGIN: RequestOrigin = { requestId: "req-1", sourceIp: "127.0.0.1", userAgent: "test" };
+export const CP1: Caller = { method: "token", subject: "cp-1-token", node: "cp-1", role: "control-plane" };
+export const CP2: Caller = { method: "token", subject: "cp-2-token", node: "cp-2", role: "control-plane" };
+export const WORKER1: Caller = { method: "token", subject: "worker-1-token", node: "worker-1", role: "worker" };
+
+export function rawConfig(options: Pick<FixtureOptions, "signers" | "caKey" | "rsaPadding">): Record<string, any> {
+  const memory = { type: "memory", algorithm: options.caKey ?? "ECDSA-P256" };
+  const signer = (name: "ca" | "etcd-ca" | "front-proxy-ca") => options.signers?.[name] ?? memory;
+  return {
+    apiVersion: "kubeca.dev/v1alpha1",
+    kind: "Config",
+    cluster: {
+      name: "kubernetes",
+      kubernetesVersion: "1.31",
+      dnsDomain: "cluster.local",
+      serviceSubnet: "10.96.0.0/12",
+      controlPlaneEndpoint: "k8s.example.internal:6443",
+    },
+    cas: {
+      ca: { certificate: { file: "pki/ca.crt" }, signer: signer("ca") },
+      "etcd-ca": { certificate: { file: "pki/etcd/ca.crt" }, signer: signer("etcd-ca") },
+      "front-proxy-ca": { certificate: { file: "pki/front-proxy-ca.crt" }, signer: signer("front-proxy-ca") },
+    },
+    nodes: [
+      { name: "cp-1", role: "control-plane", advertiseAddress: "10.0.0.10" },
+      { name: "cp-2", role: "control-plane", advertiseAddress: "10.0.0.11" },
+      { name: "worker-1", role: "worker", addresses: ["10.0.1.20"] },
+    ],
+    audit: { store: "file", path: "audit.jsonl" },
+  };
+}
+
+/** Writes the config into a fresh temp folder and returns its path (for `kubeca ca init` first). */
+export async function writeConfig(options: FixtureOptions = {}): Promise<{ dir: string; configPath: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "kubeca-issuance-"));
+  const raw = rawConfig(options);
+  options.edit?.(raw);
+  const configPath = join(dir, "kubeca.yaml");
+  await writeFile(configPath, stringify(raw));
+  return { dir, configPath };
+}
+
+export async function startService(options: FixtureOptions = {}, existing?: { dir: string; configPath: string }): Promise<ServiceFixture> {
+  const { dir, configPath } = existing ?? (await writeConfig(options));
+  const service = await createIssuanceService(await loadConfigFile(configPath), {
+    dev: options.dev ?? true,
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const files = { ca: "pki/ca.crt", "etcd-ca": "pki/etcd/ca.crt", "front-proxy-ca": "pki/front-proxy-ca.crt" } as const;
+  return {
+    dir,
+    configPath,
+    service,
+    caPem: (name) => readFile(join(dir, files[name]), "utf8"),
+    async auditLines() {
+      const text = await readFile(join(dir, "audit.jsonl"), "utf8").catch(() => "");
+      return text
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l));
+    },
+    async close() {
+      await service.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
