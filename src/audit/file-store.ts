@@ -1,7 +1,9 @@
-// The default store: one JSONL file, one record per line, appended and fsynced before append()
-// resolves. One writer per file: appends in this process go through a queue, and two processes must
-// not share a file (use the dynamodb store for many writers). The file is opened on first use and
-// again after any write error, so a full disk that is freed, or a path that is fixed, heals by itself.
+// The default store: one JSONL file, one record per line, on disk (fsync) before append() resolves.
+// One writer per file: two processes must not share a file (use the dynamodb store for many writers).
+// Appends that arrive while a write is in flight are sealed and written together with one fsync
+// (group commit): each still resolves only once its own line is on disk, and the chain order is
+// the order append() was called. The file is opened on first use and again after any write error,
+// so a full disk that is freed, or a path that is fixed, heals by itself.
 import { mkdir, open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { KubecaError } from "../errors/index.js";
@@ -9,7 +11,7 @@ import { canonicalJson } from "./canonical-json.js";
 import type { AuditCheckpoint } from "./checkpoint.js";
 import { CheckpointSchedule, type CheckpointScheduleOptions } from "./checkpoint-schedule.js";
 import { createFileAuditReader, type FileAuditPaths } from "./file-reader.js";
-import { appendLine, prepareForAppend } from "./jsonl-file.js";
+import { appendLines, prepareForAppend } from "./jsonl-file.js";
 import { asStoredRecord, EMPTY_HEAD, sealRecord, type ChainHead } from "./record.js";
 import { SerialQueue } from "./serial-queue.js";
 import type { AuditStore } from "./store.js";
@@ -17,6 +19,8 @@ import type { AuditEvent, AuditRecord } from "./types.js";
 
 /** Seconds a caller should wait after the file could not be written. */
 const RETRY_AFTER_SECONDS = 5;
+/** Records per write at most, so a burst cannot build one unbounded buffer. */
+const MAX_BATCH = 256;
 
 export interface FileAuditStoreOptions {
   readonly paths: FileAuditPaths;
@@ -42,33 +46,39 @@ class AppendFile {
   readonly #path: string;
   readonly #onTorn: (bytes: number) => void;
   #handle: FileHandle | undefined;
+  /** Where the last acknowledged line ends. */
+  #size = 0;
 
   constructor(path: string, onTorn: (bytes: number) => void) {
     this.#path = path;
     this.#onTorn = onTorn;
   }
 
-  /** Opens (creating it and its folder) if needed; returns the last complete line when it had to open. */
-  async ensureOpen(): Promise<{ handle: FileHandle; lastLine?: string | undefined; opened: boolean }> {
-    if (this.#handle) return { handle: this.#handle, opened: false };
+  /** Opens (creating it and its folder) if needed; says whether it opened now, and the last complete line. */
+  async ensureOpen(): Promise<{ opened: boolean; lastLine?: string | undefined }> {
+    if (this.#handle) return { opened: false };
     await mkdir(dirname(this.#path), { recursive: true, mode: 0o700 });
     const handle = await open(this.#path, "a+", 0o600);
     try {
-      const { lastLine } = await prepareForAppend(handle, this.#onTorn);
+      const { lastLine, size } = await prepareForAppend(handle, this.#onTorn);
       this.#handle = handle;
-      return { handle, lastLine, opened: true };
+      this.#size = size;
+      return { opened: true, lastLine };
     } catch (e) {
       await handle.close().catch(() => undefined);
       throw e;
     }
   }
 
-  async append(line: string): Promise<void> {
-    const { handle } = await this.ensureOpen();
+  async append(lines: readonly string[]): Promise<void> {
+    await this.ensureOpen();
+    const handle = this.#handle!;
     try {
-      await appendLine(handle, line);
+      this.#size += await appendLines(handle, lines);
     } catch (e) {
-      // The line may be half written: reopening cuts it off before the next append.
+      // Nothing of a failed write may stay: cut back to the last acknowledged line. If even that
+      // fails, reopening cuts a torn line; whole lines left over are records nobody was answered on.
+      await handle.truncate(this.#size).then(() => handle.sync()).catch(() => undefined);
       await this.close();
       throw e;
     }
@@ -81,6 +91,12 @@ class AppendFile {
   }
 }
 
+interface PendingAppend {
+  readonly event: AuditEvent;
+  readonly resolve: (record: AuditRecord) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 export function createFileAuditStore(options: FileAuditStoreOptions): AuditStore {
   const { paths, now, randomUUID } = options;
   const warn = options.onWarning ?? (() => undefined);
@@ -91,6 +107,7 @@ export function createFileAuditStore(options: FileAuditStoreOptions): AuditStore
   const queue = new SerialQueue();
   const checkpointQueue = new SerialQueue();
   const reader = createFileAuditReader(paths);
+  const pending: PendingAppend[] = [];
   let head: ChainHead = EMPTY_HEAD;
 
   const schedule =
@@ -98,7 +115,7 @@ export function createFileAuditStore(options: FileAuditStoreOptions): AuditStore
     new CheckpointSchedule({
       ...options.checkpoints,
       now,
-      write: (checkpoint: AuditCheckpoint) => checkpointQueue.run(() => checkpointFile.append(canonicalJson(checkpoint))),
+      write: (checkpoint: AuditCheckpoint) => checkpointQueue.run(() => checkpointFile.append([canonicalJson(checkpoint)])),
     });
 
   /** Opens the records file if it is not open, and learns the head from its last line. */
@@ -131,24 +148,43 @@ export function createFileAuditStore(options: FileAuditStoreOptions): AuditStore
     head = { seq: last.seq, hash: last.hash };
   }
 
+  /** Seals and writes every append waiting now (up to MAX_BATCH) with one fsync. */
+  async function writeBatch(): Promise<void> {
+    const batch = pending.splice(0, MAX_BATCH);
+    if (batch.length === 0) return;
+    if (pending.length > 0) void queue.run(writeBatch);
+    try {
+      await openRecords();
+      const sealed: AuditRecord[] = [];
+      let h = head;
+      for (const p of batch) {
+        const record = sealRecord(p.event, h, { time: now().toISOString(), id: randomUUID() });
+        sealed.push(record);
+        h = { seq: record.seq, hash: record.hash };
+      }
+      try {
+        await records.append(sealed.map((r) => canonicalJson(r)));
+      } catch (e) {
+        throw unavailable("cannot be written", e);
+      }
+      head = h;
+      batch.forEach((p, i) => p.resolve(sealed[i]!));
+      for (const r of sealed) schedule?.recorded({ seq: r.seq, hash: r.hash });
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+    }
+  }
+
   return {
     append(event: AuditEvent): Promise<AuditRecord> {
-      return queue.run(async () => {
-        await openRecords();
-        const record = sealRecord(event, head, { time: now().toISOString(), id: randomUUID() });
-        try {
-          await records.append(canonicalJson(record));
-        } catch (e) {
-          throw unavailable("cannot be written", e);
-        }
-        head = { seq: record.seq, hash: record.hash };
-        schedule?.recorded(head);
-        return record;
+      return new Promise((resolve, reject) => {
+        // The first waiting append schedules a write; later ones join it until it starts.
+        if (pending.push({ event, resolve, reject }) === 1) void queue.run(writeBatch);
       });
     },
 
     async read(query) {
-      // Through the queue: the file exists (created on open) and no append is half done.
+      // Through the queue: the file exists (created on open) before it is read.
       await queue.run(openRecords);
       return reader.read(query);
     },

@@ -81,12 +81,13 @@ export async function completeLinesEnd(handle: FileHandle, size: number): Promis
 
 /**
  * Makes a file ready for appending lines: cuts off a torn last line (a write that never completed,
- * so never acknowledged) and returns the last complete line, if any. `onTorn` hears about a cut.
+ * so never acknowledged) and returns the last complete line, if any, and where the file now ends.
+ * `onTorn` hears about a cut.
  */
 export async function prepareForAppend(
   handle: FileHandle,
   onTorn: (bytes: number) => void,
-): Promise<{ lastLine: string | undefined }> {
+): Promise<{ lastLine: string | undefined; size: number }> {
   const { size } = await handle.stat();
   const end = await completeLinesEnd(handle, size);
   if (end < size) {
@@ -94,17 +95,21 @@ export async function prepareForAppend(
     await handle.sync();
     onTorn(size - end);
   }
-  for await (const line of linesBackward(handle, end)) return { lastLine: line.text };
-  return { lastLine: undefined };
+  for await (const line of linesBackward(handle, end)) return { lastLine: line.text, size: end };
+  return { lastLine: undefined, size: end };
 }
 
-/** Appends one line and waits until it is on disk. The handle must be opened in append mode. */
-export async function appendLine(handle: FileHandle, line: string): Promise<void> {
-  const bytes = Buffer.from(line + "\n", "utf8");
-  // write(2) may write less than asked (a nearly full disk); finish the line or fail trying.
+/**
+ * Appends lines in one write and waits until they are on disk; returns the bytes written. The handle
+ * must be opened in append mode.
+ */
+export async function appendLines(handle: FileHandle, lines: readonly string[]): Promise<number> {
+  const bytes = Buffer.from(lines.join("\n") + "\n", "utf8");
+  // write(2) may write less than asked (a nearly full disk); finish the lines or fail trying.
   for (let done = 0; done < bytes.length; ) {
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
     done += bytesWritten;
   }
   await handle.sync();
+  return bytes.length;
 }
