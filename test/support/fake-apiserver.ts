@@ -32,6 +32,8 @@ export interface WriteRecord {
   readonly status: number;
   /** True when the request body tried to set status.certificate. */
   readonly setsCertificate: boolean;
+  /** performance.now() when the write was answered (benchmarks). */
+  readonly at: number;
 }
 
 export interface RequestInfo {
@@ -189,10 +191,10 @@ export class FakeApiserver {
     const setsCertificate = Boolean(body?.status?.certificate);
     try {
       const out = this.writeRequest(info, body);
-      this.writes.push({ ...write, status: out.status, setsCertificate });
+      this.writes.push({ ...write, name: out.object.metadata.name, status: out.status, setsCertificate, at: performance.now() });
       return send(res, out.status, out.object);
     } catch (e) {
-      this.writes.push({ ...write, status: e instanceof HttpError ? e.code : 500, setsCertificate });
+      this.writes.push({ ...write, status: e instanceof HttpError ? e.code : 500, setsCertificate, at: performance.now() });
       throw e;
     }
   }
@@ -216,7 +218,11 @@ export class FakeApiserver {
   private create(r: RequestInfo, body: Obj): Obj {
     const meta = body.metadata ?? {};
     let name: string = meta.name ?? "";
-    if (!name && meta.generateName) name = meta.generateName + randomUUID().slice(0, 5);
+    // generateName: retried on collision, as the apiserver does since 1.32.
+    while (!name && meta.generateName) {
+      const candidate = meta.generateName + randomUUID().replaceAll("-", "").slice(0, 8);
+      if (!this.store.has(key(r.resource, r.namespace, candidate))) name = candidate;
+    }
     if (!name) throw invalid(r.resource, "", "metadata.name: Required value");
     if (this.store.has(key(r.resource, r.namespace, name))) {
       throw new HttpError(409, "AlreadyExists", `${r.resource} "${name}" already exists`);
@@ -291,7 +297,7 @@ export class FakeApiserver {
 
   private put(resource: Resource, namespace: string | undefined, object: Obj, type: WatchEvent["type"]): Obj {
     this.rv += 1;
-    const stored = { ...KINDS[resource], ...clone(object) };
+    const stored: Obj = { ...KINDS[resource], ...clone(object) };
     stored.metadata.resourceVersion = String(this.rv);
     this.store.set(key(resource, namespace, stored.metadata.name), stored);
     const event: WatchEvent = { rv: this.rv, resource, type, object: clone(stored) };
