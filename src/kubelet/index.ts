@@ -1,0 +1,19 @@
+// What other layers (cli/, lambda/) use from the kubelet signer. No side effects.
+export { createKubeletController, type KubeletController, type KubeletControllerDeps } from "./controller.js";
+export { runSweep, type SweepDeps, type SweepSummary } from "./sweep.js";
+export { openKubeletSigner, replicaIdentity, type KubeletSignerParts } from "./open-kubelet-signer.js";
+export { compileKubeletPolicy, type KubeletPolicy } from "./kubelet-policy.js";
+export { decide, settledReason, cappedValidity } from "./decide.js";
+export type { Decision } from "./decision.js";
+export type { Facts } from "./facts.js";
+export { Reasons, type Reason, KUBELET_SERVING_SIGNER, KUBELET_CLIENT_SIGNER } from "./reasons.js";
+export {
+  nodeStatusAddressSource,
+  crossCheckedAddressSource,
+  type AddressSource,
+  type CloudInventory,
+  type NodeAddresses,
+} from "./address-source.js";
+export type { KubeletCa, KubeletCaLookup } from "./kubelet-ca.js";
+export { jsonLinesLog, silentLog, type KubeletLog } from "./kubelet-log.js";
+export { startHealthServer } from "./health-server.js";
