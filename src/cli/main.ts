@@ -1,12 +1,24 @@
 // `kubeca <command>`: find the command, run it, turn errors into a message and an exit code.
 import { ERRORS, isKubecaError } from "../errors/index.js";
 import type { CliCommand, CliIo } from "./command.js";
+import { auditCommands } from "./commands/audit.js";
 import { caInitCommand, caShowCommand } from "./commands/ca.js";
+import { kubeletSignerCommand } from "./commands/kubelet-signer.js";
+import { renewCommand } from "./commands/renew.js";
 import { serveCommand } from "./commands/serve.js";
+import { statusCommand } from "./commands/status.js";
 import { EXIT_CODES, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.js";
 import { UsageError } from "./flags.js";
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, caInitCommand, caShowCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  serveCommand,
+  caInitCommand,
+  caShowCommand,
+  renewCommand,
+  statusCommand,
+  kubeletSignerCommand,
+  ...auditCommands,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(" ").length));
