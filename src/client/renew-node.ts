@@ -137,7 +137,13 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
   if (prepared.length === 0) return { ...base, outcome: failed().length > 0 ? "failed" : "nothing-to-do", items };
 
   // 3. The service's CAs against the node's: a different CA means the wrong service; stop before signing.
-  const nodeCas = await readNodeCas(options);
+  let nodeCas: ReadonlyMap<CaName, NodeCa>;
+  try {
+    nodeCas = await readNodeCas(options);
+  } catch (e) {
+    log(`  ✗ ${(e as Error).message}`);
+    return { ...base, outcome: "failed", failure: (e as Error).message, items: [...items, ...holdBack(prepared, "not sent: a CA file on the node is unreadable")] };
+  }
   const serviceCas = new Map<CaName, X509Certificate>();
   for (const ca of await deps.client.listCas()) serviceCas.set(ca.name, parseCertificates(ca.certificate)[0]!);
   const issuers = new Set<CaName>(prepared.map((f) => f.pending.profile.issuer));

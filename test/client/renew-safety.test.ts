@@ -172,4 +172,15 @@ describe("kubeca renew safety", () => {
     assert.ok(await exists(join(node.stageDir, "pki", "apiserver.csr")), "the refused CSR stays");
     assert.equal(await exists(join(node.stageDir, "pki", "etcd", "server.csr")), false, "spent CSRs are removed");
   });
+
+  it("an unreadable CA file on the node stops the run before anything is sent", async () => {
+    await writeFile(join(node.certDir, "front-proxy-ca.crt"), "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+    const before = await liveNode();
+    const batches = service.batches();
+    const out = recordingIo();
+    assert.equal(await renewCommand.run(args(service), out.io), 1);
+    assert.match(out.stdout(), /nothing installed: .*front-proxy-ca\.crt does not hold readable certificates/);
+    assert.equal(service.batches(), batches);
+    assert.deepEqual(await liveNode(), before);
+  });
 });
