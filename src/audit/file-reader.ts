@@ -2,6 +2,7 @@
 // only the lines it visits; the cursor keeps the byte offset where the next page starts), and the
 // whole chain and its checkpoints in file order for verify and export.
 import { open, type FileHandle } from "node:fs/promises";
+import { basename } from "node:path";
 import { KubecaError } from "../errors/index.js";
 import { asStoredCheckpoint, type AuditCheckpoint } from "./checkpoint.js";
 import { completeLinesEnd, linesBackward, linesForward } from "./jsonl-file.js";
@@ -21,20 +22,32 @@ export function checkpointPathFor(recordsPath: string): string {
   return recordsPath.endsWith(".jsonl") ? recordsPath.slice(0, -".jsonl".length) + ".checkpoints.jsonl" : recordsPath + ".checkpoints.jsonl";
 }
 
-function parseLine<T>(text: string, as: (v: unknown) => T | string): T | string {
+/** A line's value; null when the line belongs to the other kind (see storedLines). */
+type LineReading<T> = T | string | null;
+
+function parseLine<T>(text: string, as: (v: unknown) => LineReading<T>, unparsable: "report" | "skip"): LineReading<T> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
+    if (unparsable === "skip") return null;
     return text.trim() === "" ? "an empty line" : "not valid JSON";
   }
   return as(value);
 }
 
+// The stdout mirror interleaves records and checkpoints in one stream; a file saved from it (a
+// CloudWatch export) reads like a store: checkpoint lines are checkpoints, every other line a record.
+function isCheckpointLine(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "checkpoint";
+}
+const recordLine = (v: unknown): LineReading<AuditRecord> => (isCheckpointLine(v) ? null : asStoredRecord(v));
+const checkpointLine = (v: unknown): LineReading<AuditCheckpoint> => (isCheckpointLine(v) ? asStoredCheckpoint(v) : null);
+
 function unreadableFile(path: string, error: unknown): KubecaError {
   const code = (error as NodeJS.ErrnoException).code;
-  const why = code === "ENOENT" ? "there is no audit log file at" : `cannot read (${code ?? "error"})`;
-  return new KubecaError("KUBECA_AUDIT_UNAVAILABLE", `${why} ${path}`, { cause: error, retryAfter: 5 });
+  const detail = code === "ENOENT" ? `there is no audit log file at ${path}` : `cannot read ${path} (${code ?? "error"})`;
+  return new KubecaError("KUBECA_AUDIT_UNAVAILABLE", detail, { cause: error, retryAfter: 5 });
 }
 
 async function openForReading(path: string): Promise<FileHandle> {
@@ -47,12 +60,14 @@ async function openForReading(path: string): Promise<FileHandle> {
 
 async function* storedLines<T>(
   handle: FileHandle,
-  as: (v: unknown) => T | string,
+  as: (v: unknown) => LineReading<T>,
+  options: { unparsable: "report" | "skip"; where?: string },
 ): AsyncGenerator<Stored<T>> {
   try {
     for await (const line of linesForward(handle)) {
-      const location = `line ${line.lineNo}`;
-      const parsed = parseLine(line.text, as);
+      const parsed = parseLine(line.text, as, options.unparsable);
+      if (parsed === null) continue;
+      const location = `line ${line.lineNo}${options.where ?? ""}`;
       yield typeof parsed === "string" ? { location, unreadable: parsed } : { location, value: parsed };
     }
   } finally {
@@ -71,9 +86,9 @@ export function createFileAuditReader(paths: FileAuditPaths): AuditReader {
         if (q.cursor?.offset !== undefined && q.cursor.offset <= end) end = q.cursor.offset;
         const records: AuditRecord[] = [];
         for await (const line of linesBackward(handle, end)) {
-          const record = parseLine(line.text, asStoredRecord);
+          const record = parseLine(line.text, recordLine, "skip");
           // Damaged lines are verify's business; a listing shows what can be read.
-          if (typeof record === "string" || !q.matches(record)) continue;
+          if (record === null || typeof record === "string" || !q.matches(record)) continue;
           records.push(record);
           if (records.length === q.limit) {
             return { records, nextCursor: encodeCursor({ beforeSeq: record.seq, offset: line.offset }) };
@@ -88,19 +103,20 @@ export function createFileAuditReader(paths: FileAuditPaths): AuditReader {
     },
 
     async *chain(): AsyncGenerator<Stored<AuditRecord>> {
-      yield* storedLines(await openForReading(paths.records), asStoredRecord);
+      yield* storedLines(await openForReading(paths.records), recordLine, { unparsable: "report" });
     },
 
     async *checkpoints(): AsyncGenerator<Stored<AuditCheckpoint>> {
-      let handle: FileHandle;
+      let handle: FileHandle | undefined;
       try {
         handle = await open(paths.checkpoints, "r");
       } catch (e) {
-        // No checkpoint file: no checkpoint was ever written (or it was removed; verify reports the head as unproved).
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
-        throw unreadableFile(paths.checkpoints, e);
+        // No checkpoint file: none was written here (or it was removed; verify then reports the head as unproved).
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw unreadableFile(paths.checkpoints, e);
       }
-      yield* storedLines(handle, asStoredCheckpoint);
+      if (handle) yield* storedLines(handle, (v) => asStoredCheckpoint(v), { unparsable: "report" });
+      // Checkpoint lines inside the records file (a saved mirror stream); a store never writes them there.
+      yield* storedLines(await openForReading(paths.records), checkpointLine, { unparsable: "skip", where: ` of ${basename(paths.records)}` });
     },
   };
 }

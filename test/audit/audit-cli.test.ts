@@ -171,3 +171,30 @@ test("audit list on a missing file fails as unavailable, naming the path", async
     return true;
   });
 });
+
+test("audit verify --checkpoint with a saved mirror stream catches a cut that also deleted the log's checkpoints", async (t) => {
+  const { dir, records, keyFile } = await logIn(t);
+  const cpFile = checkpointPathFor(records);
+  // What CloudWatch kept: every record and checkpoint line, interleaved.
+  const saved = join(dir, "mirror.jsonl");
+  await writeFile(saved, (await readFile(records, "utf8")) + (await readFile(cpFile, "utf8")));
+  const lines = (await readFile(records, "utf8")).split("\n");
+  await writeFile(records, lines.slice(0, 4).join("\n") + "\n");
+  await writeFile(cpFile, "");
+  const quiet = capture(dir);
+  assert.equal(await auditVerifyCommand.run(["--file", records, "--public-key", keyFile], quiet.io), 0, "the cut alone is invisible");
+  const c = capture(dir);
+  assert.equal(await auditVerifyCommand.run(["--file", records, "--public-key", keyFile, "--checkpoint", saved], c.io), 1);
+  assert.match(c.stdout(), /^BROKEN: truncated at record 5 \(checkpoint \S*mirror\.jsonl line 8\)\n  the log ends at record 4, but the checkpoint signed at \S+ proves record 6/);
+});
+
+test("audit verify --file reads a saved mirror stream as a log: records and checkpoints interleaved", async (t) => {
+  const { dir, records, keyFile } = await logIn(t);
+  const cps = (await readFile(checkpointPathFor(records), "utf8")).trimEnd().split("\n");
+  const recs = (await readFile(records, "utf8")).trimEnd().split("\n");
+  await writeFile(join(dir, "mirror.jsonl"), [...recs.slice(0, 3), cps[0], ...recs.slice(3), cps[1]].join("\n") + "\n");
+  const c = capture(dir);
+  assert.equal(await auditVerifyCommand.run(["--file", "mirror.jsonl", "--public-key", keyFile, "--output", "json"], c.io), 0);
+  const result = JSON.parse(c.stdout());
+  assert.deepEqual([result.records, result.checkpoints, result.provedThrough], [6, 2, 6]);
+});

@@ -43,7 +43,8 @@ const FILTER_FLAGS = {
 } as const satisfies FlagSpec;
 
 const SOURCE_HELP = `  --config FILE     read the store the kubeca config names (audit.store: file or dynamodb)
-  --file PATH       read this JSONL audit file (its checkpoints from <name>.checkpoints.jsonl beside it)`;
+  --file PATH       read this JSONL file: a log (its checkpoints from <name>.checkpoints.jsonl beside
+                    it), an export, or a saved stdout-mirror stream (records and checkpoints)`;
 
 const FILTER_HELP = `  --since TIME      records at or after TIME (ISO-8601, e.g. 2026-01-31 or 2026-01-31T12:00:00Z)
   --until TIME      records before TIME
@@ -163,8 +164,8 @@ Flags:
 ${SOURCE_HELP}
   --public-key FILE checkpoint key: a PEM public key, or a certificate (e.g. the CA's ca.crt) whose key
                     signs checkpoints; repeatable. Without it signatures are not checked.
-  --checkpoint FILE checkpoints kept elsewhere (JSON or JSONL, e.g. saved from the stdout mirror), held
-                    against the log like its own; repeatable
+  --checkpoint FILE checkpoints kept elsewhere (JSON or JSONL; a saved stdout-mirror stream works, its
+                    record lines are ignored), held against the log like its own; repeatable
   --output FORMAT   text (default) or json
   -h, --help        show this help
 `;
@@ -192,19 +193,23 @@ async function readCheckpointFile(path: string, io: CliIo): Promise<Stored<Audit
   } catch {
     throw new UsageError(`--checkpoint ${path}: not JSON or JSONL`);
   }
-  return lines
-    .filter((l) => l.trim() !== "")
-    .map((line, i) => {
-      const location = `${path} line ${i + 1}`;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        return { location, unreadable: "not valid JSON" };
-      }
-      const cp = asStoredCheckpoint(value);
-      return typeof cp === "string" ? { location, unreadable: cp } : { location, value: cp };
-    });
+  const found: Stored<AuditCheckpoint>[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    const location = `${path} line ${i + 1}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      found.push({ location, unreadable: "not valid JSON" });
+      return;
+    }
+    // A saved mirror stream holds records too; only its checkpoints count here.
+    if ((value as { kind?: unknown } | null)?.kind !== "checkpoint") return;
+    const cp = asStoredCheckpoint(value);
+    found.push(typeof cp === "string" ? { location, unreadable: cp } : { location, value: cp });
+  });
+  return found;
 }
 
 function describeVerify(result: VerifyResult, keys: number): string {
