@@ -52,11 +52,10 @@ export function createAuditLog(config: AuditConfig, baseDir: string, options: Au
   const ids = options.randomUUID ?? randomUUID;
   const out = options.stdout ?? process.stdout;
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "KubecaAuditWarning"));
-  const cadence = config.checkpoint ?? DEFAULT_CHECKPOINT_POLICY;
   const checkpoints: Omit<CheckpointScheduleOptions, "write" | "now"> | undefined = options.checkpointSigner && {
     signer: options.checkpointSigner,
-    everyRecords: cadence.everyRecords,
-    everyMs: "everyMinutes" in cadence ? cadence.everyMinutes * 60_000 : cadence.everyMs,
+    everyRecords: config.checkpoint?.everyRecords ?? DEFAULT_CHECKPOINT_POLICY.everyRecords,
+    everyMs: config.checkpoint ? config.checkpoint.everyMinutes * 60_000 : DEFAULT_CHECKPOINT_POLICY.everyMs,
     onError: (e) => warn(`audit checkpoint not written; the next one will cover its records: ${(e as Error)?.message ?? e}`, e),
     ...(config.stdout ? { onCheckpoint: (cp) => mirrorLine(out, cp) } : {}),
   };

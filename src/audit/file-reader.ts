@@ -114,7 +114,7 @@ export function createFileAuditReader(paths: FileAuditPaths): AuditReader {
         // No checkpoint file: none was written here (or it was removed; verify then reports the head as unproved).
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw unreadableFile(paths.checkpoints, e);
       }
-      if (handle) yield* storedLines(handle, (v) => asStoredCheckpoint(v), { unparsable: "report" });
+      if (handle) yield* storedLines(handle, asStoredCheckpoint, { unparsable: "report" });
       // Checkpoint lines inside the records file (a saved mirror stream); a store never writes them there.
       yield* storedLines(await openForReading(paths.records), checkpointLine, { unparsable: "skip", where: ` of ${basename(paths.records)}` });
     },
