@@ -52,7 +52,7 @@ test("an unapproved node client CSR stays untouched", async () => {
   const csr = h.csr(name);
   assert.equal(csr.metadata.resourceVersion, before);
   assert.deepEqual(csr.status, {});
-  assert.equal(h.server.writes.filter((w) => w.name === name).length, 0);
+  assert.equal(h.server.writes.filter((w) => w.name === name && w.method === "PUT").length, 0);
   assert.equal(audit.records.filter((r) => r.request?.file === name).length, 0);
 });
 

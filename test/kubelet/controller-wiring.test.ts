@@ -22,7 +22,7 @@ test("a 409 on the approval and on the status write is retried with a fresh obje
     controller.start();
     const name = await h.submit("node:cp-1", honest);
     await waitFor("a certificate", () => certificatePem(h.csr(name)));
-    const writes = h.server.writes.filter((w) => w.name === name).map((w) => `${w.subresource} ${w.status}`);
+    const writes = h.server.writes.filter((w) => w.name === name && w.method === "PUT").map((w) => `${w.subresource} ${w.status}`);
     assert.deepEqual(writes, ["approval 409", "approval 200", "status 409", "status 200"]);
     assert.equal(h.csr(name).metadata.annotations["test/touched"] !== undefined, true);
     assert.deepEqual(audit.records.map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed"]);
@@ -70,7 +70,7 @@ test("a failing audit log leaves the CSR untouched, and the CSR is handled once 
     await waitFor("three refused appends", () => audit.rejected >= 3);
     assert.equal(h.csr(name).metadata.resourceVersion, rv);
     assert.deepEqual(h.csr(name).status, {});
-    assert.equal(h.server.writes.filter((w) => w.name === name).length, 0);
+    assert.equal(h.server.writes.filter((w) => w.name === name && w.method === "PUT").length, 0);
     audit.failing = false;
     await waitFor("a certificate after the log recovered", () => certificatePem(h.csr(name)), 8000);
     assert.deepEqual(audit.records.map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed"]);
