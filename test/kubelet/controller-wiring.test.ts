@@ -128,3 +128,20 @@ test("the watch is resumed after a disconnect and re-listed after 410 Gone, and 
     await h.close();
   }
 });
+
+test("a CSR whose watch event never arrives is found by the periodic resync", async () => {
+  const h = await startHarness();
+  try {
+    const { controller } = h.controller("a", { timingsMs: { resync: 300 } });
+    controller.start();
+    await waitFor("a watch", () => h.server.openWatches > 0);
+    h.server.muteWatches = true; // the stream stays open but goes silent
+    const name = await h.submit("node:cp-1", honest);
+    await waitFor("a certificate found by resync", () => certificatePem(h.csr(name)));
+    const lists = h.server.requests.filter((r) => r.resource === "certificatesigningrequests" && r.method === "GET" && !r.name && !r.watch).length;
+    assert.ok(lists >= 2, `listed ${lists} times`);
+    assert.equal(h.server.openWatches, 1, "the silent watch stayed open: resync, not a new watch, found the CSR");
+  } finally {
+    await h.close();
+  }
+});

@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { CertificatesV1Api, type V1CertificateSigningRequest } from "@kubernetes/client-node";
 import { KubeletSignerConfig as KubeletSignerSchema, type KubeletSignerConfig } from "../../src/config/index.js";
-import { createKubeletController, type KubeletController } from "../../src/kubelet/controller.js";
+import { createKubeletController, type KubeletController, type KubeletControllerDeps } from "../../src/kubelet/controller.js";
 import { compileKubeletPolicy, type KubeletPolicy } from "../../src/kubelet/kubelet-policy.js";
 import { silentLog } from "../../src/kubelet/kubelet-log.js";
 import type { KubeletCa } from "../../src/kubelet/kubelet-ca.js";
@@ -21,7 +21,10 @@ export interface Harness {
   readonly server: FakeApiserver;
   readonly ca: TestCa;
   readonly policy: KubeletPolicy;
-  controller(name: string, options?: { audit?: MemoryAuditLog; cas?: KubeletCa[] }): { controller: KubeletController; audit: MemoryAuditLog };
+  controller(
+    name: string,
+    options?: { audit?: MemoryAuditLog; cas?: KubeletCa[]; timingsMs?: KubeletControllerDeps["timingsMs"] },
+  ): { controller: KubeletController; audit: MemoryAuditLog };
   /** Create a CSR through the real client as `token` (the server fills username and groups). */
   submit(token: string, csr: KubeletCsrOptions, spec?: { signerName?: string; usages?: string[] }): Promise<string>;
   csr(name: string): any;
@@ -60,7 +63,7 @@ export async function startHarness(section: Partial<KubeletSignerConfig> = {}): 
         now: () => new Date(),
         log: silentLog,
         identity: `kubeca-${name}`,
-        timingsMs: { lease: 1000, renewDeadline: 600, retryPeriod: 100, resync: 60_000, watchRetry: 50, backoffBase: 50 },
+        timingsMs: { lease: 1000, renewDeadline: 600, retryPeriod: 100, resync: 60_000, watchRetry: 50, backoffBase: 50, ...options.timingsMs },
       });
       running.push(controller);
       return { controller, audit };

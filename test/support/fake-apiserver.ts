@@ -73,6 +73,8 @@ export class FakeApiserver {
   hooks: RequestHook[] = [];
   /** Interval between BOOKMARK events on watches that allow them. */
   bookmarkIntervalMs = 200;
+  /** While true, open watches stay connected but receive nothing (a stalled stream). */
+  muteWatches = false;
   private readonly server: Server;
   private readonly store = new Map<string, Obj>();
   private readonly history: WatchEvent[] = [];
@@ -302,7 +304,7 @@ export class FakeApiserver {
     this.store.set(key(resource, namespace, stored.metadata.name), stored);
     const event: WatchEvent = { rv: this.rv, resource, type, object: clone(stored) };
     this.history.push(event);
-    for (const w of this.watchers) if (w.resource === resource) w.send(event);
+    if (!this.muteWatches) for (const w of this.watchers) if (w.resource === resource) w.send(event);
     return clone(stored);
   }
 
