@@ -3,7 +3,7 @@
 // through /status; a 409 is retried on a fresh copy, re-checking that the write is still due.
 import type { V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";
 import type { AuditLog } from "../audit/types.js";
-import { KubecaError } from "../errors/index.js";
+import { KubecaError, isKubecaError, type ErrorCode } from "../errors/index.js";
 import type { IssuedCertificate, ParsedCsr } from "../pki/types.js";
 import { isConflict } from "./api-errors.js";
 import { kubeletAuditEvent } from "./audit-event.js";
@@ -11,6 +11,13 @@ import { hasCertificate, hasCondition, type ConditionType } from "./csr-conditio
 import type { CsrApi } from "./csr-api.js";
 import type { Decision } from "./decision.js";
 import type { KubeletCaLookup } from "./kubelet-ca.js";
+import { Reasons } from "./reasons.js";
+
+/**
+ * Issuing errors no retry can fix for this CSR: they end in a Failed condition. Everything else
+ * (KMS throttled or down, audit store down, apiserver errors) is transient and retried with backoff.
+ */
+const PERMANENT_SIGNING_ERRORS: ReadonlySet<ErrorCode> = new Set(["KUBECA_CA_INVALID", "KUBECA_CSR_MALFORMED", "KUBECA_CSR_SIGNATURE_INVALID"]);
 
 export interface ApplyDeps {
   readonly api: CsrApi;
@@ -58,13 +65,20 @@ export async function apply(
       const ca = deps.cas(decision.ca);
       if (!ca) throw new KubecaError("KUBECA_CONFIG_INVALID", `kubeletSigner: no CA named ${decision.ca} under cas`);
       deps.fence();
-      const certificate: IssuedCertificate = await ca.issuer.issue({
-        csr: parsed,
-        extensions: ca.extensionsFor([decision.eku]),
-        serial: deps.serial(),
-        now,
-        validitySeconds: decision.validitySeconds,
-      });
+      let certificate: IssuedCertificate;
+      try {
+        certificate = await ca.issuer.issue({
+          csr: parsed,
+          extensions: ca.extensionsFor([decision.eku]),
+          serial: deps.serial(),
+          now,
+          validitySeconds: decision.validitySeconds,
+        });
+      } catch (e) {
+        if (!isKubecaError(e) || !PERMANENT_SIGNING_ERRORS.has(e.code)) throw e;
+        const violation = { field: `ca.${ca.name}`, rule: Reasons.SigningFailed, message: e.detail };
+        return apply(csr, { kind: "fail", reason: Reasons.SigningFailed, message: `${Reasons.SigningFailed}: ${e.detail}`, violations: [violation] }, parsed, now, deps);
+      }
       await deps.audit.append(
         kubeletAuditEvent({
           event: decision.event,

@@ -52,6 +52,10 @@ export const Reasons = {
   CommonNameNotNode: "CommonNameNotNode",
   /** Node client CSR: client certificates carry no SANs. */
   SubjectAltNamesPresent: "SubjectAltNamesPresent",
+
+  // --- signing ---------------------------------------------------------------------------
+  /** Failed condition: issuing can never succeed for this CSR as configured (CA expired, CSR unembeddable). */
+  SigningFailed: "SigningFailed",
 } as const;
 
 export type Reason = (typeof Reasons)[keyof typeof Reasons];

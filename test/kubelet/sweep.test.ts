@@ -106,3 +106,22 @@ test("serving certificates come from kubeletSigner.servingCa when it is not ca",
     await h.close();
   }
 });
+
+test("an approved CSR whose CA has expired is Failed with SigningFailed, not retried forever", async () => {
+  const h = await startHarness();
+  try {
+    const expired = await createTestCa("ca", "kubernetes", { notBefore: new Date(Date.now() - 7200_000), notAfter: new Date(Date.now() - 3600_000) });
+    const name = await h.submit("bootstrap:abc", { cn: "system:node:cp-7" }, { signerName: CLIENT, usages: ["digital signature", "client auth"] });
+    await approveAs(h, "system:kube-controller-manager", name);
+    const audit = new MemoryAuditLog();
+    const summary = await sweepFor(h, audit, [expired])();
+    assert.equal(summary.errors, 0);
+    const failed = condition(h.csr(name), "Failed");
+    assert.equal(failed.reason, "SigningFailed");
+    assert.match(failed.message, /expired/);
+    assert.equal(h.csr(name).status.certificate, undefined);
+    assert.deepEqual(audit.records.map((r) => [r.event, r.violations?.[0]?.rule]), [["refused", "SigningFailed"]]);
+  } finally {
+    await h.close();
+  }
+});

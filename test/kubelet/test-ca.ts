@@ -14,16 +14,13 @@ export interface TestCa extends KubeletCa {
   readonly pemFile: string;
 }
 
-export async function createTestCa(name: CaName, commonName = name === "ca" ? "kubernetes" : name): Promise<TestCa> {
+export async function createTestCa(
+  name: CaName,
+  commonName = name === "ca" ? "kubernetes" : name,
+  validity: { notBefore: Date; notAfter: Date } = { notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 10 * 365 * 86400_000) },
+): Promise<TestCa> {
   const signer = createMemorySigner("ECDSA-P256");
-  const now = Date.now();
-  const der = await createCaCertificate({
-    commonName,
-    signer,
-    serial: new Uint8Array([1]),
-    notBefore: new Date(now - 3600_000),
-    notAfter: new Date(now + 10 * 365 * 86400_000),
-  });
+  const der = await createCaCertificate({ commonName, signer, serial: new Uint8Array([1]), ...validity });
   const pem = encodePem("CERTIFICATE", der);
   const info = readCaCertificate(pem);
   const issuer = createLeafIssuer(info, signer);
