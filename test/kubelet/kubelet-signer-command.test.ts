@@ -12,7 +12,7 @@ import { UsageError } from "../../src/cli/flags.js";
 import { createCaCertificate, encodePem } from "../../src/pki/index.js";
 import { createAwsKmsSigner } from "../../src/signers/aws-kms.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
-import { certificatePem, condition, opensslVerify, startHarness, type Harness } from "./harness.js";
+import { certificatePem, condition, opensslVerify, startHarness, waitFor, type Harness } from "./harness.js";
 
 let kms: KmsServer;
 let h: Harness;
@@ -24,6 +24,7 @@ before(async () => {
   kms = await startKmsServer();
   h = await startHarness();
   dir = mkdtempSync(join(tmpdir(), "kubeca-kubelet-cli-"));
+  await writeConfig();
 });
 after(async () => {
   await h.close();
@@ -49,8 +50,10 @@ test("kubelet-signer without --config is a usage error", async () => {
   await assert.rejects(kubeletSignerCommand.run([], io()), (e) => e instanceof UsageError && /--config FILE is required/.test(e.message));
 });
 
-test("kubelet-signer --once signs a pending kubelet CSR with the KMS-held CA and records it in the audit file", async () => {
-  const { keyId } = await kms.createKey("ECC_NIST_P256");
+let keyId: string;
+
+async function writeConfig(): Promise<void> {
+  ({ keyId } = await kms.createKey("ECC_NIST_P256"));
   const signerConfig = { type: "aws-kms" as const, keyId, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1" as const, timeoutMs: 3000 };
   const signer = await createAwsKmsSigner(signerConfig);
   const now = Date.now();
@@ -87,6 +90,9 @@ contexts: [{ name: fake, context: { cluster: fake, user: kubeca } }]
 current-context: fake
 `,
   );
+}
+
+test("kubelet-signer --once signs a pending kubelet CSR with the KMS-held CA and records it in the audit file", async () => {
   const name = await h.submit("node:cp-1", { dns: ["cp-1"], ips: ["10.0.0.10"] });
   const cli = io();
   const code = await kubeletSignerCommand.run(["--config", join(dir, "kubeca.yaml"), "--kubeconfig", join(dir, "kubeconfig"), "--once"], cli);
@@ -102,4 +108,20 @@ current-context: fake
     h.server.writes.filter((w) => w.name === name && w.user === "kubeca-cli").map((w) => `${w.subresource} ${w.status}`),
     ["approval 200", "status 200"],
   );
+});
+
+test("kubelet-signer runs until SIGTERM, answers /healthz and /readyz, signs while leading, and hands the Lease back on exit", async () => {
+  const cli = io();
+  const running = kubeletSignerCommand.run(["--config", join(dir, "kubeca.yaml"), "--kubeconfig", join(dir, "kubeconfig"), "--health-port", "0"], cli);
+  const started = await waitFor("the started line", () => cli.err().split("\n").map((l) => (l ? JSON.parse(l) : {})).find((l) => l.msg === "started"));
+  const base = `http://127.0.0.1:${started.healthPort}`;
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  await waitFor("leading", () => h.server.get("leases", "kubeca-kubelet-signer", "kubeca-system")?.spec.holderIdentity === started.identity, 8000);
+  const name = await h.submit("node:cp-1", { dns: ["cp-1"], ips: ["10.0.0.10"] });
+  await waitFor("a certificate", () => certificatePem(h.csr(name)), 8000);
+  assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  process.emit("SIGTERM");
+  assert.equal(await running, 0);
+  assert.equal(h.server.get("leases", "kubeca-kubelet-signer", "kubeca-system")?.spec.holderIdentity, "");
+  await assert.rejects(fetch(`${base}/healthz`));
 });
