@@ -14,6 +14,11 @@ export interface TokenCallerConfig {
   readonly node: string;
 }
 
+export interface AuditorTokenConfig {
+  readonly name: string;
+  readonly sha256: string;
+}
+
 export interface DevTokenOptions {
   /** The development token itself (`kubeca serve --dev`); hashed here, the text is not kept. */
   readonly token: string;
@@ -66,12 +71,13 @@ function bearerToken(headers: CredentialInput["headers"]): string {
 
 /**
  * An Authenticator for the tokens under `callers.tokens`, each bound to one node; the Caller's role
- * is that node's role. `extra.devToken` adds the development token (`method: "dev-token"`).
+ * is that node's role. `extra.auditors` adds auditor tokens (no node; GET /v1/audit only);
+ * `extra.devToken` adds the development token (`method: "dev-token"`).
  */
 export function createTokenAuthenticator(
   tokens: readonly TokenCallerConfig[],
   nodes: readonly NodeConfig[],
-  extra: { devToken?: DevTokenOptions } = {},
+  extra: { devToken?: DevTokenOptions; auditors?: readonly AuditorTokenConfig[] } = {},
 ): Authenticator {
   const entries: Entry[] = tokens.map((t, i) => ({
     digest: Buffer.from(t.sha256, "hex"),
@@ -82,6 +88,13 @@ export function createTokenAuthenticator(
       role: roleOf(nodes, t.node, `callers.tokens.${i}`),
     }),
   }));
+  for (const a of extra.auditors ?? []) {
+    // Auditors are bound to no node: policy gives them no file, the audit route gives them the log.
+    entries.push({
+      digest: Buffer.from(a.sha256, "hex"),
+      caller: Object.freeze({ method: "token" as const, subject: a.name, node: undefined, role: "auditor" as const }),
+    });
+  }
   if (extra.devToken) {
     entries.push({
       digest: sha256(extra.devToken.token),

@@ -73,6 +73,12 @@ export const TokenCaller = z.strictObject({
   node: DnsName,
 });
 
+/** A caller that may read GET /v1/audit and nothing else. */
+export const AuditorCaller = z.strictObject({
+  name: z.string().min(1),
+  sha256: Sha256Hex,
+});
+
 export const AuditCheckpointConfig = z.strictObject({
   /** Sign the head whenever a record's seq is a multiple of this. */
   everyRecords: z.number().int().positive().default(100),
@@ -188,8 +194,10 @@ export const ConfigSchema = z
     callers: z
       .strictObject({
         tokens: z.array(TokenCaller).default([]),
+        /** Tokens of the auditor role: GET /v1/audit only. */
+        auditors: z.array(AuditorCaller).default([]),
       })
-      .default({ tokens: [] }),
+      .default({ tokens: [], auditors: [] }),
     audit: AuditConfig.default({ store: "file", path: "kubeca-audit.jsonl", chain: "kubeca", stdout: false }),
     kubeletSigner: KubeletSignerConfig.optional(),
   })

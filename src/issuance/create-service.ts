@@ -1,14 +1,14 @@
 // Composition root for issuance: config → CAs (signers checked against their certificates) →
 // compiled policy → audit log → the IssuanceService the transports call.
 import { randomUUID } from "node:crypto";
-import { createAuditLog } from "../audit/index.js";
+import { createAuditLog, type AuditReader } from "../audit/index.js";
 import type { AuditLog } from "../audit/types.js";
 import type { RequestOrigin } from "../auth/caller.js";
 import { CaName, type Config, type LoadedConfig } from "../config/index.js";
-import { isKubecaError } from "../errors/index.js";
+import { KubecaError, isKubecaError } from "../errors/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy } from "../policy/index.js";
-import { assertSignerMatchesCertificate } from "../signers/index.js";
+import { assertSignerMatchesCertificate, createSigner, type Signer } from "../signers/index.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
 import type { IssuanceService, ReadinessCheck } from "./types.js";
@@ -25,6 +25,8 @@ export interface CreateServiceOptions {
 export interface RunningIssuanceService extends IssuanceService {
   readonly config: Config;
   readonly issuingCas: ReadonlyMap<CaName, IssuingCa>;
+  /** The log's reader for GET /v1/audit; undefined when a test injected a write-only log. */
+  readonly auditReader: AuditReader | undefined;
   close(): Promise<void>;
 }
 
@@ -40,13 +42,14 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   }
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
-  const audit = options.audit ?? (await createAuditLog(config.audit, baseDir));
+  const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await checkpointSigner(config, cas, dev) });
 
   const deps: PipelineDeps = { policy, cas, audit, now, serial: options.serial ?? randomSerial };
 
   return {
     config,
     issuingCas: cas,
+    auditReader: isReader(audit) ? audit : undefined,
     sign: (caller, origin, item) => runPipeline(deps, caller, origin, item),
     cas: () => [...cas.values()].map((ca) => ({ name: ca.name, certificate: ca.info.pem })),
     async recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void> {
@@ -89,6 +92,24 @@ async function auditCheck(audit: AuditLog): Promise<ReadinessCheck> {
     }
   }
   return { name: "audit", ok: true, detail: "store open" };
+}
+
+/** Checkpoints are signed by a CA's signer (default: ca) or a signer of their own. */
+async function checkpointSigner(config: Config, cas: ReadonlyMap<CaName, IssuingCa>, dev: boolean): Promise<Signer> {
+  const choice = config.audit.checkpoint?.signer ?? "ca";
+  if (typeof choice === "string") {
+    const ca = cas.get(choice);
+    if (!ca) throw new KubecaError("KUBECA_CONFIG_INVALID", `audit.checkpoint.signer names ${choice}, which is not configured under cas`);
+    return ca.signer;
+  }
+  if (choice.type === "memory" && !dev) {
+    throw new KubecaError("KUBECA_CONFIG_INVALID", "audit.checkpoint.signer: the memory signer is for development only; use aws-kms or a CA name");
+  }
+  return createSigner(choice);
+}
+
+function isReader(x: object): x is AuditReader {
+  return typeof (x as Partial<AuditReader>).read === "function" && typeof (x as Partial<AuditReader>).chain === "function";
 }
 
 function hasClose(x: object): x is { close(): Promise<void> } {

@@ -4,7 +4,11 @@
 import { randomUUID } from "node:crypto";
 import type { Server as HttpsServer } from "node:https";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { AuditReader } from "../audit/index.js";
 import type { Authenticator } from "../auth/authenticator.js";
+import { KubecaError } from "../errors/index.js";
+import { authenticateRequest } from "./authenticate-request.js";
+import { auditRoutes } from "./routes/audit.js";
 import type { IssuanceService } from "../issuance/types.js";
 import "./decorations.js";
 import { errorHandler } from "./error-handler.js";
@@ -22,6 +26,8 @@ export type ServerLoggerOptions = NonNullable<FastifyServerOptions["logger"]>;
 export interface ServerDeps {
   readonly service: IssuanceService;
   readonly authenticator: Authenticator;
+  /** The issuance log's reader for GET /v1/audit; without it the route answers 503. */
+  readonly auditReader?: AuditReader;
   /** false (default) for none; true or pino options for JSON lines. Authorization is always redacted. */
   readonly logger?: ServerLoggerOptions;
   /** fastify's trustProxy, for a server behind a load balancer that sets X-Forwarded-For. Default false. */
@@ -40,6 +46,19 @@ function loggerOptions(logger: ServerLoggerOptions | undefined): ServerLoggerOpt
   const own = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? []);
   return { ...base, redact: { paths: [...REDACTED, ...own], censor: "[redacted]" } };
 }
+
+const unavailable = () => new KubecaError("KUBECA_NOT_READY", "this server was started without an audit log reader");
+const unavailableReader: AuditReader = {
+  read: async () => {
+    throw unavailable();
+  },
+  chain: () => {
+    throw unavailable();
+  },
+  checkpoints: () => {
+    throw unavailable();
+  },
+};
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const options = {
@@ -76,5 +95,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(healthRoutes);
   app.register(caRoutes, { prefix: "/v1" });
   app.register(signRoutes, { prefix: "/v1" });
+  app.register(auditRoutes, {
+    prefix: "/v1",
+    reader: deps.auditReader ?? unavailableReader,
+    authorize: async (request) => {
+      const caller = await authenticateRequest(deps.authenticator, deps.service, request);
+      if (caller.role !== "auditor") {
+        throw new KubecaError("KUBECA_FORBIDDEN", `${caller.subject} is a ${caller.role} caller; only the auditor role may read the audit log`);
+      }
+    },
+  });
   return app;
 }

@@ -1,10 +1,8 @@
 // `kubeca serve`: the HTTP signing service as a plain Node server.
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
-import { createTokenAuthenticator } from "../../auth/bearer-token.js";
 import { loadConfigFile, type LoadedConfig } from "../../config/index.js";
-import { createIssuanceService } from "../../issuance/create-service.js";
-import { buildServer } from "../../server/index.js";
+import { createApp } from "../../server/index.js";
 import type { CliCommand, CliIo } from "../command.js";
 import { prepareDevEnvironment } from "../dev-environment.js";
 import { EXIT_OK } from "../exit-codes.js";
@@ -74,16 +72,11 @@ export const serveCommand: CliCommand = {
       loaded = await loadConfigFile(values.config!);
     }
 
-    const service = await createIssuanceService(loaded, { dev: values.dev });
-    const authenticator = createTokenAuthenticator(loaded.config.callers.tokens, loaded.config.nodes);
     const https = tls ? { cert: await readFile(values["tls-cert"]!), key: await readFile(values["tls-key"]!) } : undefined;
-    const app = buildServer({ service, authenticator, logger: { level: values["log-level"] }, https });
-    const close = async () => {
-      await app.close();
-      await service.close();
-    };
-    process.once("SIGINT", () => void close());
-    process.once("SIGTERM", () => void close());
+    const app = await createApp(loaded, { dev: values.dev, logger: { level: values["log-level"] }, ...(https ? { https } : {}) });
+    // Closing the app waits for requests in flight and proves the audit head with a last checkpoint.
+    process.once("SIGINT", () => void app.close());
+    process.once("SIGTERM", () => void app.close());
 
     const address = await app.listen({ host, port });
     if (banner) io.stderr.write(banner);
