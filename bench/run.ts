@@ -1,6 +1,24 @@
 // `npm run bench`: every benchmark in turn. Figures only; nothing here passes or fails on time.
+// Run one alone with `node --import tsx bench/run.ts pki|http|lambda|audit|kubelet`.
+import { benchAudit } from "./audit.bench.js";
 import { benchHttp } from "./http.bench.js";
+import { benchKubelet } from "./kubelet.bench.js";
+import { benchLambda } from "./lambda.bench.js";
 import { benchPki } from "./pki.bench.js";
 
-await benchPki(1.5);
-await benchHttp();
+const all: Record<string, () => Promise<void>> = {
+  pki: () => benchPki(1.5),
+  http: () => benchHttp(),
+  lambda: () => benchLambda(),
+  audit: () => benchAudit(),
+  kubelet: () => benchKubelet(),
+};
+const chosen = process.argv.slice(2);
+for (const name of chosen.length ? chosen : Object.keys(all)) {
+  const run = all[name];
+  if (!run) {
+    console.error(`unknown benchmark ${name}; choose from ${Object.keys(all).join(", ")}`);
+    process.exit(2);
+  }
+  await run();
+}

@@ -1,0 +1,98 @@
+// The Lambda bundle: its size, the time to import it, the first invoke of a cold start (config, KMS
+// GetPublicKey, audit store) and a signature on a warm instance, each in a fresh Node process as Lambda
+// runs it, against the local KMS server. Figures only.
+import { execFile, execFileSync } from "node:child_process";
+import { createHash, X509Certificate } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { createCaCertificate, randomSerial } from "../src/pki/index.js";
+import { createSigner } from "../src/signers/index.js";
+import { httpApiEvent, lambdaContext } from "../test/lambda/api-gateway-events.js";
+import { startKmsServer } from "../test/support/kms-server.js";
+import { buildCsr, withCommonName, withOrganizations } from "../test/support/csr-builder.js";
+
+const root = resolve(import.meta.dirname, "..");
+const TOKEN = "bench-lambda-token-0123456789";
+
+// Runs in the child: times the import, the first invoke (cold start work), then signatures.
+const CHILD = `
+import { readFileSync } from "node:fs";
+const [bundle, eventsFile] = process.argv.slice(2);
+const { events, context } = JSON.parse(readFileSync(eventsFile, "utf8"));
+const t0 = performance.now();
+const { handler } = await import(bundle);
+const t1 = performance.now();
+const first = await handler(events.health, context);
+const t2 = performance.now();
+const sign1 = await handler(events.sign, context);
+const t3 = performance.now();
+const warm = [];
+for (let i = 0; i < 20; i++) { const s = performance.now(); await handler(events.sign, context); warm.push(performance.now() - s); }
+warm.sort((a, b) => a - b);
+process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstInvokeMs: t2 - t1, firstSignMs: t3 - t2, warmSignP50Ms: warm[10], statuses: [first.statusCode, sign1.statusCode] }));
+process.exit(0);
+`;
+
+export async function benchLambda(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "kubeca-bench-lambda-"));
+  const kms = await startKmsServer();
+  try {
+    execFileSync(process.execPath, [join(root, "scripts", "build.mjs"), "--outdir", join(dir, "dist")], { stdio: "pipe" });
+    const bundle = join(dir, "dist", "http.mjs");
+    const keyArn = (await kms.createKey("ECC_NIST_P256")).arn;
+    const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
+    const signer = await createSigner({ type: "aws-kms", keyId: keyArn, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1", timeoutMs: 3000 }, { credentials });
+    const now = Date.now();
+    const der = await createCaCertificate({ commonName: "kubernetes", signer, serial: randomSerial(), notBefore: new Date(now - 60_000), notAfter: new Date(now + 365 * 86_400_000) });
+    mkdirSync(join(dir, "task", "pki"), { recursive: true });
+    writeFileSync(join(dir, "task", "pki", "ca.crt"), new X509Certificate(der).toString());
+    writeFileSync(
+      join(dir, "task", "kubeca.yaml"),
+      [
+        "apiVersion: kubeca.dev/v1alpha1",
+        "kind: Config",
+        "cluster: { etcd: { local: false } }",
+        "cas: { ca: { certificate: { file: pki/ca.crt }, signer: { type: aws-kms, keyId: '" + keyArn + "', region: us-east-1, endpoint: '" + kms.url + "' } } }",
+        "nodes: [{ name: cp1, role: control-plane, advertiseAddress: 10.0.0.10 }]",
+        `callers: { tokens: [{ name: cp1, sha256: ${createHash("sha256").update(TOKEN).digest("hex")}, node: cp1 }] }`,
+        `audit: { path: ${join(dir, "audit.jsonl")} }`,
+      ].join("\n"),
+    );
+    const csr = buildCsr(withCommonName("kubernetes-admin"), withOrganizations("kubeadm:cluster-admins")).pem;
+    writeFileSync(
+      join(dir, "events.json"),
+      JSON.stringify({
+        context: lambdaContext,
+        events: {
+          health: httpApiEvent({ method: "GET", path: "/healthz" }),
+          sign: httpApiEvent({ method: "POST", path: "/v1/sign", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ name: "admin.conf", csr }) }),
+        },
+      }),
+    );
+    writeFileSync(join(dir, "child.mjs"), CHILD);
+    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, "child.mjs"), bundle, join(dir, "events.json")], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        LAMBDA_TASK_ROOT: join(dir, "task"),
+        KUBECA_CONFIG_FILE: "kubeca.yaml",
+        KUBECA_LOG_LEVEL: "warn",
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+    });
+    const r = JSON.parse(stdout) as { importMs: number; firstInvokeMs: number; firstSignMs: number; warmSignP50Ms: number; statuses: number[] };
+    console.log(`\nLambda bundle (node ${process.version}; Lambda runs nodejs22.x), local KMS server`);
+    console.log(`  dist/lambda/http.mjs          ${(statSync(bundle).size / 1024).toFixed(0)} KiB`);
+    console.log(`  import                        ${r.importMs.toFixed(0)} ms`);
+    console.log(`  first invoke (cold start)     ${r.firstInvokeMs.toFixed(0)} ms   (config, KMS GetPublicKey, audit store; status ${r.statuses[0]})`);
+    console.log(`  first signature               ${r.firstSignMs.toFixed(1)} ms   (status ${r.statuses[1]})`);
+    console.log(`  warm signature, p50 of 20     ${r.warmSignP50Ms.toFixed(1)} ms`);
+  } finally {
+    await kms.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
