@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles the Lambda HTTP handler: src/lambda/http.ts → dist/lambda/http.mjs (export `handler`).
+// Bundles the Lambda handlers: src/lambda/http.ts → dist/lambda/http.mjs and the scheduled kubelet
+// signer src/lambda/kubelet-sweep.ts → dist/lambda/kubelet-sweep.mjs (each exports `handler`).
 // One ESM file for Node 20 and 22, dependencies included (the AWS SDK too, so its version is the one
 // we pinned, not the runtime's). Prints the bundle size and its largest inputs.
 //   node scripts/build.mjs [--outdir DIR]
@@ -10,7 +11,7 @@ import { parseArgs } from "node:util";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({ options: { outdir: { type: "string", default: join(root, "dist", "lambda") } } });
-const outfile = join(resolve(values.outdir), "http.mjs");
+const outdir = resolve(values.outdir);
 
 // Bundled CommonJS dependencies call require() for Node built-ins; ESM has no `require`, so the
 // first invoke would fail on "Dynamic require of ... is not supported" without this banner.
@@ -23,8 +24,9 @@ const banner = [
 ].join("\n");
 
 const result = await build({
-  entryPoints: [join(root, "src", "lambda", "http.ts")],
-  outfile,
+  entryPoints: ["http", "kubelet-sweep"].map((name) => join(root, "src", "lambda", `${name}.ts`)),
+  outdir,
+  outExtension: { ".js": ".mjs" },
   bundle: true,
   format: "esm",
   platform: "node",
@@ -38,15 +40,16 @@ const result = await build({
   logLevel: "warning",
 });
 
-const output = result.metafile.outputs[Object.keys(result.metafile.outputs)[0]];
-const byPackage = new Map();
-for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
-  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-  const key = match ? match[1] : "kubeca (src/)";
-  byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
-}
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-console.log(`${outfile}: ${kib(output.bytes)}`);
-for (const [name, bytes] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
-  console.log(`  ${kib(bytes).padStart(10)}  ${name}`);
+for (const [outfile, output] of Object.entries(result.metafile.outputs)) {
+  const byPackage = new Map();
+  for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+    const key = match ? match[1] : "kubeca (src/)";
+    byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
+  }
+  console.log(`${outfile}: ${kib(output.bytes)}`);
+  for (const [name, bytes] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+    console.log(`  ${kib(bytes).padStart(10)}  ${name}`);
+  }
 }

@@ -50,6 +50,23 @@ describe("serverless.yml", () => {
     assert.deepEqual(statements.find((s) => list(s.Action).includes("dynamodb:PutItem")).Resource, [{ "Fn::GetAtt": ["AuditTable", "Arn"] }]);
   });
 
+  it("runs the kubelet sweep on a schedule, one at a time, with a role that signs only with the serving CA key", () => {
+    const sweep = serverless.functions.kubeletSweep;
+    assert.equal(sweep.handler, "dist/lambda/kubelet-sweep.handler");
+    assert.ok(serverless.package.patterns.includes("dist/lambda/kubelet-sweep.mjs"));
+    assert.equal(sweep.reservedConcurrency, 1);
+    assert.equal(sweep.events[0].schedule.rate, "rate(1 minute)");
+    const role = serverless.resources.Resources[sweep.role];
+    assert.equal(role.Type, "AWS::IAM::Role");
+    const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const actions = statements.flatMap((st: any) => list(st.Action)).sort();
+    assert.deepEqual(actions, ["dynamodb:PutItem", "dynamodb:Query", "kms:GetPublicKey", "kms:Sign", "logs:CreateLogStream", "logs:PutLogEvents", "ssm:GetParameter"]);
+    const sign = statements.find((st: any) => st.Action === "kms:Sign");
+    assert.equal(sign.Resource, "${param:caKeyArn}");
+    assert.equal(sign.Condition.StringEquals["kms:MessageType"], "DIGEST");
+    assert.ok(statements.every((st: any) => st.Effect === "Allow" && !list(st.Action).some((a: string) => a.includes("*"))));
+  });
+
   it("grants ssm:GetParameter on the one config parameter, only when one is configured", () => {
     const policy = serverless.resources.Resources.ConfigParameterPolicy;
     assert.equal(policy.Condition, "UseSsmConfig");
