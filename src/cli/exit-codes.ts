@@ -8,6 +8,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** A dependency (KMS, audit store, server) is unavailable: retrying later may succeed. */
 export const EXIT_UNAVAILABLE = 3;
+/** Only a CA expires within the window: `kubeca renew` cannot fix that, so the timer must not renew. */
+export const EXIT_CA_EXPIRING = 4;
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   KUBECA_BAD_REQUEST: EXIT_USAGE,

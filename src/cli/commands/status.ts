@@ -10,11 +10,9 @@ import {
   renderExpirationTables,
 } from "../../client/index.js";
 import type { CliCommand, CliIo } from "../command.js";
-import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
+import { EXIT_CA_EXPIRING, EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
 
-/** Only a CA expires within the window: `kubeca renew` cannot fix that, so the timer must not renew. */
-export const EXIT_CA_EXPIRING = 4;
 
 const help = `Usage: kubeca status [--cert-dir DIR] [--kubeconfig-dir DIR] [--output text|json] [--warn-within DUR]
 
