@@ -11,6 +11,7 @@ export const GENESIS_HASH = "0".repeat(64);
 // A Record over the union, so the compiler fails here when an event type is added to types.ts.
 const EVENT_TYPES: Record<AuditEventType, true> = {
   issued: true,
+  reissued: true,
   refused: true,
   "authentication-failed": true,
   "kubelet-csr-approved": true,

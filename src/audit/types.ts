@@ -4,6 +4,9 @@ import type { Violation } from "../errors/index.js";
 
 export type AuditEventType =
   | "issued"
+  /** The same caller sent the same CSR for the same file within the idempotency window: the certificate
+   *  issued then was handed back, with no new signature. `result` is that certificate's. */
+  | "reissued"
   | "refused"
   | "authentication-failed"
   | "kubelet-csr-approved"

@@ -63,8 +63,45 @@ export const NodeConfig = z.strictObject({
   addresses: z.array(IpAddress).default([]),
   /** Further DNS names this node owns. */
   hostnames: z.array(DnsName).default([]),
+  /**
+   * May this node receive super-admin.conf? kubeadm writes that file only on the node where `kubeadm init`
+   * ran. When no node sets this field, only the first control-plane node under `nodes` may; once any node
+   * sets it, exactly the nodes with `superAdmin: true` may. Only control-plane nodes can have it.
+   */
+  superAdmin: z.boolean().optional(),
 });
 export type NodeConfig = z.infer<typeof NodeConfig>;
+
+/** An IPv4 or IPv6 CIDR such as 10.0.0.0/16 or fd00:10::/64. */
+export const Cidr = z.string().refine((s) => {
+  const slash = s.indexOf("/");
+  if (slash < 0) return false;
+  const family = isIP(s.slice(0, slash));
+  const bits = s.slice(slash + 1);
+  return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}, "must be a CIDR like 10.0.0.0/16 or fd00::/64");
+
+/** A node-name glob: DNS characters and `*`, which stands for any run of characters within one label. */
+const NamePattern = z.string().regex(/^[a-z0-9*]([a-z0-9*.-]*[a-z0-9*])?$/i, "must be a node name where * stands for any characters within one label, e.g. ip-10-0-*.ec2.internal");
+
+/**
+ * Nodes that are not listed one by one under `nodes` but whose names match: a fleet of workers needs no
+ * per-node entry. A listed node always wins over a group; among groups the first match wins.
+ */
+export const NodeGroupConfig = z.strictObject({
+  /** A label for messages and `kubeca policy check`. */
+  name: z.string().min(1),
+  role: z.enum(["control-plane", "worker"]),
+  /** Node names matching this glob (`ip-10-0-*.ec2.internal`). Exactly one of namePattern and nameSuffix. */
+  namePattern: NamePattern.optional(),
+  /** Node names ending with this text (`.workers.example.internal`), with at least one character before it. */
+  nameSuffix: z.string().min(1).optional(),
+  /** IP SANs beyond the cluster-wide ones must fall in one of these; a control-plane group needs at least one. */
+  allowedCidrs: z.array(Cidr).default([]),
+  /** DNS SANs beyond the cluster-wide ones must end with one of these (`.ec2.internal`; `example.com` matches itself too). */
+  allowedDnsSuffixes: z.array(z.string().regex(/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, "must be a DNS suffix like .ec2.internal")).default([]),
+});
+export type NodeGroupConfig = z.infer<typeof NodeGroupConfig>;
 
 export const TokenCaller = z.strictObject({
   /** A label for logs and audit records; never the token. */
@@ -148,6 +185,41 @@ export const KubeletSignerConfig = z.strictObject({
 });
 export type KubeletSignerConfig = z.infer<typeof KubeletSignerConfig>;
 
+/**
+ * The same caller sending the same CSR for the same file within `window` gets the same certificate back,
+ * with no second signature. `memory` for one server process; `dynamodb` when many Lambda instances serve.
+ */
+export const IdempotencyConfig = z.strictObject({
+  /** How long an issued certificate is handed back for the same request, from its issuance. */
+  window: Duration.default("10m"),
+  store: z.enum(["memory", "dynamodb"]).default("memory"),
+  /** memory store: the most certificates remembered; the oldest are forgotten first. */
+  maxEntries: z.number().int().positive().default(10000),
+  /** dynamodb store: the table (key `key`, TTL attribute `expiresAt`). */
+  table: z.string().optional(),
+  endpoint: z.url().optional(),
+  region: z.string().optional(),
+});
+export type IdempotencyConfig = z.infer<typeof IdempotencyConfig>;
+
+/** The largest batch (POST /v1/sign/batch items); server/sign-body.ts holds the same number. */
+export const LARGEST_BATCH = 32;
+
+/** A token bucket: `burst` tokens at most, refilled at `ratePerSecond`; one signing request item costs one. */
+export const RateBucketConfig = z.strictObject({
+  ratePerSecond: z.number().positive(),
+  burst: z.number().int().min(LARGEST_BATCH, `must be at least ${LARGEST_BATCH}: a full batch costs one token per item and must fit in a full bucket`),
+});
+export type RateBucketConfig = z.infer<typeof RateBucketConfig>;
+
+export const RateLimitsConfig = z.strictObject({
+  /** Per caller identity (token name, certificate subject, ARN). */
+  perCaller: RateBucketConfig.default({ ratePerSecond: 1, burst: 48 }),
+  /** All callers of this process together. */
+  overall: RateBucketConfig.default({ ratePerSecond: 50, burst: 200 }),
+});
+export type RateLimitsConfig = z.infer<typeof RateLimitsConfig>;
+
 export const ConfigSchema = z
   .strictObject({
     apiVersion: z.literal("kubeca.dev/v1alpha1"),
@@ -180,6 +252,7 @@ export const ConfigSchema = z
       "front-proxy-ca": CaConfig.optional(),
     }),
     nodes: z.array(NodeConfig).min(1),
+    nodeGroups: z.array(NodeGroupConfig).default([]),
     validity: z
       .strictObject({
         /** Leaf lifetime; capped by the issuing CA's NotAfter. */
@@ -200,6 +273,8 @@ export const ConfigSchema = z
       .default({ tokens: [], auditors: [] }),
     audit: AuditConfig.default({ store: "file", path: "kubeca-audit.jsonl", chain: "kubeca", stdout: false }),
     kubeletSigner: KubeletSignerConfig.optional(),
+    idempotency: IdempotencyConfig.default({ window: "10m", store: "memory", maxEntries: 10000 }),
+    rateLimits: RateLimitsConfig.default({ perCaller: { ratePerSecond: 1, burst: 48 }, overall: { ratePerSecond: 50, burst: 200 } }),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -209,6 +284,19 @@ export const ConfigSchema = z
       if (n.role === "control-plane" && !n.advertiseAddress)
         ctx.addIssue({ code: "custom", path: ["nodes", i, "advertiseAddress"], message: "a control-plane node needs advertiseAddress" });
     });
+    cfg.nodes.forEach((n, i) => {
+      if (n.superAdmin === true && n.role !== "control-plane")
+        ctx.addIssue({ code: "custom", path: ["nodes", i, "superAdmin"], message: "only a control-plane node can receive super-admin.conf" });
+    });
+    const groupNames = new Set<string>();
+    cfg.nodeGroups.forEach((g, i) => {
+      if (groupNames.has(g.name)) ctx.addIssue({ code: "custom", path: ["nodeGroups", i, "name"], message: `node group ${g.name} is listed twice` });
+      groupNames.add(g.name);
+      if ((g.namePattern === undefined) === (g.nameSuffix === undefined))
+        ctx.addIssue({ code: "custom", path: ["nodeGroups", i], message: "set exactly one of namePattern and nameSuffix" });
+      if (g.role === "control-plane" && g.allowedCidrs.length === 0)
+        ctx.addIssue({ code: "custom", path: ["nodeGroups", i, "allowedCidrs"], message: "a control-plane group needs allowedCidrs: its nodes' advertise addresses must fall in them" });
+    });
     cfg.callers.tokens.forEach((t, i) => {
       if (!seen.has(t.node))
         ctx.addIssue({ code: "custom", path: ["callers", "tokens", i, "node"], message: `no node named ${t.node} under nodes` });
@@ -217,6 +305,8 @@ export const ConfigSchema = z
       ctx.addIssue({ code: "custom", path: ["cas", "etcd-ca"], message: "stacked etcd (cluster.etcd.local: true) needs an etcd-ca" });
     if (cfg.audit.store === "dynamodb" && !cfg.audit.table)
       ctx.addIssue({ code: "custom", path: ["audit", "table"], message: "the dynamodb audit store needs a table" });
+    if (cfg.idempotency.store === "dynamodb" && !cfg.idempotency.table)
+      ctx.addIssue({ code: "custom", path: ["idempotency", "table"], message: "the dynamodb idempotency store needs a table" });
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
