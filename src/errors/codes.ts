@@ -39,7 +39,7 @@ export const ERRORS = {
   KUBECA_UNKNOWN_PROFILE: {
     status: 400,
     title: "Unknown kubeadm file name",
-    fix: "Use a kubeadm file name such as apiserver, etcd/server or admin.conf (GET /v1/profiles is not needed: see the list in detail).",
+    fix: "Use a kubeadm file name such as apiserver, etcd/server or admin.conf; the detail lists every name kubeca knows.",
   },
   KUBECA_POLICY_VIOLATION: {
     status: 403,
