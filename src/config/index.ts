@@ -1,3 +1,5 @@
 export * from "./schema.js";
-export { loadConfigFile, parseConfig, parseConfigText } from "./load.js";
-export type { LoadedConfig } from "./load.js";
+export { loadConfigFile, parseConfig, parseConfigText, validateConfigText } from "./load.js";
+export type { LoadedConfig, ConfigIssue, ConfigValidation } from "./load.js";
+export { compileNodeLookup, namePatternRegExp } from "./node-lookup.js";
+export type { NodeEntry, NodeLookup } from "./node-lookup.js";

@@ -12,6 +12,25 @@ export interface LoadedConfig {
   readonly baseDir: string;
 }
 
+/** One bad field: its dotted path (empty for the top level or a YAML syntax error) and what is wrong. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ConfigValidation = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+
+/** Every problem of a config text at once, as data (`kubeca policy check`); loadConfigFile throws instead. */
+export function validateConfigText(text: string): ConfigValidation {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return { ok: false, issues: doc.errors.map((e) => ({ path: "", message: e.message.split("\n")[0] ?? e.message })) };
+  }
+  const result = ConfigSchema.safeParse(doc.toJS());
+  if (result.success) return { ok: true, config: deepFreeze(result.data) };
+  return { ok: false, issues: result.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })) };
+}
+
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((i) => `  ${i.path.length ? i.path.map(String).join(".") : "(top level)"}: ${i.message}`)
