@@ -10,14 +10,25 @@ export type NodeLookup<N> =
   | { readonly ok: true; readonly node: N }
   | { readonly ok: false; readonly violations: readonly PolicyViolation[] };
 
-/** The node whose names the caller may ask for; auditors and unbound or unknown callers have none. */
-export function callerNode<N>(caller: Caller, nodes: ReadonlyMap<string, N>): NodeLookup<N> {
+/** What the gate needs to know about the node a file is for. */
+export interface GateNode {
+  readonly name: string;
+  readonly role: NodeConfig["role"];
+  readonly superAdmin: boolean;
+}
+
+/**
+ * The node whose names the caller may ask for; auditors and unbound or unknown callers have none.
+ * `resolve` finds listed nodes and group members; `hasGroups` only shapes the message.
+ */
+export function callerNode<N>(caller: Caller, resolve: (name: string) => N | undefined, hasGroups = false): NodeLookup<N> {
   if (caller.role === "auditor") {
     return { ok: false, violations: [violation("caller.role", "file-not-allowed-for-role", `${caller.subject} is an auditor: auditors read the audit log and are signed nothing`)] };
   }
-  const node = caller.node === undefined ? undefined : nodes.get(caller.node);
+  const node = caller.node === undefined ? undefined : resolve(caller.node);
   if (node === undefined) {
-    const which = caller.node === undefined ? "is bound to no node" : `is bound to node ${JSON.stringify(caller.node)}, which is not listed under nodes`;
+    const where = hasGroups ? "is not listed under nodes and matches no nodeGroups entry" : "is not listed under nodes";
+    const which = caller.node === undefined ? "is bound to no node" : `is bound to node ${JSON.stringify(caller.node)}, which ${where}`;
     return { ok: false, violations: [violation("caller.node", "node-unknown", `${caller.subject} ${which}; add the node to the config`)] };
   }
   return { ok: true, node };
@@ -25,7 +36,7 @@ export function callerNode<N>(caller: Caller, nodes: ReadonlyMap<string, N>): No
 
 export function fileViolations(
   caller: Caller,
-  node: NodeConfig,
+  node: GateNode,
   profile: Profile,
   facts: ClusterFacts,
   configuredCas: ReadonlySet<CaName>,
@@ -36,9 +47,15 @@ export function fileViolations(
     out.push(violation("name", "file-not-allowed-for-role",
       `${profile.name} is signed only for control-plane nodes; ${node.name} (${caller.role === "control-plane" ? node.role : caller.role}) may request only kubelet.conf`));
   }
-  if (!profileExistsIn(profile, facts.version)) {
+  const exists = profileExistsIn(profile, facts.version);
+  if (!exists) {
     out.push(violation("name", "file-not-for-this-version",
       `${profile.name} exists only from Kubernetes ${profile.since?.major}.${profile.since?.minor}; this cluster runs ${facts.version.text}`));
+  }
+  // Only worth saying when the node could otherwise have it: a worker already heard about its role.
+  if (profile.name === "super-admin.conf" && exists && out.length === 0 && !node.superAdmin) {
+    out.push(violation("name", "super-admin-not-allowed",
+      `super-admin.conf is signed only for nodes the config allows it (superAdmin: true; by default the first control-plane node under nodes, where kubeadm init ran); ${node.name} is not one of them`));
   }
   if (profile.needsLocalEtcd && !facts.etcdLocal) {
     out.push(violation("name", "etcd-not-local",

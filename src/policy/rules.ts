@@ -5,10 +5,12 @@ import type { Violation } from "../errors/index.js";
 export const VIOLATION_RULES = [
   /** The requested name is no kubeadm file (raised by the issuance pipeline before policy runs). */
   "unknown-file",
-  /** The caller is bound to no node, or to a node not listed under `nodes` in the config. */
+  /** The caller is bound to no node, or to a node neither listed under `nodes` nor matching a `nodeGroups` entry. */
   "node-unknown",
   /** The caller's role may not have this file: workers get only kubelet.conf, auditors get nothing. */
   "file-not-allowed-for-role",
+  /** super-admin.conf for a node the config does not allow it (see `superAdmin` on nodes; never a group node). */
+  "super-admin-not-allowed",
   /** kubeadm of the cluster's version has no such file (super-admin.conf before 1.29). */
   "file-not-for-this-version",
   /** An etcd-ca file (etcd/server, etcd/peer, etcd/healthcheck-client, apiserver-etcd-client) with external etcd. */
@@ -29,6 +31,10 @@ export const VIOLATION_RULES = [
   "dns-san-not-allowed",
   /** An IP SAN outside the node's allowed addresses for this server certificate (mapped IPv6 ≠ IPv4). */
   "ip-san-not-allowed",
+  /** A group node's DNS SAN that is neither a cluster-wide name of this certificate nor under the group's `allowedDnsSuffixes`. */
+  "dns-san-not-in-group-suffixes",
+  /** A group node's IP SAN that is neither a cluster-wide address of this certificate nor in the group's `allowedCidrs`. */
+  "ip-san-not-in-group-cidrs",
   /** A wildcard DNS SAN not listed verbatim in the certSANs field of this certificate. */
   "wildcard-not-allowed",
   /** A SAN kubeadm would generate is absent: kubeadm accepts the cert, clients fail at TLS time (spec §1.3). */

@@ -3,6 +3,7 @@
 import type { Profile, SanRule } from "../kubeadm/index.js";
 import { canonicalIp, isWildcardName, normalizeDnsName } from "../kubeadm/index.js";
 import type { ParsedCsr } from "../pki/types.js";
+import type { AddressRanges } from "./address-ranges.js";
 import { violation, type PolicyViolation } from "./rules.js";
 
 const quote = (s: string): string => JSON.stringify(s);
@@ -22,7 +23,11 @@ function unexpectedSanViolations(csr: ParsedCsr, profile: Profile): PolicyViolat
   ];
 }
 
-function serverSanViolations(csr: ParsedCsr, profile: Profile, node: string, rule: SanRule): PolicyViolation[] {
+/**
+ * `ranges`: the node's group, when it is a group member. Its names and addresses beyond the cluster-wide
+ * ones are unknown one by one, so they must fall in the group's CIDRs and DNS suffixes instead.
+ */
+function serverSanViolations(csr: ParsedCsr, profile: Profile, node: string, rule: SanRule, ranges: AddressRanges | undefined): PolicyViolation[] {
   const out: PolicyViolation[] = [];
   const allowedDns = new Set(rule.allowed.dns);
   const allowedIp = new Set(rule.allowed.ip);
@@ -39,7 +44,13 @@ function serverSanViolations(csr: ParsedCsr, profile: Profile, node: string, rul
         out.push(violation(`san.dns[${i}]`, "wildcard-not-allowed",
           `DNS SAN ${quote(raw)} is a wildcard; ${profile.name} gets a wildcard only when it is listed verbatim in ${rule.extraSansField}`));
       }
-    } else if (!allowedDns.has(name)) {
+    } else if (allowedDns.has(name) || ranges?.containsDnsName(name)) {
+      return;
+    } else if (ranges) {
+      const suffixes = ranges.dnsSuffixes.length > 0 ? ranges.dnsSuffixes.join(", ") : "none";
+      out.push(violation(`san.dns[${i}]`, "dns-san-not-in-group-suffixes",
+        `DNS SAN ${quote(raw)} is neither one of ${node}'s names for ${profile.name} (${dnsList}) nor under node group ${ranges.group}'s allowedDnsSuffixes (${suffixes})`));
+    } else {
       out.push(violation(`san.dns[${i}]`, "dns-san-not-allowed",
         `DNS SAN ${quote(raw)} is not one of ${node}'s names for ${profile.name} (allowed: ${dnsList})`));
     }
@@ -49,11 +60,17 @@ function serverSanViolations(csr: ParsedCsr, profile: Profile, node: string, rul
   csr.ipAddresses.forEach((raw, i) => {
     const ip = canonicalIp(raw) ?? raw;
     seenIp.add(ip);
-    if (allowedIp.has(ip)) return;
+    if (allowedIp.has(ip) || ranges?.containsIp(ip)) return;
     // `::ffff:10.0.0.10` is a different SAN from 10.0.0.10: a TLS client dialling the IPv4 address rejects it.
-    const mapped = ip.startsWith("::ffff:") && allowedIp.has(ip.slice("::ffff:".length))
-      ? ` (an IPv4-mapped IPv6 address is not the same SAN as ${ip.slice("::ffff:".length)})`
+    const v4 = ip.startsWith("::ffff:") ? ip.slice("::ffff:".length) : undefined;
+    const mapped = v4 !== undefined && (allowedIp.has(v4) || ranges?.containsIp(v4))
+      ? ` (an IPv4-mapped IPv6 address is not the same SAN as ${v4})`
       : "";
+    if (ranges) {
+      out.push(violation(`san.ip[${i}]`, "ip-san-not-in-group-cidrs",
+        `IP SAN ${quote(raw)} is neither one of ${node}'s addresses for ${profile.name} (${ipList}) nor in node group ${ranges.group}'s allowedCidrs (${ranges.cidrs.join(", ")})${mapped}`));
+      return;
+    }
     out.push(violation(`san.ip[${i}]`, "ip-san-not-allowed",
       `IP SAN ${quote(raw)} is not one of ${node}'s addresses for ${profile.name} (allowed: ${ipList})${mapped}`));
   });
@@ -74,10 +91,16 @@ function serverSanViolations(csr: ParsedCsr, profile: Profile, node: string, rul
   return out;
 }
 
-/** `rule` is the node's SAN rule for the profile's SAN set, undefined for client profiles. */
-export function sanViolations(csr: ParsedCsr, profile: Profile, node: string, rule: SanRule | undefined): PolicyViolation[] {
+/** `rule` is the node's SAN rule for the profile's SAN set, undefined for client profiles; `ranges` its group's. */
+export function sanViolations(
+  csr: ParsedCsr,
+  profile: Profile,
+  node: string,
+  rule: SanRule | undefined,
+  ranges?: AddressRanges,
+): PolicyViolation[] {
   return [
     ...foreignSanViolations(csr),
-    ...(rule === undefined ? unexpectedSanViolations(csr, profile) : serverSanViolations(csr, profile, node, rule)),
+    ...(rule === undefined ? unexpectedSanViolations(csr, profile) : serverSanViolations(csr, profile, node, rule, ranges)),
   ];
 }
