@@ -5,6 +5,7 @@ import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { loadConfigFile, type LoadedConfig } from "../config/index.js";
+import { CA_FILES } from "../kubeadm/index.js";
 
 export const DEV_NODE = {
   name: "cp-1",
@@ -43,9 +44,9 @@ export function sampleConfig(tokenSha256: string): Record<string, unknown> {
       etcd: { local: true, serverCertSANs: [], peerCertSANs: [] },
     },
     cas: {
-      ca: memory("pki/ca.crt"),
-      "etcd-ca": memory("pki/etcd/ca.crt"),
-      "front-proxy-ca": memory("pki/front-proxy-ca.crt"),
+      ca: memory(`pki/${CA_FILES.ca}`),
+      "etcd-ca": memory(`pki/${CA_FILES["etcd-ca"]}`),
+      "front-proxy-ca": memory(`pki/${CA_FILES["front-proxy-ca"]}`),
     },
     nodes: [{ name: DEV_NODE.name, role: "control-plane", advertiseAddress: DEV_NODE.advertiseAddress, addresses: [], hostnames: [] }],
     validity: { leaf: "8760h" },

@@ -2,7 +2,7 @@
 // says what a file must contain; this module only says where it lives.
 import { join } from "node:path";
 import type { CaName } from "../config/index.js";
-import type { Profile } from "../kubeadm/index.js";
+import { CA_FILES, type Profile } from "../kubeadm/index.js";
 
 export interface NodeDirs {
   /** `--cert-dir`, default /etc/kubernetes/pki. */
@@ -15,12 +15,7 @@ export const DEFAULT_CERT_DIR = "/etc/kubernetes/pki";
 export const DEFAULT_KUBECONFIG_DIR = "/etc/kubernetes";
 export const DEFAULT_MANIFEST_DIR = "/etc/kubernetes/manifests";
 
-/** CA certificate file under the cert dir, per CA. */
-export const CA_FILES: Readonly<Record<CaName, string>> = Object.freeze({
-  ca: "ca.crt",
-  "front-proxy-ca": "front-proxy-ca.crt",
-  "etcd-ca": join("etcd", "ca.crt"),
-});
+export { CA_FILES };
 
 export function caCertPath(dirs: NodeDirs, ca: CaName): string {
   return join(dirs.certDir, CA_FILES[ca]);

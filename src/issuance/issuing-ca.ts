@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { CaConfig, CaName } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
+import { CA_COMMON_NAMES } from "../kubeadm/index.js";
 import {
   compileLeafExtensions,
   createCaCertificate,
@@ -25,20 +26,6 @@ export interface IssuingCa {
   readonly issuer: LeafIssuer;
   extensionsFor(eku: readonly ExtKeyUsageName[]): LeafExtensions;
 }
-
-/** kubeadm's CA subjects (spec §1.1). */
-export const CA_COMMON_NAMES: Readonly<Record<CaName, string>> = {
-  ca: "kubernetes",
-  "etcd-ca": "etcd-ca",
-  "front-proxy-ca": "front-proxy-ca",
-};
-
-/** Where kubeadm keeps each CA certificate under the pki folder. */
-export const CA_FILES: Readonly<Record<CaName, string>> = {
-  ca: "ca.crt",
-  "etcd-ca": "etcd/ca.crt",
-  "front-proxy-ca": "front-proxy-ca.crt",
-};
 
 export function resolveFrom(baseDir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);

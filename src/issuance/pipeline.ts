@@ -9,7 +9,7 @@ import type { CaName } from "../config/index.js";
 import { KubecaError, isKubecaError, type Violation } from "../errors/index.js";
 import { findProfile, profileNames } from "../kubeadm/index.js";
 import { parseCsr, type ParsedCsr } from "../pki/index.js";
-import type { Policy } from "../policy/index.js";
+import { describeKey, type Policy } from "../policy/index.js";
 import type { IssuingCa } from "./issuing-ca.js";
 import type { SignItem, SignResult } from "./types.js";
 
@@ -38,25 +38,11 @@ function requestOf(item: SignItem, profile: string | undefined, csr: ParsedCsr |
     profile,
     csrSha256: csr?.sha256,
     publicKeySha256: csr?.publicKeySha256,
-    keyAlgorithm: csr ? keyAlgorithmText(csr) : undefined,
+    keyAlgorithm: csr ? describeKey(csr.keyAlgorithm) : undefined,
     subject: csr ? subjectText(csr) : undefined,
     dnsNames: csr?.dnsNames ?? [],
     ipAddresses: csr?.ipAddresses ?? [],
   };
-}
-
-function keyAlgorithmText(csr: ParsedCsr): string {
-  const k = csr.keyAlgorithm;
-  switch (k.type) {
-    case "ec":
-      return `ECDSA-${k.curve.replace("-", "")}`;
-    case "rsa":
-      return `RSA-${k.bits}`;
-    case "ed25519":
-      return "Ed25519";
-    case "unknown":
-      return k.oid;
-  }
 }
 
 function subjectText(csr: ParsedCsr): string {

@@ -21,3 +21,4 @@ export { splitNamesAndIps, unionSans, NO_SANS } from "./san-names.js";
 export type { SanNames } from "./san-names.js";
 // Stand-in until pki/names.ts exists; see name-normalisation.ts.
 export { normalizeDnsName, canonicalIp, isWildcardName } from "./name-normalisation.js";
+export { CA_COMMON_NAMES, CA_FILES } from "./ca-layout.js";
