@@ -86,6 +86,16 @@ describe("serverless.yml", () => {
     ]);
   });
 
+  it("declares the same audit table in infra/aws/audit-table.yaml, with point-in-time recovery and deletion protection", () => {
+    const standalone = (parse(read("infra/aws/audit-table.yaml")) as any).Resources.AuditTable;
+    const lambda = serverless.resources.Resources.AuditTable;
+    const comparable = (t: any) => ({ ...t.Properties, TableName: undefined });
+    assert.deepEqual(comparable(standalone), comparable(lambda));
+    assert.equal(standalone.DeletionPolicy, "Retain");
+    assert.equal(standalone.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled, true);
+    assert.equal(standalone.Properties.DeletionProtectionEnabled, true);
+  });
+
   it("throttles the API stage", () => {
     const settings = serverless.resources.extensions.HttpApiStage.Properties.DefaultRouteSettings;
     assert.equal(settings.ThrottlingRateLimit, "${param:throttleRateLimit}");
@@ -96,6 +106,7 @@ describe("serverless.yml", () => {
 describe("infra/aws/kms-keys.yaml", () => {
   const keyResources = ["CaKey", "EtcdCaKey", "FrontProxyCaKey"].map((name) => keys.Resources[name]);
   const functionRole = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/kubeca-${Stage}-${AWS::Region}-http";
+  const sweepRole = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/kubeca-${Stage}-${AWS::Region}-kubelet-sweep";
 
   it("uses no YAML aliases (CloudFormation refuses them)", () => {
     let aliases = 0;
@@ -120,13 +131,13 @@ describe("infra/aws/kms-keys.yaml", () => {
     assert.equal(a, c);
   });
 
-  it("lets only the function role (and the optional ca init principal) sign; administrators cannot", () => {
+  it("lets only the function roles (and the optional ca init principal) sign; administrators cannot", () => {
     const statements = keyResources[0].Properties.KeyPolicy.Statement as any[];
     const plain = statements.filter((s) => s.Sid);
     const admin = plain.find((s) => s.Sid === "KeyAdministratorsManageButCannotSign");
     assert.ok(!list(admin.Action).some((a: string) => a === "kms:Sign" || a === "kms:*" || a.startsWith("kms:Sign")));
     for (const s of plain.filter((s) => s.Effect === "Allow" && list(s.Action).includes("kms:Sign"))) {
-      assert.equal(s.Condition.ArnEquals["aws:PrincipalArn"]["Fn::Sub"], functionRole);
+      assert.deepEqual(s.Condition.ArnEquals["aws:PrincipalArn"].map((a: any) => a["Fn::Sub"]), [functionRole, sweepRole]);
       assert.equal(s.Condition.StringEquals["kms:MessageType"], "DIGEST");
     }
     const caInit = statements.find((s) => s["Fn::If"])["Fn::If"];
@@ -135,10 +146,14 @@ describe("infra/aws/kms-keys.yaml", () => {
     const deny = plain.find((s) => s.Effect === "Deny");
     assert.equal(deny.Action, "kms:Sign");
     assert.equal(deny.Principal, "*");
+    const [, withCaInit, withoutCaInit] = deny.Condition.ArnNotEquals["aws:PrincipalArn"]["Fn::If"];
+    assert.deepEqual(withoutCaInit.map((a: any) => a["Fn::Sub"]), [functionRole, sweepRole]);
+    assert.deepEqual(withCaInit, [...withoutCaInit, { Ref: "CaInitPrincipalArn" }]);
     assert.ok(!statements.some((s) => JSON.stringify(s).includes('"kms:*"')));
   });
 
-  it("names the role serverless.yml creates", () => {
+  it("names the roles serverless.yml creates", () => {
     assert.equal(serverless.provider.iam.role.name, "kubeca-${sls:stage}-${aws:region}-http");
+    assert.equal(serverless.resources.Resources.KubeletSweepRole.Properties.RoleName, "kubeca-${sls:stage}-${aws:region}-kubelet-sweep");
   });
 });
