@@ -2,6 +2,7 @@
 // `kubeca policy check` and the JSON Schema for editors derive from this file.
 import { z } from "zod";
 import { isIP } from "node:net";
+import { compileNodeLookup } from "./node-lookup.js";
 
 const durationPattern = /^(\d+h)?(\d+m)?(\d+s)?$/;
 /** Go-style duration as kubeadm writes it: `8760h`, `90m`, `1h30m`. */
@@ -115,6 +116,54 @@ export const AuditorCaller = z.strictObject({
   name: z.string().min(1),
   sha256: Sha256Hex,
 });
+
+/** An IAM principal ARN: a role (`arn:aws:iam::<account>:role/<name>`, matching its sessions) or an exact one. */
+export const IamArn = z.string().regex(/^arn:aws(?:-[a-z]+)*:(?:iam|sts)::\d{12}:[\x21-\x7e]+$/, "must be an IAM ARN such as arn:aws:iam::111122223333:role/kubeca-nodes");
+
+/**
+ * An AWS principal calling through API Gateway with IAM authorization (Lambda only), and what it acts
+ * as: exactly one of `node`, `sessionNodes`, `sessionIsNode` (the last two for role ARNs) or `auditor`.
+ */
+export const IamCaller = z
+  .strictObject({
+    /** A label for messages. */
+    name: z.string().min(1),
+    arn: IamArn,
+    /** Every matching principal is this node. */
+    node: DnsName.optional(),
+    /** Role session name (the EC2 instance id, for instance profiles) → node. */
+    sessionNodes: z.record(z.string().regex(/^[\w+=,.@-]{2,64}$/, "must be an IAM role session name"), DnsName).optional(),
+    /** The role session name is the node's name. */
+    sessionIsNode: z.literal(true).optional(),
+    /** GET /v1/audit only. */
+    auditor: z.literal(true).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const set = [c.node !== undefined, c.sessionNodes !== undefined, c.sessionIsNode === true, c.auditor === true].filter(Boolean).length;
+    if (set !== 1) ctx.addIssue({ code: "custom", message: "set exactly one of node, sessionNodes, sessionIsNode, auditor" });
+    if ((c.sessionNodes !== undefined || c.sessionIsNode) && !/:iam::\d{12}:role\//.test(c.arn))
+      ctx.addIssue({ code: "custom", path: ["arn"], message: "sessionNodes and sessionIsNode need a role ARN (arn:aws:iam::<account>:role/<name>)" });
+  });
+export type IamCaller = z.infer<typeof IamCaller>;
+
+/** Where used proof ids (jti) are remembered: `memory` for one server process, `dynamodb` on Lambda. */
+export const ReplayCacheConfig = z.discriminatedUnion("store", [
+  z.strictObject({ store: z.literal("memory") }),
+  z.strictObject({
+    store: z.literal("dynamodb"),
+    /** The table: key `jti` (S), TTL attribute `expiresAt` (serverless.yml's ReplayTable). */
+    table: z.string().min(3),
+    endpoint: z.url().optional(),
+    region: z.string().optional(),
+  }),
+]);
+
+/** Renewal proofs with a current certificate (`Authorization: KubecaProof <JWS>`). */
+export const ProofConfig = z.strictObject({
+  enabled: z.boolean().default(true),
+  replayCache: ReplayCacheConfig.default({ store: "memory" }),
+});
+export type ProofConfig = z.infer<typeof ProofConfig>;
 
 export const AuditCheckpointConfig = z.strictObject({
   /** Sign the head whenever a record's seq is a multiple of this. */
@@ -269,8 +318,11 @@ export const ConfigSchema = z
         tokens: z.array(TokenCaller).default([]),
         /** Tokens of the auditor role: GET /v1/audit only. */
         auditors: z.array(AuditorCaller).default([]),
+        /** AWS principals (Lambda behind API Gateway with IAM authorization). */
+        iam: z.array(IamCaller).default([]),
+        proof: ProofConfig.default({ enabled: true, replayCache: { store: "memory" } }),
       })
-      .default({ tokens: [], auditors: [] }),
+      .default({ tokens: [], auditors: [], iam: [], proof: { enabled: true, replayCache: { store: "memory" } } }),
     audit: AuditConfig.default({ store: "file", path: "kubeca-audit.jsonl", chain: "kubeca", stdout: false }),
     kubeletSigner: KubeletSignerConfig.optional(),
     idempotency: IdempotencyConfig.default({ window: "10m", store: "memory", maxEntries: 10000 }),
@@ -300,6 +352,14 @@ export const ConfigSchema = z
     cfg.callers.tokens.forEach((t, i) => {
       if (!seen.has(t.node))
         ctx.addIssue({ code: "custom", path: ["callers", "tokens", i, "node"], message: `no node named ${t.node} under nodes` });
+    });
+    const lookup = compileNodeLookup(cfg);
+    cfg.callers.iam.forEach((c, i) => {
+      const named: [string[], string][] = Object.entries(c.sessionNodes ?? {}).map(([session, n]) => [["sessionNodes", session], n]);
+      if (c.node !== undefined) named.push([["node"], c.node]);
+      for (const [at, node] of named) {
+        if (!lookup.find(node)) ctx.addIssue({ code: "custom", path: ["callers", "iam", i, ...at], message: `no node named ${node} under nodes or in a node group` });
+      }
     });
     if (cfg.cluster.etcd.local && !cfg.cas["etcd-ca"])
       ctx.addIssue({ code: "custom", path: ["cas", "etcd-ca"], message: "stacked etcd (cluster.etcd.local: true) needs an etcd-ca" });
