@@ -9,6 +9,11 @@ export interface CredentialInput {
   /** Path with query string. */
   readonly url: string;
   readonly body: Uint8Array | undefined;
+  /**
+   * The caller's IAM ARN as API Gateway's IAM authorization established it (it checked the SigV4
+   * signature). Set only by the Lambda handler, from the event's request context; never from a header.
+   */
+  readonly awsIamPrincipal?: string | undefined;
 }
 
 export interface Authenticator {

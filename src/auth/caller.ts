@@ -13,6 +13,15 @@ export interface Caller {
   readonly role: CallerRole;
 }
 
+/**
+ * What an authenticator that derives a node name from a credential (a certificate's subject, an IAM
+ * session) needs from the config: whether the name is a node there, and its role. config's
+ * compileNodeLookup fits it (listed nodes and node groups).
+ */
+export interface NodeDirectory {
+  find(name: string): { readonly role: Exclude<CallerRole, "auditor"> } | undefined;
+}
+
 /** Request metadata that goes into the audit record with the caller. */
 export interface RequestOrigin {
   readonly requestId: string;
