@@ -5,6 +5,7 @@ import type { Authenticator } from "../auth/authenticator.js";
 import type { Caller } from "../auth/caller.js";
 import { isKubecaError, KubecaError } from "../errors/index.js";
 import type { IssuanceService } from "../issuance/types.js";
+import { gatewayPrincipal } from "./gateway-principal.js";
 import { rawBody } from "./json-body.js";
 import { requestOrigin } from "./request-origin.js";
 
@@ -19,6 +20,7 @@ export async function authenticateRequest(
       method: request.method,
       url: request.url,
       body: rawBody(request),
+      awsIamPrincipal: gatewayPrincipal(request),
     });
   } catch (error) {
     // Only a refusal is audited; an authenticator fault goes to the error handler as it is.

@@ -1,7 +1,7 @@
 // The one composition of a running service from a loaded config, shared by `kubeca serve` and the
-// Lambda handler: issuance service, token authenticator (nodes and auditors), audit reader, app.
+// Lambda handler: issuance service, authenticator (tokens, certificate proofs, IAM), audit reader, app.
 import type { FastifyInstance } from "fastify";
-import { createTokenAuthenticator } from "../auth/bearer-token.js";
+import { createAuthenticator, type CreateAuthenticatorOptions } from "../auth/create-authenticator.js";
 import type { LoadedConfig } from "../config/index.js";
 import { createIssuanceService, type CreateServiceOptions } from "../issuance/create-service.js";
 import { buildServer, type ServerDeps } from "./build-server.js";
@@ -9,13 +9,22 @@ import { buildServer, type ServerDeps } from "./build-server.js";
 export interface CreateAppOptions extends Pick<CreateServiceOptions, "dev"> {
   readonly logger?: ServerDeps["logger"];
   readonly https?: ServerDeps["https"];
+  /** Where it runs (lambda: proofs need the shared replay cache), the clock, a shared replay cache. */
+  readonly authentication?: Omit<CreateAuthenticatorOptions, "caCertificates">;
 }
 
 /** Builds the app; closing it also closes the issuance service (audit store, signers). */
 export async function createApp(loaded: LoadedConfig, options: CreateAppOptions = {}): Promise<FastifyInstance> {
   const service = await createIssuanceService(loaded, { dev: options.dev ?? false });
-  const { callers, nodes } = loaded.config;
-  const authenticator = createTokenAuthenticator(callers.tokens, nodes, { auditors: callers.auditors });
+  let authenticator: ReturnType<typeof createAuthenticator>;
+  try {
+    // The CA certificates as the service holds them: a development CA exists only from this start.
+    const caCertificates = new Map([...service.issuingCas].map(([name, ca]) => [name, ca.info.der] as const));
+    authenticator = createAuthenticator(loaded.config, { ...options.authentication, caCertificates });
+  } catch (e) {
+    await service.close();
+    throw e;
+  }
   const app = buildServer({
     service,
     authenticator,
@@ -23,6 +32,9 @@ export async function createApp(loaded: LoadedConfig, options: CreateAppOptions 
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.https ? { https: options.https } : {}),
   });
-  app.addHook("onClose", () => service.close());
+  app.addHook("onClose", async () => {
+    await authenticator.close();
+    await service.close();
+  });
   return app;
 }

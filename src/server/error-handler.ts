@@ -18,7 +18,8 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   }
   const retryAfter = retryAfterSeconds(kubeca);
   if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
-  if (kubeca.code === "KUBECA_UNAUTHENTICATED") reply.header("www-authenticate", 'Bearer realm="kubeca"');
+  // Both schemes a client can choose (RFC 9110 §11.6.1); IAM callers are challenged by API Gateway.
+  if (kubeca.code === "KUBECA_UNAUTHENTICATED") reply.header("www-authenticate", 'Bearer realm="kubeca", KubecaProof realm="kubeca"');
   return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(problemBody(kubeca, request.id));
 }
 

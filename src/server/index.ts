@@ -5,3 +5,4 @@ export type { Problem } from "./problem.js";
 export { MAX_BATCH_ITEMS, MAX_CSR_LENGTH, MAX_NAME_LENGTH } from "./sign-body.js";
 export { createApp } from "./create-app.js";
 export type { CreateAppOptions } from "./create-app.js";
+export { setGatewayPrincipal } from "./gateway-principal.js";
