@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import awsLambdaFastify from "@fastify/aws-lambda";
 import type { FastifyInstance } from "fastify";
 import { ERRORS, isKubecaError, KubecaError } from "../errors/index.js";
-import { PROBLEM_CONTENT_TYPE, problemBody, retryAfterSeconds } from "../server/index.js";
+import { PROBLEM_CONTENT_TYPE, problemBody, retryAfterSeconds, setGatewayPrincipal } from "../server/index.js";
+import { gatewayPrincipalArn } from "./gateway-principal.js";
 
 /** What API Gateway accepts from a Lambda proxy integration, v1 and v2 alike. */
 export interface LambdaHttpResponse {
@@ -25,6 +26,9 @@ export interface HttpHandlerOptions {
   /** One JSON object per line; CloudWatch keeps stdout and stderr. Default: console.error. */
   readonly log?: (line: Record<string, unknown>) => void;
 }
+
+/** The request property @fastify/aws-lambda decorates with `{ event, context }`. */
+const LAMBDA_DECORATION = "awsLambda";
 
 type Proxy = (event: unknown, context: unknown) => Promise<LambdaHttpResponse>;
 
@@ -69,8 +73,13 @@ export function createHttpHandler(start: () => Promise<FastifyInstance>, options
   async function boot(): Promise<Proxy> {
     try {
       const app = await start();
-      // Our own X-Request-Id is used; the adapter's per-invocation request decoration is not needed.
-      const proxy = awsLambdaFastify(app, { decorateRequest: false }) as unknown as Proxy;
+      // The adapter's request decoration hands each request its invocation event (through a random
+      // per-invocation token, never through client headers); only the IAM principal is taken from it.
+      const proxy = awsLambdaFastify(app, { decorateRequest: true, decorationPropertyName: LAMBDA_DECORATION }) as unknown as Proxy;
+      app.addHook("onRequest", async (request) => {
+        const arn = gatewayPrincipalArn((request as unknown as Record<string, { event?: unknown } | undefined>)[LAMBDA_DECORATION]?.event);
+        if (arn !== undefined) setGatewayPrincipal(request, arn);
+      });
       await app.ready();
       failure = undefined;
       return proxy;

@@ -10,5 +10,5 @@ const bundleDir = dirname(fileURLToPath(import.meta.url));
 
 export const handler = createHttpHandler(async () => {
   const loaded = await loadLambdaConfig(process.env, { bundleDir });
-  return createApp(loaded, { logger: { level: process.env.KUBECA_LOG_LEVEL ?? "info" } });
+  return createApp(loaded, { logger: { level: process.env.KUBECA_LOG_LEVEL ?? "info" }, authentication: { runtime: "lambda" } });
 });
