@@ -7,8 +7,11 @@ import type { RequestOrigin } from "../auth/caller.js";
 import { CaName, type Config, type LoadedConfig } from "../config/index.js";
 import { KubecaError, isKubecaError } from "../errors/index.js";
 import { randomSerial } from "../pki/index.js";
-import { compilePolicy } from "../policy/index.js";
+import { compilePolicy, durationSeconds } from "../policy/index.js";
 import { assertSignerMatchesCertificate, createSigner, type Signer } from "../signers/index.js";
+import { openIdempotencyStore } from "./create-idempotency-store.js";
+import { createIdempotency } from "./idempotency.js";
+import type { IdempotencyStore } from "./idempotency-store.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
 import type { IssuanceService, ReadinessCheck } from "./types.js";
@@ -20,6 +23,10 @@ export interface CreateServiceOptions {
   readonly serial?: () => Uint8Array;
   /** Replace the configured audit store (tests inject failing stores). */
   readonly audit?: AuditLog;
+  /** Replace the configured idempotency store (tests inject failing or shared stores). */
+  readonly idempotencyStore?: IdempotencyStore;
+  /** Failures that refuse nothing (an idempotency store that cannot be read or written). */
+  readonly onWarning?: (message: string, cause?: unknown) => void;
 }
 
 export interface RunningIssuanceService extends IssuanceService {
@@ -44,7 +51,16 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const owned = options.audit === undefined;
   const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await checkpointSigner(config, cas, dev) });
 
-  const deps: PipelineDeps = { policy, cas, audit, now, serial: options.serial ?? randomSerial };
+  const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
+  const opened = options.idempotencyStore ? undefined : openIdempotencyStore(config.idempotency);
+  const idempotency = createIdempotency({
+    store: options.idempotencyStore ?? opened!.store,
+    windowSeconds,
+    now,
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
+
+  const deps: PipelineDeps = { policy, cas, audit, now, serial: options.serial ?? randomSerial, idempotency };
 
   return {
     config,
@@ -67,6 +83,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
       return checks;
     },
     async close(): Promise<void> {
+      opened?.close();
       if (owned && hasClose(audit)) await audit.close();
     },
   };

@@ -1,15 +1,18 @@
 // The one issuance pipeline (style rule 7). Phases, in order:
-//   profile → parse + CSR signature → policy (identity, subject, SANs, key) → TBS from the profile →
-//   sign → append audit → answer.
+//   profile → parse + CSR signature → policy (identity, subject, SANs, key) → idempotency (the same
+//   request within the window gets the earlier certificate, audited as reissued) → TBS from the
+//   profile → sign → append audit → remember → answer.
 // server/, lambda/ and the CLI call it and repeat no phase. Nothing is returned before the audit append
 // has resolved; every refusal is appended too, with its violations.
-import type { AuditActor, AuditEvent, AuditLog, AuditRequest } from "../audit/types.js";
+import type { AuditActor, AuditEvent, AuditLog, AuditRequest, AuditResult } from "../audit/types.js";
 import type { Caller, RequestOrigin } from "../auth/caller.js";
 import type { CaName } from "../config/index.js";
 import { KubecaError, isKubecaError, type Violation } from "../errors/index.js";
 import { findProfile, profileNames } from "../kubeadm/index.js";
 import { parseCsr, type ParsedCsr } from "../pki/index.js";
 import { describeKey, type Policy } from "../policy/index.js";
+import type { Idempotency } from "./idempotency.js";
+import { idempotencyKey, type RememberedIssuance } from "./idempotency-store.js";
 import type { IssuingCa } from "./issuing-ca.js";
 import type { SignItem, SignResult } from "./types.js";
 
@@ -20,6 +23,7 @@ export interface PipelineDeps {
   /** Injected so tests pin time and serials. */
   readonly now: () => Date;
   readonly serial: () => Uint8Array;
+  readonly idempotency: Idempotency;
 }
 
 export function actorOf(caller: Caller | undefined, origin: RequestOrigin): AuditActor {
@@ -90,45 +94,65 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
     return refuse(policyRefusal(item.name, decision.violations), profile.name, csr);
   }
 
-  // 4. Certificate from the profile, signed by the issuing CA's signer.
   const ca = deps.cas.get(decision.issuer);
   if (!ca) {
     // The policy only allows profiles whose CA is configured; reaching this is a configuration bug.
     throw new KubecaError("KUBECA_CONFIG_INVALID", `${profile.name} is issued by ${decision.issuer}, which is not configured under cas`);
   }
-  const issued = await ca.issuer.issue({
-    csr,
-    extensions: ca.extensionsFor(decision.extKeyUsage),
-    serial: deps.serial(),
-    now: deps.now(),
-    validitySeconds: decision.validitySeconds,
-  });
 
-  // 5. The record is durable before the certificate leaves.
-  await deps.audit.append({
-    event: "issued",
-    requestId: origin.requestId,
-    actor,
-    request: requestOf(item, profile.name, csr),
-    result: {
-      serial: issued.serialHex,
-      issuer: ca.info.subjectText,
-      notBefore: issued.notBefore.toISOString(),
-      notAfter: issued.notAfter.toISOString(),
-      certificateSha256: issued.sha256,
+  // 4. The same caller, file and CSR within the window: the certificate issued then, no new signature.
+  //    Policy ran first, so a replay is only ever handed to a request the current policy allows; the
+  //    CA certificate is part of the key, so a replaced CA never hands back a leaf of the old one.
+  const request = requestOf(item, profile.name, csr);
+  return deps.idempotency.run(idempotencyKey(caller, profile.name, csr.sha256, ca.info.sha256), {
+    issue: async (): Promise<RememberedIssuance> => {
+      // 5. Certificate from the profile, signed by the issuing CA's signer.
+      const issued = await ca.issuer.issue({
+        csr,
+        extensions: ca.extensionsFor(decision.extKeyUsage),
+        serial: deps.serial(),
+        now: deps.now(),
+        validitySeconds: decision.validitySeconds,
+      });
+
+      // 6. The record is durable before the certificate leaves (or is remembered for a replay).
+      const result: AuditResult = {
+        serial: issued.serialHex,
+        issuer: ca.info.subjectText,
+        notBefore: issued.notBefore.toISOString(),
+        notAfter: issued.notAfter.toISOString(),
+        certificateSha256: issued.sha256,
+      };
+      await deps.audit.append({ event: "issued", requestId: origin.requestId, actor, request, result });
+
+      return {
+        result: {
+          name: item.name,
+          profile: profile.name,
+          issuer: decision.issuer,
+          serial: issued.serialHex,
+          notBefore: result.notBefore,
+          notAfter: result.notAfter,
+          certificate: issued.pem,
+          caCertificate: ca.info.pem,
+        },
+        audit: result,
+        requestId: origin.requestId,
+      };
+    },
+    replay: async (prior: RememberedIssuance): Promise<SignResult> => {
+      // A replay is a decision too: the log shows every certificate handed out, not only every signature.
+      await deps.audit.append({
+        event: "reissued",
+        requestId: origin.requestId,
+        actor,
+        request,
+        result: prior.audit,
+        message: `the same CSR for ${profile.name} from the same caller within the idempotency window: the certificate of request ${prior.requestId ?? "(unknown)"} is returned, nothing was signed`,
+      });
+      return { ...prior.result, name: item.name };
     },
   });
-
-  return {
-    name: item.name,
-    profile: profile.name,
-    issuer: decision.issuer,
-    serial: issued.serialHex,
-    notBefore: issued.notBefore.toISOString(),
-    notAfter: issued.notAfter.toISOString(),
-    certificate: issued.pem,
-    caCertificate: ca.info.pem,
-  };
 }
 
 function policyRefusal(name: string, violations: readonly Violation[]): KubecaError {
