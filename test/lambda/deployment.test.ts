@@ -5,6 +5,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
 import { parse, parseDocument, visit } from "yaml";
+import {
+  IDEMPOTENCY_TABLE_ATTRIBUTES,
+  IDEMPOTENCY_TABLE_KEY_SCHEMA,
+  IDEMPOTENCY_TTL_ATTRIBUTE,
+} from "../../src/issuance/dynamodb-idempotency-store.js";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const read = (path: string) => readFileSync(resolve(root, path), "utf8");
@@ -38,7 +43,7 @@ describe("serverless.yml", () => {
   it("lets the function sign digests and read public keys of the three CA keys, append to its audit table, and nothing more", () => {
     const statements = serverless.provider.iam.role.statements as any[];
     const actions = statements.flatMap((s) => list(s.Action)).sort();
-    assert.deepEqual(actions, ["dynamodb:PutItem", "dynamodb:Query", "kms:GetPublicKey", "kms:Sign"]);
+    assert.deepEqual(actions, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:PutItem", "dynamodb:Query", "kms:GetPublicKey", "kms:Sign"]);
     for (const s of statements) {
       assert.equal(s.Effect, "Allow");
       assert.ok(!JSON.stringify(s.Resource).includes("*"), `${s.Sid} has a wildcard resource`);
@@ -47,7 +52,18 @@ describe("serverless.yml", () => {
     assert.deepEqual(sign.Resource, KEY_PARAMS);
     assert.deepEqual(sign.Condition, { StringEquals: { "kms:MessageType": "DIGEST" } });
     assert.deepEqual(statements.find((s) => list(s.Action).includes("kms:GetPublicKey")).Resource, KEY_PARAMS);
-    assert.deepEqual(statements.find((s) => list(s.Action).includes("dynamodb:PutItem")).Resource, [{ "Fn::GetAtt": ["AuditTable", "Arn"] }]);
+    assert.deepEqual(statements.find((s) => list(s.Action).includes("dynamodb:Query")).Resource, [{ "Fn::GetAtt": ["AuditTable", "Arn"] }]);
+    const remember = statements.find((s) => list(s.Action).includes("dynamodb:GetItem"));
+    assert.deepEqual(list(remember.Action).sort(), ["dynamodb:GetItem", "dynamodb:PutItem"]);
+    assert.deepEqual(remember.Resource, [{ "Fn::GetAtt": ["IdempotencyTable", "Arn"] }]);
+  });
+
+  it("declares the idempotency table with the key and TTL attribute the DynamoDB store uses", () => {
+    const table = serverless.resources.Resources.IdempotencyTable;
+    assert.deepEqual(table.Properties.KeySchema, IDEMPOTENCY_TABLE_KEY_SCHEMA);
+    assert.deepEqual(table.Properties.AttributeDefinitions, IDEMPOTENCY_TABLE_ATTRIBUTES);
+    assert.deepEqual(table.Properties.TimeToLiveSpecification, { AttributeName: IDEMPOTENCY_TTL_ATTRIBUTE, Enabled: true });
+    assert.deepEqual(serverless.resources.Outputs.IdempotencyTableName.Value, { Ref: "IdempotencyTable" });
   });
 
   it("runs the kubelet sweep on a schedule, one at a time, with a role that signs only with the serving CA key", () => {
