@@ -17,6 +17,7 @@ import { createNotFoundHandler, type RouteTable } from "./not-found.js";
 import { caRoutes } from "./routes/ca.js";
 import { healthRoutes } from "./routes/health.js";
 import { signRoutes } from "./routes/sign.js";
+import type { RateLimiter } from "./rate-limiter.js";
 
 /** 64 KiB: a batch of a node's kubeadm CSRs fits; anything bigger is refused before parsing. */
 export const BODY_LIMIT = 64 * 1024;
@@ -32,6 +33,8 @@ export interface ServerDeps {
   readonly logger?: ServerLoggerOptions;
   /** fastify's trustProxy, for a server behind a load balancer that sets X-Forwarded-For. Default false. */
   readonly trustProxy?: boolean | string | string[];
+  /** Token buckets for the sign routes (createApp builds them from config.rateLimits); absent: no limits. */
+  readonly rateLimiter?: RateLimiter;
   /** Serve HTTPS (kubeca serve --tls-cert/--tls-key): PEM certificate chain and key. */
   readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
@@ -94,7 +97,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.register(healthRoutes);
   app.register(caRoutes, { prefix: "/v1" });
-  app.register(signRoutes, { prefix: "/v1" });
+  app.register(signRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
   app.register(auditRoutes, {
     prefix: "/v1",
     reader: deps.auditReader ?? unavailableReader,

@@ -5,6 +5,7 @@ import { createAuthenticator, type CreateAuthenticatorOptions } from "../auth/cr
 import type { LoadedConfig } from "../config/index.js";
 import { createIssuanceService, type CreateServiceOptions } from "../issuance/create-service.js";
 import { buildServer, type ServerDeps } from "./build-server.js";
+import { createRateLimiter } from "./rate-limiter.js";
 
 export interface CreateAppOptions extends Pick<CreateServiceOptions, "dev"> {
   readonly logger?: ServerDeps["logger"];
@@ -29,6 +30,7 @@ export async function createApp(loaded: LoadedConfig, options: CreateAppOptions 
     service,
     authenticator,
     auditReader: service.auditReader,
+    rateLimiter: createRateLimiter(loaded.config.rateLimits),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.https ? { https: options.https } : {}),
   });

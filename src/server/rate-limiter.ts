@@ -1,0 +1,61 @@
+// Rate limits for the signing routes: a token bucket per caller identity and one for the whole process.
+// A request item costs one token: POST /v1/sign costs 1, a batch costs its item count, refused items
+// included, because each item is CSR parsing, a policy decision, an audit record and maybe a KMS call.
+// Both buckets must hold the cost or neither is charged; the answer is then 429 KUBECA_RATE_LIMITED
+// with Retry-After = the seconds until both would. A 429 is not audited: nothing was decided, and
+// auditing it would let a flood fill the log.
+// Per process: on Lambda each instance has its own buckets, and API Gateway's throttling (serverless.yml)
+// is the deployment-wide limit.
+import type { Caller } from "../auth/caller.js";
+import type { RateLimitsConfig } from "../config/index.js";
+import { KubecaError } from "../errors/index.js";
+import { TokenBucket, type BucketSettings } from "./token-bucket.js";
+
+export interface RateLimiter {
+  /** Charges `cost` tokens to the caller and to the process, or throws KUBECA_RATE_LIMITED. */
+  admit(caller: Caller, cost: number): void;
+}
+
+/** Above this many remembered callers, buckets that have refilled completely are dropped. */
+const MAX_TRACKED_CALLERS = 10_000;
+
+const describe = (b: BucketSettings): string => `${b.burst} at once, ${b.ratePerSecond} per second`;
+
+export function createRateLimiter(config: RateLimitsConfig, nowMs: () => number = () => performance.now()): RateLimiter {
+  const overall = new TokenBucket(config.overall, nowMs());
+  const perCaller = new Map<string, TokenBucket>();
+
+  function bucketOf(identity: string, now: number): TokenBucket {
+    let bucket = perCaller.get(identity);
+    if (!bucket) {
+      if (perCaller.size >= MAX_TRACKED_CALLERS) {
+        // A full bucket is the same as a new one: forgetting it changes nothing.
+        for (const [id, b] of perCaller) if (b.isFull(now)) perCaller.delete(id);
+      }
+      bucket = new TokenBucket(config.perCaller, now);
+      perCaller.set(identity, bucket);
+    }
+    return bucket;
+  }
+
+  return {
+    admit(caller: Caller, cost: number): void {
+      const now = nowMs();
+      const mine = bucketOf(`${caller.method}:${caller.subject}`, now);
+      const waitMine = mine.waitSeconds(cost, now);
+      const waitAll = overall.waitSeconds(cost, now);
+      if (waitMine === 0 && waitAll === 0) {
+        mine.take(cost, now);
+        overall.take(cost, now);
+        return;
+      }
+      const needs = `this request needs ${cost} token${cost === 1 ? "" : "s"} (one per item)`;
+      const which =
+        waitMine >= waitAll
+          ? `${caller.subject} is over its rate limit (${describe(config.perCaller)}): ${needs}, ${Math.floor(mine.available(now))} left`
+          : `the service is over its overall rate limit (${describe(config.overall)}): ${needs}, ${Math.floor(overall.available(now))} left`;
+      const retryAfter = Math.max(1, Math.ceil(Math.max(waitMine, waitAll)));
+      throw new KubecaError("KUBECA_RATE_LIMITED", `${which}; nothing was signed, retry in ${retryAfter} s`, { retryAfter });
+    },
+  };
+}
