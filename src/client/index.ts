@@ -3,6 +3,8 @@ export { renewNode } from "./renew-node.js";
 export type { RenewOptions, RenewDeps, RenewReport, RenewOutcome, ItemReport, ItemStatus } from "./renew-node.js";
 export { createSignClient, ServiceUnreachableError, BATCH_LIMIT, isRefusal } from "./sign-client.js";
 export type { SignClient, SignClientOptions, BatchAnswer, Problem } from "./sign-client.js";
+export { createRequestProver, ProofCredentialsError } from "./request-prover.js";
+export type { RequestProver, ProofCredentials, RequestProverOptions } from "./request-prover.js";
 export { discoverPending } from "./discover.js";
 export type { Discovery, PendingFile, Layout, FileProblem } from "./discover.js";
 export { installAtomically, recoverInterruptedInstalls, createBackupDir, InstallError, JOURNAL_FILE } from "./atomic-install.js";

@@ -1,10 +1,12 @@
-// The node's side of the HTTP contract: GET /v1/ca and POST /v1/sign/batch with a bearer token.
+// The node's side of the HTTP contract: GET /v1/ca and POST /v1/sign/batch with a bearer token, or each
+// request signed with the node's current certificate (request-prover.ts).
 // node:https rather than fetch, because Node 20's fetch cannot be given a CA file for the server.
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { ERRORS, KubecaError, problemType, type ErrorCode, type Violation } from "../errors/index.js";
 import type { CaSummary, SignItem, SignResult } from "../issuance/types.js";
+import type { RequestProver } from "./request-prover.js";
 
 /** An RFC 9457 problem as the service writes it. */
 export interface Problem {
@@ -33,7 +35,10 @@ export const BATCH_LIMIT = 32;
 export interface SignClientOptions {
   /** Base URL, e.g. https://kubeca.example.internal:8443 */
   readonly server: string;
-  readonly token: string;
+  /** Exactly one of token and prover. */
+  readonly token?: string;
+  /** Signs every request with the node's certificate instead of sending a token. */
+  readonly prover?: RequestProver;
   /** PEM of the CA(s) that sign the server's TLS certificate; the system store when absent. */
   readonly tlsCa?: string;
   readonly timeoutMs?: number;
@@ -56,16 +61,21 @@ function isLoopback(host: string): boolean {
 export function createSignClient(options: SignClientOptions): SignClient {
   const base = new URL(options.server);
   if (base.protocol !== "https:" && base.protocol !== "http:") throw new Error(`--server must be an https:// URL, not ${options.server}`);
+  if ((options.token === undefined) === (options.prover === undefined)) throw new Error("give exactly one credential: a token or a proof certificate");
+  const credential = options.token !== undefined ? "token" : "proof";
   // A bearer token over plain HTTP is readable by anyone on the path; only loopback (dev) is allowed.
+  // A proof is single-use and bound to its request, but the same rule keeps one story for both.
   if (base.protocol === "http:" && !isLoopback(base.hostname)) {
-    throw new Error(`refusing to send the token over plain http to ${base.host}; use https:// (plain http is for loopback only)`);
+    throw new Error(`refusing to send the ${credential} over plain http to ${base.host}; use https:// (plain http is for loopback only)`);
   }
   const timeoutMs = options.timeoutMs ?? 30_000;
 
   async function call(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
     const url = new URL(path.replace(/^\//, ""), base.href.endsWith("/") ? base.href : base.href + "/");
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, accept: "application/json, application/problem+json" };
+    // The proof signs the API path (`/v1/ca`), not a prefix the base URL may add: the service sees the former.
+    const authorization = options.prover ? await options.prover.authorization(method, path, payload) : `Bearer ${options.token}`;
+    const headers: Record<string, string> = { authorization, accept: "application/json, application/problem+json" };
     if (payload) {
       headers["content-type"] = "application/json";
       headers["content-length"] = String(payload.length);

@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import {
+  createRequestProver,
   createSignClient,
   DEFAULT_CERT_DIR,
   DEFAULT_KUBECONFIG_DIR,
@@ -10,6 +11,7 @@ import {
   expirationInfo,
   renderExpirationTables,
   renewNode,
+  ProofCredentialsError,
   ServiceUnreachableError,
   type InstallHooks,
   type RenewReport,
@@ -22,7 +24,7 @@ import type { CliCommand, CliIo } from "../command.js";
 import { EXIT_CODES, EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE } from "../exit-codes.js";
 import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
 
-const help = `Usage: kubeca renew --server URL --token-file FILE [flags]
+const help = `Usage: kubeca renew --server URL (--token-file FILE | --proof-cert FILE [--proof-key FILE]) [flags]
 
 Gets every CSR that 'kubeadm certs generate-csr' (or the legacy --csr-only) left on this node signed by
 the kubeca service in one request, verifies each certificate, and installs certificates and kubeconfigs
@@ -37,6 +39,9 @@ Where CSRs are found:
 Flags:
   --server URL              the kubeca service (https://; http:// only to loopback)
   --token-file FILE         bearer token for the service
+  --proof-cert FILE         instead of a token: sign every request with this current certificate that kubeca
+                            issued to the node, e.g. /var/lib/kubelet/pki/kubelet-client-current.pem
+  --proof-key FILE          its private key (default: the key in the --proof-cert file, as the kubelet keeps it)
   --ca-file FILE            CA certificate(s) to trust for the service's TLS certificate (default: system store)
   --cert-dir DIR            default ${DEFAULT_CERT_DIR}
   --kubeconfig-dir DIR      default ${DEFAULT_KUBECONFIG_DIR}
@@ -67,6 +72,8 @@ export interface RenewCommandDeps {
 const flags = {
   server: { type: "string" },
   "token-file": { type: "string" },
+  "proof-cert": { type: "string" },
+  "proof-key": { type: "string" },
   "ca-file": { type: "string" },
   "cert-dir": { type: "string", default: DEFAULT_CERT_DIR },
   "kubeconfig-dir": { type: "string", default: DEFAULT_KUBECONFIG_DIR },
@@ -88,6 +95,34 @@ async function readRequired(path: string | undefined, flag: string): Promise<str
     return await readFile(path, "utf8");
   } catch (e) {
     throw new UsageError(`${flag}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Exactly one credential: a bearer token, or a certificate (and key) that signs each request. */
+async function readCredential(
+  values: { "token-file"?: string | undefined; "proof-cert"?: string | undefined; "proof-key"?: string | undefined },
+  now: (() => Date) | undefined,
+): Promise<Pick<SignClientOptions, "token" | "prover">> {
+  const tokenFile = values["token-file"];
+  const proofCert = values["proof-cert"];
+  const proofKey = values["proof-key"];
+  if (proofKey !== undefined && proofCert === undefined) throw new UsageError("--proof-key needs --proof-cert");
+  if (tokenFile !== undefined && proofCert !== undefined) throw new UsageError("give one credential: --token-file, or --proof-cert (with --proof-key), not both");
+  if (proofCert === undefined) {
+    if (tokenFile === undefined) {
+      throw new UsageError("--token-file is required, or --proof-cert FILE (with --proof-key FILE unless the key is in the same PEM, as in kubelet-client-current.pem)");
+    }
+    const token = (await readRequired(tokenFile, "--token-file")).trim();
+    if (!token) throw new UsageError(`--token-file ${tokenFile} is empty`);
+    return { token };
+  }
+  const certificatePem = await readRequired(proofCert, "--proof-cert");
+  const keyPem = proofKey === undefined ? certificatePem : await readRequired(proofKey, "--proof-key");
+  try {
+    return { prover: createRequestProver({ certificatePem, keyPem }, now ? { now } : {}) };
+  } catch (e) {
+    if (e instanceof ProofCredentialsError) throw new UsageError(`--proof-cert ${proofCert}${proofKey ? ` --proof-key ${proofKey}` : ""}: ${e.message}`);
+    throw e;
   }
 }
 
@@ -129,14 +164,13 @@ export function createRenewCommand(deps: RenewCommandDeps = {}): CliCommand {
       const unknown = only?.filter((n) => !findProfile(n)) ?? [];
       if (unknown.length > 0) throw new UsageError(`--only: unknown ${unknown.join(", ")}; known names: ${KNOWN_PROFILE_NAMES.join(", ")}`);
       if (!values.server) throw new UsageError("--server is required");
-      const token = (await readRequired(values["token-file"], "--token-file")).trim();
-      if (!token) throw new UsageError(`--token-file ${values["token-file"]} is empty`);
+      const credential = await readCredential(values, deps.now);
       const tlsCa = values["ca-file"] ? await readRequired(values["ca-file"], "--ca-file") : undefined;
       const fileCheckPeriodMs = parseDurationSeconds(values["file-check-period"], "--file-check-period") * 1000;
 
       let client: SignClient;
       try {
-        client = (deps.createClient ?? createSignClient)({ server: values.server, token, ...(tlsCa ? { tlsCa } : {}) });
+        client = (deps.createClient ?? createSignClient)({ server: values.server, ...credential, ...(tlsCa ? { tlsCa } : {}) });
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
