@@ -15,7 +15,7 @@ x509.cryptoProvider.set(webcrypto as never);
 
 export type LeafKeyType = "P-256" | "P-384" | "RSA-2048";
 
-const ALGORITHMS: Record<LeafKeyType, RsaHashedKeyGenParams | EcKeyGenParams> = {
+const ALGORITHMS: Record<LeafKeyType, webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams> = {
   "P-256": { name: "ECDSA", namedCurve: "P-256" },
   "P-384": { name: "ECDSA", namedCurve: "P-384" },
   "RSA-2048": { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
