@@ -4,6 +4,7 @@ import type { CliCommand, CliIo } from "./command.js";
 import { auditCommands } from "./commands/audit.js";
 import { caInitCommand, caShowCommand } from "./commands/ca.js";
 import { kubeletSignerCommand } from "./commands/kubelet-signer.js";
+import { policyCheckCommand } from "./commands/policy-check.js";
 import { renewCommand } from "./commands/renew.js";
 import { serveCommand } from "./commands/serve.js";
 import { statusCommand } from "./commands/status.js";
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CliCommand[] = [
   statusCommand,
   kubeletSignerCommand,
   ...auditCommands,
+  policyCheckCommand,
 ];
 
 function overview(): string {
