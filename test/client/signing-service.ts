@@ -1,11 +1,12 @@
 // The real kubeca service in this process for end-to-end tests: `kubeca serve --dev`'s sample cluster
-// (node cp-1, 10.0.0.10, k8s.example.internal, memory signers) behind buildServer on 127.0.0.1:0.
+// (node cp-1, 10.0.0.10, k8s.example.internal, memory signers) behind buildServer on 127.0.0.1:0, with
+// the service's authenticator (bearer tokens and certificate proofs).
 // Every start mints new CA keys, so two services are two different clusters' CAs.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { stringify } from "yaml";
 import { join } from "node:path";
-import { createTokenAuthenticator } from "../../src/auth/bearer-token.js";
+import { createAuthenticator } from "../../src/auth/create-authenticator.js";
 import { prepareDevEnvironment, readToken, sampleConfig } from "../../src/cli/dev-environment.js";
 import type { CaName } from "../../src/config/index.js";
 import { createIssuanceService } from "../../src/issuance/create-service.js";
@@ -31,7 +32,9 @@ export async function startSigningService(dir: string, options: ServiceOptions =
   if (options.externalEtcd) await writeExternalEtcdConfig(join(dir, "service"));
   const env = await prepareDevEnvironment(join(dir, "service"));
   const service = await createIssuanceService(env.loaded, { dev: true });
-  const authenticator = createTokenAuthenticator(env.loaded.config.callers.tokens, env.loaded.config.nodes);
+  // The service's own composition: tokens, and proofs with certificates of these (freshly minted) CAs.
+  const caCertificates = new Map([...service.issuingCas].map(([name, ca]) => [name, ca.info.der] as const));
+  const authenticator = createAuthenticator(env.loaded.config, { caCertificates });
   const app = buildServer({ service, authenticator, ...(options.tls ? { https: options.tls } : {}) });
   let batches = 0;
   app.addHook("onRequest", async (request) => {
