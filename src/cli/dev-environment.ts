@@ -3,8 +3,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
 import { loadConfigFile, type LoadedConfig } from "../config/index.js";
+import { CONFIG_SCHEMA_PATH } from "../config/json-schema.js";
 import { CA_FILES } from "../kubeadm/index.js";
 
 export const DEV_NODE = {
@@ -12,6 +14,9 @@ export const DEV_NODE = {
   advertiseAddress: "10.0.0.10",
   controlPlaneEndpoint: "k8s.example.internal:6443",
 } as const;
+
+/** The published JSON Schema in this checkout, for editors (yaml-language-server) opening the dev config. */
+export const CONFIG_SCHEMA_URL = pathToFileURL(resolve(import.meta.dirname, "..", "..", CONFIG_SCHEMA_PATH)).href;
 
 export interface DevEnvironment {
   readonly loaded: LoadedConfig;
@@ -70,6 +75,7 @@ export async function prepareDevEnvironment(devDir: string): Promise<DevEnvironm
     const token = randomBytes(32).toString("base64url");
     const digest = createHash("sha256").update(token).digest("hex");
     const header =
+      `# yaml-language-server: $schema=${CONFIG_SCHEMA_URL}\n` +
       "# kubeca DEVELOPMENT config, written by `kubeca serve --dev`. The memory signers below make new CA keys\n" +
       "# at every start and lose them at exit. Edit the cluster facts and nodes freely; run it again with\n" +
       "#   kubeca serve --dev --config " + configPath + "\n";
