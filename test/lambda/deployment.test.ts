@@ -10,6 +10,7 @@ import {
   IDEMPOTENCY_TABLE_KEY_SCHEMA,
   IDEMPOTENCY_TTL_ATTRIBUTE,
 } from "../../src/issuance/dynamodb-idempotency-store.js";
+import { REPLAY_TABLE_ATTRIBUTES, REPLAY_TABLE_KEY_SCHEMA, REPLAY_TABLE_TTL_ATTRIBUTE } from "../../src/auth/dynamodb-replay-cache.js";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const read = (path: string) => readFileSync(resolve(root, path), "utf8");
@@ -43,7 +44,7 @@ describe("serverless.yml", () => {
   it("lets the function sign digests and read public keys of the three CA keys, append to its audit table, and nothing more", () => {
     const statements = serverless.provider.iam.role.statements as any[];
     const actions = statements.flatMap((s) => list(s.Action)).sort();
-    assert.deepEqual(actions, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:PutItem", "dynamodb:Query", "kms:GetPublicKey", "kms:Sign"]);
+    assert.deepEqual(actions, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:PutItem", "dynamodb:PutItem", "dynamodb:Query", "kms:GetPublicKey", "kms:Sign"]);
     for (const s of statements) {
       assert.equal(s.Effect, "Allow");
       assert.ok(!JSON.stringify(s.Resource).includes("*"), `${s.Sid} has a wildcard resource`);
@@ -56,6 +57,18 @@ describe("serverless.yml", () => {
     const remember = statements.find((s) => list(s.Action).includes("dynamodb:GetItem"));
     assert.deepEqual(list(remember.Action).sort(), ["dynamodb:GetItem", "dynamodb:PutItem"]);
     assert.deepEqual(remember.Resource, [{ "Fn::GetAtt": ["IdempotencyTable", "Arn"] }]);
+  });
+
+  it("lets the function only put proof ids into its replay table, declared with the key and TTL attribute the cache uses", () => {
+    const statements = serverless.provider.iam.role.statements as any[];
+    const record = statements.find((s) => s.Sid === "RecordUsedProofIds");
+    assert.deepEqual(list(record.Action), ["dynamodb:PutItem"]);
+    assert.deepEqual(record.Resource, [{ "Fn::GetAtt": ["ReplayTable", "Arn"] }]);
+    const table = serverless.resources.Resources.ReplayTable;
+    assert.deepEqual(table.Properties.KeySchema, REPLAY_TABLE_KEY_SCHEMA);
+    assert.deepEqual(table.Properties.AttributeDefinitions, REPLAY_TABLE_ATTRIBUTES);
+    assert.deepEqual(table.Properties.TimeToLiveSpecification, { AttributeName: REPLAY_TABLE_TTL_ATTRIBUTE, Enabled: true });
+    assert.deepEqual(serverless.resources.Outputs.ReplayTableName.Value, { Ref: "ReplayTable" });
   });
 
   it("declares the idempotency table with the key and TTL attribute the DynamoDB store uses", () => {
