@@ -49,7 +49,7 @@ export const ERRORS = {
   KUBECA_UNAUTHENTICATED: {
     status: 401,
     title: "No valid credentials",
-    fix: "Send Authorization: Bearer <token> with a token whose SHA-256 is listed under callers in the config.",
+    fix: "Send Authorization: Bearer <token> with a token listed under callers.tokens, or KubecaProof <JWS> signed with the node's current certificate (kubeca renew --proof-cert); detail says what was wrong. See docs/authentication.md.",
   },
   KUBECA_FORBIDDEN: {
     status: 403,
