@@ -6,6 +6,7 @@ import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
 import { renewCommand } from "../../src/cli/commands/renew.js";
 import { writeGenerateCsrLayout } from "../support/kubeadm-layout.js";
 import { checkInstalled } from "./installed-node-checks.js";
@@ -20,7 +21,7 @@ let service: RunningService;
 let fakeKubeadm: string;
 let kubeadmLog: string;
 
-function runScript(warnWithin: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function runScript(warnWithin: string, extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     KUBECA_SERVER: service.url,
@@ -33,6 +34,7 @@ function runScript(warnWithin: string): Promise<{ code: number; stdout: string; 
     KUBECA_BIN: join(repo, "bin", "kubeca.js"),
     KUBEADM_BIN: fakeKubeadm,
     FAKE_KUBEADM_LOG: kubeadmLog,
+    ...extraEnv,
   };
   // Asynchronous on purpose: the service answering the script lives in this process's event loop.
   return new Promise((resolve) => {
@@ -81,5 +83,19 @@ describe("the timer's script", () => {
     }
     for (const name of ["apiserver", "etcd/peer", "admin.conf", "super-admin.conf", "kubelet.conf"]) await checkInstalled(node, name, service.caPem);
     assert.equal((await snapshot(node.stageDir)).size, 0);
+  });
+
+  it("with KUBECA_PROOF_CERT, renews signing with the kubelet's current certificate and reads no token", async () => {
+    // The kubelet's one-file PEM, from kubelet.conf's embedded certificate and key.
+    const kubeconfig = parse(await readFile(join(node.kubeconfigDir, "kubelet.conf"), "utf8")) as { users: { user: Record<string, string> }[] };
+    const user = kubeconfig.users[0]!.user;
+    const kubeletPem = join(node.root, "kubelet-client-current.pem");
+    await writeFile(kubeletPem, Buffer.from(user["client-certificate-data"]!, "base64").toString() + Buffer.from(user["client-key-data"]!, "base64").toString(), { mode: 0o600 });
+    const before = await snapshot(node.kubeconfigDir, ["tmp"]);
+    const r = await runScript("400d", { KUBECA_PROOF_CERT: kubeletPem, KUBECA_TOKEN_FILE: join(node.root, "no-such-token") });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const after = await snapshot(node.kubeconfigDir, ["tmp"]);
+    assert.notDeepEqual(after.get("pki/apiserver.crt"), before.get("pki/apiserver.crt"), "apiserver.crt renewed");
+    await checkInstalled(node, "apiserver", service.caPem);
   });
 });
