@@ -11,6 +11,8 @@ export interface NodeAddresses {
   readonly ipAddresses: readonly string[];
   /** Which source vouched for these, for messages (`node status`, `node status ∩ ec2`). */
   readonly source: string;
+  /** Set when a cloud inventory could vouch for nothing (no providerID, unknown instance): why. */
+  readonly unvouched?: string;
 }
 
 export interface AddressSource {
@@ -64,7 +66,12 @@ export function crossCheckedAddressSource(primary: AddressSource, inventory: Clo
       const own = await primary.addressesOf(node);
       const providerId = node.spec?.providerID;
       const cloud = providerId ? await inventory.addressesOf(providerId) : undefined;
-      if (!cloud) return { dnsNames: [], ipAddresses: [], source: `${name} (instance unknown to ${inventory.name})` };
+      if (!cloud) {
+        const unvouched = providerId
+          ? `${inventory.name} knows no running instance for spec.providerID ${providerId}`
+          : `Node ${node.metadata?.name ?? ""} has no spec.providerID, so ${inventory.name} cannot vouch for its addresses`;
+        return { dnsNames: [], ipAddresses: [], source: `${name} (instance unknown to ${inventory.name})`, unvouched };
+      }
       const dns = new Set(cloud.dnsNames.map((d) => d.toLowerCase()));
       return {
         dnsNames: own.dnsNames.filter((d) => dns.has(d)),

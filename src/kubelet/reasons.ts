@@ -32,6 +32,11 @@ export const Reasons = {
   DnsNameNotOnNode: "DnsNameNotOnNode",
   /** An IP SAN is not an InternalIP/ExternalIP address of the Node. */
   IpAddressNotOnNode: "IpAddressNotOnNode",
+  /**
+   * kubeletSigner.addressSource names a cloud inventory, and it vouches for nothing: the Node has no
+   * spec.providerID, or the inventory knows no running instance by it. Every SAN is refused too.
+   */
+  InstanceNotInInventory: "InstanceNotInInventory",
   /** A DNS SAN ends with none of kubeletSigner.allowedDnsSuffixes. */
   DnsNameNotAllowed: "DnsNameNotAllowed",
   /** An IP SAN is in none of kubeletSigner.allowedCidrs. */

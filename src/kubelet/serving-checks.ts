@@ -81,6 +81,9 @@ export function servingNodeViolations(csr: ParsedCsr, node: NodeFacts): Violatio
   }
   const v: Violation[] = [];
   const { addresses } = node;
+  if (addresses.unvouched) {
+    v.push({ field: "node.spec.providerID", rule: Reasons.InstanceNotInInventory, message: addresses.unvouched });
+  }
   csr.dnsNames.forEach((d, i) => {
     if (!addresses.dnsNames.includes(d.toLowerCase())) {
       v.push({ field: `san.dns[${i}]`, rule: Reasons.DnsNameNotOnNode, message: `DNS SAN ${d} is not an address of Node ${node.name} (${addresses.source})` });
