@@ -194,6 +194,25 @@ export const AuditConfig = z.strictObject({
 export type AuditConfig = z.infer<typeof AuditConfig>;
 
 /**
+ * Where the kubelet signer learns which addresses a Node may put in its serving certificate.
+ * `node-status` trusts the Node's status, which the kubelet reports itself (spec §3.4 item 4);
+ * `ec2` keeps only the addresses EC2 also reports for the instance named by spec.providerID.
+ */
+export const KubeletAddressSourceConfig = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("node-status") }),
+  z.strictObject({
+    type: z.literal("ec2"),
+    /** Defaults to the standard AWS chain (AWS_REGION, profile). */
+    region: z.string().min(1).optional(),
+    /** Override the EC2 endpoint (VPC endpoint, local test server). */
+    endpoint: z.url().optional(),
+    /** How long one DescribeInstances answer is reused per instance, so a sweep calls EC2 once per node. */
+    cacheSeconds: z.number().int().min(0).max(300).default(30),
+  }),
+]);
+export type KubeletAddressSourceConfig = z.infer<typeof KubeletAddressSourceConfig>;
+
+/**
  * The in-cluster kubelet CSR approver + signer (`kubeca kubelet-signer`, the Lambda sweep).
  * Optional: absent means the defaults below.
  */
@@ -214,6 +233,8 @@ export const KubeletSignerConfig = z.strictObject({
   nodeWaitSeconds: z.number().int().min(0).default(60),
   /** Full re-list of CSRs, in seconds, in case a watch event was missed. */
   resyncSeconds: z.number().int().positive().default(300),
+  /** Who vouches for a Node's addresses; the Node's own status unless a cloud inventory is named. */
+  addressSource: KubeletAddressSourceConfig.default({ type: "node-status" }),
   leaderElection: z
     .strictObject({
       enabled: z.boolean().default(true),

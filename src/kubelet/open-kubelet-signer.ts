@@ -1,13 +1,16 @@
 // Builds what the controller and the sweep need from a loaded config: the compiled policy, the CAs
-// they sign with (`ca` for node client certificates, kubeletSigner.servingCa for serving ones), and
-// the audit log. Shared by `kubeca kubelet-signer` and the Lambda sweep so both start the same way.
+// they sign with (`ca` for node client certificates, kubeletSigner.servingCa for serving ones), the
+// address source (the Node's status, or cross-checked with EC2), and the audit log. Shared by
+// `kubeca kubelet-signer` and the Lambda sweep so both start the same way.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { createAuditLog } from "../audit/index.js";
 import type { AuditLog } from "../audit/types.js";
-import type { CaName, LoadedConfig } from "../config/index.js";
+import type { CaName, KubeletAddressSourceConfig, LoadedConfig } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
 import { openIssuingCa } from "../issuance/issuing-ca.js";
+import { crossCheckedAddressSource, nodeStatusAddressSource, type AddressSource } from "./address-source.js";
+import type { Ec2InventoryOptions } from "./ec2-inventory.js";
 import type { KubeletCa, KubeletCaLookup } from "./kubelet-ca.js";
 import { compileKubeletPolicy, type KubeletPolicy } from "./kubelet-policy.js";
 
@@ -15,10 +18,18 @@ export interface KubeletSignerParts {
   readonly policy: KubeletPolicy;
   readonly cas: KubeletCaLookup;
   readonly audit: AuditLog;
+  /** kubeletSigner.addressSource, built: pass it to the controller and the sweep. */
+  readonly addressSource: AddressSource;
   close(): Promise<void>;
 }
 
-export async function openKubeletSigner(loaded: LoadedConfig, options: { now: () => Date }): Promise<KubeletSignerParts> {
+export interface OpenKubeletSignerOptions {
+  readonly now: () => Date;
+  /** Client settings for the EC2 address source (tests pass credentials). */
+  readonly ec2?: Omit<Ec2InventoryOptions, "now">;
+}
+
+export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubeletSignerOptions): Promise<KubeletSignerParts> {
   const { config, baseDir } = loaded;
   const policy = compileKubeletPolicy(config);
   const names = [...new Set<CaName>(["ca", policy.servingCa])];
@@ -31,16 +42,31 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: { now: ()
     // Production only: memory signers are refused here, as a kubelet CA must outlive the process.
     opened.push(await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now }));
   }
+  const source = await openAddressSource(config.kubeletSigner?.addressSource ?? { type: "node-status" }, options.ec2);
   const audit = createAuditLog(config.audit, baseDir);
   return {
     policy,
     cas: (name) => opened.find((c) => c.name === name),
     audit,
+    addressSource: source.addressSource,
     async close() {
+      source.close();
       const closable = audit as Partial<{ close(): Promise<void> }>;
       if (typeof closable.close === "function") await closable.close();
     },
   };
+}
+
+/** The Node's own status by default; with `ec2`, only what both the status and EC2 vouch for. */
+export async function openAddressSource(
+  config: KubeletAddressSourceConfig,
+  ec2Options: Omit<Ec2InventoryOptions, "now"> = {},
+): Promise<{ addressSource: AddressSource; close(): void }> {
+  if (config.type === "node-status") return { addressSource: nodeStatusAddressSource, close: () => {} };
+  // Loaded only when configured: the EC2 client adds about a quarter second to every start.
+  const { openEc2Inventory } = await import("./ec2-inventory.js");
+  const inventory = await openEc2Inventory(config, ec2Options);
+  return { addressSource: crossCheckedAddressSource(nodeStatusAddressSource, inventory), close: () => inventory.close() };
 }
 
 /** spec.holderIdentity: the pod name (HOSTNAME in a pod) plus a suffix, unique per process. */
