@@ -58,6 +58,7 @@ export function productionSetup(env: NodeJS.ProcessEnv, bundleDir: string, log: 
       policy: parts.policy,
       audit: parts.audit,
       cas: parts.cas,
+      addressSource: parts.addressSource,
       serial: randomSerial,
       now,
       log,

@@ -58,7 +58,17 @@ export const kubeletSignerCommand: CliCommand = {
     const loaded = await loadConfigFile(values.config);
     const kubeConfig = kubeConfigFrom(values.kubeconfig, io.env);
     const parts = await openKubeletSigner(loaded, { now });
-    const common = { kubeConfig, policy: parts.policy, audit: parts.audit, cas: parts.cas, serial: randomSerial, now, log, identity: replicaIdentity(io.env) };
+    const common = {
+      kubeConfig,
+      policy: parts.policy,
+      audit: parts.audit,
+      cas: parts.cas,
+      addressSource: parts.addressSource,
+      serial: randomSerial,
+      now,
+      log,
+      identity: replicaIdentity(io.env),
+    };
     if (values.once) {
       try {
         const summary = await runSweep(common);
