@@ -89,7 +89,21 @@ describe("serverless.yml", () => {
     assert.equal(role.Type, "AWS::IAM::Role");
     const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
     const actions = statements.flatMap((st: any) => list(st.Action)).sort();
-    assert.deepEqual(actions, ["dynamodb:PutItem", "dynamodb:Query", "kms:GetPublicKey", "kms:Sign", "logs:CreateLogStream", "logs:PutLogEvents", "ssm:GetParameter"]);
+    assert.deepEqual(actions, [
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "ec2:DescribeInstances",
+      "kms:GetPublicKey",
+      "kms:Sign",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "ssm:GetParameter",
+    ]);
+    // DescribeInstances takes no resource ARNs: Resource "*" is its only form, and no other statement has it.
+    assert.deepEqual(
+      statements.filter((st: any) => list(st.Resource).includes("*")).map((st: any) => [st.Action, st.Resource]),
+      [["ec2:DescribeInstances", "*"]],
+    );
     const sign = statements.find((st: any) => st.Action === "kms:Sign");
     assert.equal(sign.Resource, "${param:caKeyArn}");
     assert.equal(sign.Condition.StringEquals["kms:MessageType"], "DIGEST");
