@@ -2,7 +2,7 @@
 // seconds, CIDRs parsed, suffixes lower-cased, then frozen. decide() reads only this.
 import ipaddr from "ipaddr.js";
 import type { CaName, Config, KeyAlgorithmName, KubeletSignerConfig } from "../config/index.js";
-import { KubeletSignerConfig as KubeletSignerSchema } from "../config/index.js";
+import { compileNodeLookup, KubeletSignerConfig as KubeletSignerSchema } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
 
 export interface LeaderElectionPolicy {
@@ -12,6 +12,16 @@ export interface LeaderElectionPolicy {
   readonly leaseDurationSeconds: number;
   readonly renewDeadlineSeconds: number;
   readonly retryPeriodSeconds: number;
+}
+
+type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+/** A node group's ranges, for a serving CSR from a member that no entry under `nodes` lists. */
+export interface GroupRanges {
+  readonly group: string;
+  /** Empty: the group sets no CIDRs, and only kubeletSigner.allowedCidrs and the Node apply. */
+  readonly cidrs: readonly Cidr[];
+  readonly dnsSuffixes: readonly string[];
 }
 
 export interface KubeletPolicy {
@@ -25,6 +35,8 @@ export interface KubeletPolicy {
   readonly nodeWaitSeconds: number;
   readonly resyncSeconds: number;
   readonly leaderElection: LeaderElectionPolicy;
+  /** The node group a node name falls in when it is not listed under `nodes`; undefined otherwise. */
+  groupRanges(node: string): GroupRanges | undefined;
 }
 
 /** Go-style duration (`720h`, `1h30m`, `90s`) to seconds. The schema has already checked the shape. */
@@ -34,7 +46,10 @@ export function durationSeconds(text: string): number {
   return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
 }
 
-export function compileKubeletPolicy(config: Pick<Config, "keys" | "kubeletSigner">): KubeletPolicy {
+/** `nodes` and `nodeGroups` are optional so callers that know no groups (tests, benches) need not pass them. */
+export function compileKubeletPolicy(
+  config: Pick<Config, "keys" | "kubeletSigner"> & Partial<Pick<Config, "nodes" | "nodeGroups">>,
+): KubeletPolicy {
   // An absent section means every default; parsing {} yields them from the one schema.
   const section: KubeletSignerConfig = config.kubeletSigner ?? KubeletSignerSchema.parse({});
   const cidrs = section.allowedCidrs.map((c, i) => {
@@ -44,6 +59,24 @@ export function compileKubeletPolicy(config: Pick<Config, "keys" | "kubeletSigne
       throw new KubecaError("KUBECA_CONFIG_INVALID", `kubeletSigner.allowedCidrs.${i}: ${c} is not a CIDR`, { cause: e });
     }
   });
+  const lookup = compileNodeLookup({ nodes: config.nodes ?? [], nodeGroups: config.nodeGroups ?? [] });
+  const ranges = new Map(
+    (config.nodeGroups ?? []).map((g, gi) => {
+      const groupCidrs = g.allowedCidrs.map((c, i) => {
+        try {
+          return ipaddr.parseCIDR(c);
+        } catch (e) {
+          throw new KubecaError("KUBECA_CONFIG_INVALID", `nodeGroups.${gi}.allowedCidrs.${i}: ${c} is not a CIDR`, { cause: e });
+        }
+      });
+      const value: GroupRanges = Object.freeze({
+        group: g.name,
+        cidrs: Object.freeze(groupCidrs),
+        dnsSuffixes: Object.freeze(g.allowedDnsSuffixes.map((d) => d.toLowerCase())),
+      });
+      return [g, value] as const;
+    }),
+  );
   const le = section.leaderElection;
   if (le.renewDeadlineSeconds >= le.leaseDurationSeconds) {
     // A leader that may still sign after its lease could be taken over would allow double signing.
@@ -62,5 +95,9 @@ export function compileKubeletPolicy(config: Pick<Config, "keys" | "kubeletSigne
     nodeWaitSeconds: section.nodeWaitSeconds,
     resyncSeconds: section.resyncSeconds,
     leaderElection: Object.freeze({ ...le }),
+    groupRanges(node: string): GroupRanges | undefined {
+      const entry = lookup.find(node);
+      return entry?.kind === "group" ? ranges.get(entry.group) : undefined;
+    },
   });
 }

@@ -37,9 +37,9 @@ export const Reasons = {
    * spec.providerID, or the inventory knows no running instance by it. Every SAN is refused too.
    */
   InstanceNotInInventory: "InstanceNotInInventory",
-  /** A DNS SAN ends with none of kubeletSigner.allowedDnsSuffixes. */
+  /** A DNS SAN ends with none of kubeletSigner.allowedDnsSuffixes, or of its node group's allowedDnsSuffixes. */
   DnsNameNotAllowed: "DnsNameNotAllowed",
-  /** An IP SAN is in none of kubeletSigner.allowedCidrs. */
+  /** An IP SAN is in none of kubeletSigner.allowedCidrs, or of its node group's allowedCidrs. */
   IpAddressNotAllowed: "IpAddressNotAllowed",
   /** A wildcard, `kubernetes` or `kubernetes.*` DNS SAN: never a node's own name. */
   ReservedDnsName: "ReservedDnsName",

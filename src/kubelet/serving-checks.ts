@@ -70,6 +70,40 @@ export function servingRequestViolations(k8s: V1CertificateSigningRequest, csr: 
       });
     }
   });
+  v.push(...groupViolations(csr, nodeNameOf(username), policy));
+  return v;
+}
+
+/**
+ * A node no entry under `nodes` lists but a node group admits: its SANs must also fall in the group's
+ * allowedCidrs and allowedDnsSuffixes, each when the group sets it (the Node checks still apply).
+ */
+function groupViolations(csr: ParsedCsr, node: string | undefined, policy: KubeletPolicy): Violation[] {
+  const ranges = node === undefined ? undefined : policy.groupRanges(node);
+  if (!ranges) return [];
+  const v: Violation[] = [];
+  if (ranges.dnsSuffixes.length > 0) {
+    csr.dnsNames.forEach((d, i) => {
+      if (!ranges.dnsSuffixes.some((s) => suffixMatches(d.toLowerCase(), s))) {
+        v.push({
+          field: `san.dns[${i}]`,
+          rule: Reasons.DnsNameNotAllowed,
+          message: `DNS SAN ${d} is under none of the allowedDnsSuffixes of node group ${ranges.group} (${ranges.dnsSuffixes.join(", ")})`,
+        });
+      }
+    });
+  }
+  if (ranges.cidrs.length > 0) {
+    csr.ipAddresses.forEach((ip, i) => {
+      if (!ranges.cidrs.some((c) => inCidr(ip, c))) {
+        v.push({
+          field: `san.ip[${i}]`,
+          rule: Reasons.IpAddressNotAllowed,
+          message: `IP SAN ${ip} is in none of the allowedCidrs of node group ${ranges.group} (${ranges.cidrs.map(([a, b]) => `${a.toString()}/${b}`).join(", ")})`,
+        });
+      }
+    });
+  }
   return v;
 }
 

@@ -49,7 +49,7 @@ function serverSanViolations(csr: ParsedCsr, profile: Profile, node: string, rul
     } else if (ranges) {
       const suffixes = ranges.dnsSuffixes.length > 0 ? ranges.dnsSuffixes.join(", ") : "none";
       out.push(violation(`san.dns[${i}]`, "dns-san-not-in-group-suffixes",
-        `DNS SAN ${quote(raw)} is neither one of ${node}'s names for ${profile.name} (${dnsList}) nor under node group ${ranges.group}'s allowedDnsSuffixes (${suffixes})`));
+        `DNS SAN ${quote(raw)} is neither one of ${node}'s names for ${profile.name} (${dnsList}) nor under the allowedDnsSuffixes of node group ${ranges.group} (${suffixes})`));
     } else {
       out.push(violation(`san.dns[${i}]`, "dns-san-not-allowed",
         `DNS SAN ${quote(raw)} is not one of ${node}'s names for ${profile.name} (allowed: ${dnsList})`));
@@ -68,7 +68,7 @@ function serverSanViolations(csr: ParsedCsr, profile: Profile, node: string, rul
       : "";
     if (ranges) {
       out.push(violation(`san.ip[${i}]`, "ip-san-not-in-group-cidrs",
-        `IP SAN ${quote(raw)} is neither one of ${node}'s addresses for ${profile.name} (${ipList}) nor in node group ${ranges.group}'s allowedCidrs (${ranges.cidrs.join(", ")})${mapped}`));
+        `IP SAN ${quote(raw)} is neither one of ${node}'s addresses for ${profile.name} (${ipList}) nor in the allowedCidrs of node group ${ranges.group} (${ranges.cidrs.join(", ")})${mapped}`));
       return;
     }
     out.push(violation(`san.ip[${i}]`, "ip-san-not-allowed",

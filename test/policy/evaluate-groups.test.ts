@@ -71,7 +71,7 @@ describe("node groups", () => {
   it("an advertise address outside the group's CIDRs is refused with the group rule, naming the CIDRs", () => {
     const d = decide(config, controlPlane(cpName), "apiserver", apiserverCsr(ips("10.96.0.1", "10.2.0.7")));
     assert.deepEqual(refusals(d), ["ip-san-not-in-group-cidrs san.ip[1]"]);
-    assert.match(messages(d)[0]!, /IP SAN "10\.2\.0\.7" is neither one of cp-7\.k8s\.internal's addresses for apiserver \(10\.96\.0\.1\) nor in node group cp-fleet's allowedCidrs \(10\.1\.0\.0\/24\)/);
+    assert.match(messages(d)[0]!, /IP SAN "10\.2\.0\.7" is neither one of cp-7\.k8s\.internal's addresses for apiserver \(10\.96\.0\.1\) nor in the allowedCidrs of node group cp-fleet \(10\.1\.0\.0\/24\)/);
   });
 
   it("a DNS name outside the group's suffixes is refused with the group rule", () => {
