@@ -287,6 +287,11 @@ export const RateLimitsConfig = z.strictObject({
   perCaller: RateBucketConfig.default({ ratePerSecond: 1, burst: 48 }),
   /** All callers of this process together. */
   overall: RateBucketConfig.default({ ratePerSecond: 50, burst: 200 }),
+  /**
+   * Refused credentials per source address: each is an audit record, so a flood of bad tokens must
+   * not be able to grow the log without bound. Over it, the answer is 429 and nothing is recorded.
+   */
+  refusedCredentials: RateBucketConfig.default({ ratePerSecond: 1, burst: 32 }),
 });
 export type RateLimitsConfig = z.infer<typeof RateLimitsConfig>;
 
@@ -347,7 +352,11 @@ export const ConfigSchema = z
     audit: AuditConfig.default({ store: "file", path: "kubeca-audit.jsonl", chain: "kubeca", stdout: false }),
     kubeletSigner: KubeletSignerConfig.optional(),
     idempotency: IdempotencyConfig.default({ window: "10m", store: "memory", maxEntries: 10000 }),
-    rateLimits: RateLimitsConfig.default({ perCaller: { ratePerSecond: 1, burst: 48 }, overall: { ratePerSecond: 50, burst: 200 } }),
+    rateLimits: RateLimitsConfig.default({
+      perCaller: { ratePerSecond: 1, burst: 48 },
+      overall: { ratePerSecond: 50, burst: 200 },
+      refusedCredentials: { ratePerSecond: 1, burst: 32 },
+    }),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();

@@ -7,12 +7,14 @@ import { isKubecaError, KubecaError } from "../errors/index.js";
 import type { IssuanceService } from "../issuance/types.js";
 import { gatewayPrincipal } from "./gateway-principal.js";
 import { rawBody } from "./json-body.js";
+import type { RateLimiter } from "./rate-limiter.js";
 import { requestOrigin } from "./request-origin.js";
 
 export async function authenticateRequest(
   authenticator: Authenticator,
   service: IssuanceService,
   request: FastifyRequest,
+  rateLimiter?: RateLimiter,
 ): Promise<Caller> {
   try {
     return await authenticator.authenticate({
@@ -25,6 +27,8 @@ export async function authenticateRequest(
   } catch (error) {
     // Only a refusal is audited; an authenticator fault goes to the error handler as it is.
     if (!isKubecaError(error) || error.code !== "KUBECA_UNAUTHENTICATED") throw error;
+    // Bounded per source address, so refused credentials cannot grow the audit log without limit.
+    rateLimiter?.admitRefusedCredential(request.ip);
     try {
       await service.recordAuthenticationFailure(requestOrigin(request), error.detail);
     } catch (auditError) {

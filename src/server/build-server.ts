@@ -102,7 +102,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     prefix: "/v1",
     reader: deps.auditReader ?? unavailableReader,
     authorize: async (request) => {
-      const caller = await authenticateRequest(deps.authenticator, deps.service, request);
+      const caller = await authenticateRequest(deps.authenticator, deps.service, request, deps.rateLimiter);
       if (caller.role !== "auditor") {
         throw new KubecaError("KUBECA_FORBIDDEN", `${caller.subject} is a ${caller.role} caller; only the auditor role may read the audit log`);
       }

@@ -14,6 +14,11 @@ import { TokenBucket, type BucketSettings } from "./token-bucket.js";
 export interface RateLimiter {
   /** Charges `cost` tokens to the caller and to the process, or throws KUBECA_RATE_LIMITED. */
   admit(caller: Caller, cost: number): void;
+  /**
+   * Charges one refused credential to its source address before it is audited, or throws
+   * KUBECA_RATE_LIMITED: past the limit a refusal is answered 429 and not recorded.
+   */
+  admitRefusedCredential(sourceIp: string | undefined): void;
 }
 
 /** Above this many remembered callers, buckets that have refilled completely are dropped. */
@@ -21,22 +26,27 @@ const MAX_TRACKED_CALLERS = 10_000;
 
 const describe = (b: BucketSettings): string => `${b.burst} at once, ${b.ratePerSecond} per second`;
 
-export function createRateLimiter(config: RateLimitsConfig, nowMs: () => number = () => performance.now()): RateLimiter {
-  const overall = new TokenBucket(config.overall, nowMs());
-  const perCaller = new Map<string, TokenBucket>();
-
-  function bucketOf(identity: string, now: number): TokenBucket {
-    let bucket = perCaller.get(identity);
+/** One bucket per key (caller identity, source address), created on first use. */
+function keyedBuckets(settings: BucketSettings): (key: string, now: number) => TokenBucket {
+  const buckets = new Map<string, TokenBucket>();
+  return (key, now) => {
+    let bucket = buckets.get(key);
     if (!bucket) {
-      if (perCaller.size >= MAX_TRACKED_CALLERS) {
+      if (buckets.size >= MAX_TRACKED_CALLERS) {
         // A full bucket is the same as a new one: forgetting it changes nothing.
-        for (const [id, b] of perCaller) if (b.isFull(now)) perCaller.delete(id);
+        for (const [k, b] of buckets) if (b.isFull(now)) buckets.delete(k);
       }
-      bucket = new TokenBucket(config.perCaller, now);
-      perCaller.set(identity, bucket);
+      bucket = new TokenBucket(settings, now);
+      buckets.set(key, bucket);
     }
     return bucket;
-  }
+  };
+}
+
+export function createRateLimiter(config: RateLimitsConfig, nowMs: () => number = () => performance.now()): RateLimiter {
+  const overall = new TokenBucket(config.overall, nowMs());
+  const bucketOf = keyedBuckets(config.perCaller);
+  const refusalsFrom = keyedBuckets(config.refusedCredentials);
 
   return {
     admit(caller: Caller, cost: number): void {
@@ -56,6 +66,21 @@ export function createRateLimiter(config: RateLimitsConfig, nowMs: () => number 
           : `the service is over its overall rate limit (${describe(config.overall)}): ${needs}, ${Math.floor(overall.available(now))} left`;
       const retryAfter = Math.max(1, Math.ceil(Math.max(waitMine, waitAll)));
       throw new KubecaError("KUBECA_RATE_LIMITED", `${which}; nothing was signed, retry in ${retryAfter} s`, { retryAfter });
+    },
+    admitRefusedCredential(sourceIp: string | undefined): void {
+      const now = nowMs();
+      const bucket = refusalsFrom(sourceIp ?? "unknown", now);
+      const wait = bucket.waitSeconds(1, now);
+      if (wait === 0) {
+        bucket.take(1, now);
+        return;
+      }
+      const retryAfter = Math.max(1, Math.ceil(wait));
+      throw new KubecaError(
+        "KUBECA_RATE_LIMITED",
+        `too many refused credentials from ${sourceIp ?? "this address"} (${describe(config.refusedCredentials)}); check the token or certificate, and retry in ${retryAfter} s`,
+        { retryAfter },
+      );
     },
   };
 }

@@ -101,3 +101,37 @@ describe("rate limits at a configured burst", () => {
       e.code === "KUBECA_CONFIG_INVALID" && /rateLimits\.perCaller\.burst: must be at least 32/.test(e.detail));
   });
 });
+
+describe("refused credentials are rate limited before they reach the audit log", () => {
+  let app: FastifyInstance;
+  let dir: string;
+  before(
+    async () =>
+      ({ app, dir } = await start({
+        perCaller: { ratePerSecond: 1, burst: 48 },
+        overall: { ratePerSecond: 50, burst: 200 },
+        refusedCredentials: { ratePerSecond: 0.001, burst: 32 },
+      })),
+  );
+  after(async () => {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("the 33rd bad token from one address is 429 and not recorded; a good token still signs", async () => {
+    const bad = { authorization: "Bearer not-a-token", "content-type": "application/json" };
+    const payload = { name: "admin.conf", csr: csrFor("admin.conf") };
+    for (let i = 0; i < 32; i++) {
+      const res = await app.inject({ method: "POST", url: "/v1/sign", headers: bad, payload });
+      assert.equal(res.statusCode, 401);
+    }
+    const flooded = await app.inject({ method: "POST", url: "/v1/sign", headers: bad, payload });
+    assert.equal(flooded.statusCode, 429);
+    assert.ok(Number(flooded.headers["retry-after"]) >= 1);
+    assert.match(flooded.json().detail, /too many refused credentials/);
+    const lines = (await readFile(join(dir, "audit.jsonl"), "utf8")).split("\n").filter((l) => l.includes('"event":"authentication-failed"'));
+    assert.equal(lines.length, 32);
+    const ok = await app.inject({ method: "POST", url: "/v1/sign", headers: headers("cp-1"), payload });
+    assert.equal(ok.statusCode, 200);
+  });
+});

@@ -38,7 +38,8 @@ describe("TokenBucket", () => {
 });
 
 describe("rate limiter", () => {
-  const config = { perCaller: { ratePerSecond: 1, burst: 32 }, overall: { ratePerSecond: 10, burst: 40 } };
+  const refusedCredentials = { ratePerSecond: 1, burst: 32 };
+  const config = { perCaller: { ratePerSecond: 1, burst: 32 }, overall: { ratePerSecond: 10, burst: 40 }, refusedCredentials };
 
   it("admits a caller's burst, then answers 429 with Retry-After for the missing tokens", () => {
     let t = 0;
@@ -71,8 +72,22 @@ describe("rate limiter", () => {
 
   it("Retry-After is at least one second", () => {
     let t = 0;
-    const limiter = createRateLimiter({ perCaller: { ratePerSecond: 100, burst: 32 }, overall: { ratePerSecond: 100, burst: 100 } }, () => t);
+    const limiter = createRateLimiter({ perCaller: { ratePerSecond: 100, burst: 32 }, overall: { ratePerSecond: 100, burst: 100 }, refusedCredentials }, () => t);
     limiter.admit(CP1, 32);
     assert.equal(limited(() => limiter.admit(CP1, 1)).retryAfter, 1);
+  });
+
+  it("refused credentials are bounded per source address, and one address's flood does not block another", () => {
+    let t = 0;
+    const limiter = createRateLimiter(config, () => t);
+    for (let i = 0; i < 32; i++) limiter.admitRefusedCredential("203.0.113.7");
+    const e = limited(() => limiter.admitRefusedCredential("203.0.113.7"));
+    assert.equal(e.code, "KUBECA_RATE_LIMITED");
+    assert.equal(e.retryAfter, 1);
+    assert.match(e.detail, /too many refused credentials from 203\.0\.113\.7/);
+    limiter.admitRefusedCredential("198.51.100.9");
+    limiter.admit(CP1, 1); // signing callers are not charged for someone else's bad tokens
+    t = 1000;
+    limiter.admitRefusedCredential("203.0.113.7");
   });
 });
