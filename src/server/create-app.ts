@@ -10,6 +10,8 @@ import { createRateLimiter } from "./rate-limiter.js";
 export interface CreateAppOptions extends Pick<CreateServiceOptions, "dev"> {
   readonly logger?: ServerDeps["logger"];
   readonly https?: ServerDeps["https"];
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
+  readonly trustProxy?: ServerDeps["trustProxy"];
   /** Where it runs (lambda: proofs need the shared replay cache), the clock, a shared replay cache. */
   readonly authentication?: Omit<CreateAuthenticatorOptions, "caCertificates">;
 }
@@ -33,6 +35,7 @@ export async function createApp(loaded: LoadedConfig, options: CreateAppOptions 
     rateLimiter: createRateLimiter(loaded.config.rateLimits),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.https ? { https: options.https } : {}),
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
   });
   app.addHook("onClose", async () => {
     await authenticator.close();

@@ -23,6 +23,8 @@ Flags:
   --tls-cert FILE   serve HTTPS with this certificate (PEM, chain after the leaf)
   --tls-key FILE    the private key for --tls-cert
   --plain-http      serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)
+  --trust-proxy     take the client address from X-Forwarded-For (audit records, rate limits of
+                    refused credentials); only behind a proxy you run, which sets that header
   --log-level LEVEL fatal|error|warn|info|debug (default info)
   -h, --help        show this help
 `;
@@ -41,6 +43,7 @@ export const serveCommand: CliCommand = {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "plain-http": { type: "boolean", default: false },
+      "trust-proxy": { type: "boolean", default: false },
       "log-level": { type: "string", default: "info" },
     });
     const host = values.host;
@@ -73,7 +76,12 @@ export const serveCommand: CliCommand = {
     }
 
     const https = tls ? { cert: await readFile(values["tls-cert"]!), key: await readFile(values["tls-key"]!) } : undefined;
-    const app = await createApp(loaded, { dev: values.dev, logger: { level: values["log-level"] }, ...(https ? { https } : {}) });
+    const app = await createApp(loaded, {
+      dev: values.dev,
+      logger: { level: values["log-level"] },
+      trustProxy: values["trust-proxy"],
+      ...(https ? { https } : {}),
+    });
     // Closing the app waits for requests in flight and proves the audit head with a last checkpoint.
     process.once("SIGINT", () => void app.close());
     process.once("SIGTERM", () => void app.close());
