@@ -5,13 +5,14 @@ import { createAuditLog, type AuditReader } from "../audit/index.js";
 import type { AuditLog } from "../audit/types.js";
 import type { RequestOrigin } from "../auth/caller.js";
 import { CaName, type Config, type LoadedConfig } from "../config/index.js";
-import { KubecaError, isKubecaError } from "../errors/index.js";
+import { isKubecaError } from "../errors/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
-import { assertSignerMatchesCertificate, createSigner, type Signer } from "../signers/index.js";
+import { assertSignerMatchesCertificate } from "../signers/index.js";
 import { openIdempotencyStore } from "./create-idempotency-store.js";
 import { createIdempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
+import { openCheckpointSigner } from "./checkpoint-signer.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
 import type { IssuanceService, ReadinessCheck } from "./types.js";
@@ -49,7 +50,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   }
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
-  const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await checkpointSigner(config, cas, dev) });
+  const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
   const opened = options.idempotencyStore ? undefined : openIdempotencyStore(config.idempotency);
@@ -109,20 +110,6 @@ async function auditCheck(audit: AuditLog): Promise<ReadinessCheck> {
     }
   }
   return { name: "audit", ok: true, detail: "store open" };
-}
-
-/** Checkpoints are signed by a CA's signer (default: ca) or a signer of their own. */
-async function checkpointSigner(config: Config, cas: ReadonlyMap<CaName, IssuingCa>, dev: boolean): Promise<Signer> {
-  const choice = config.audit.checkpoint?.signer ?? "ca";
-  if (typeof choice === "string") {
-    const ca = cas.get(choice);
-    if (!ca) throw new KubecaError("KUBECA_CONFIG_INVALID", `audit.checkpoint.signer names ${choice}, which is not configured under cas`);
-    return ca.signer;
-  }
-  if (choice.type === "memory" && !dev) {
-    throw new KubecaError("KUBECA_CONFIG_INVALID", "audit.checkpoint.signer: the memory signer is for development only; use aws-kms or a CA name");
-  }
-  return createSigner(choice);
 }
 
 function isReader(x: object): x is AuditReader {

@@ -1,33 +1,20 @@
 // The composition root of the in-cluster signer: Lease → (while leading) CSR watcher → work queue
 // → reconcile. Nothing here decides; it only wires and starts/stops the parts.
-import type { KubeConfig } from "@kubernetes/client-node";
-import type { AuditLog } from "../audit/types.js";
-import { nodeStatusAddressSource, type AddressSource } from "./address-source.js";
+import { nodeStatusAddressSource } from "./address-source.js";
 import { createCsrApi, type CsrApi } from "./csr-api.js";
 import { CsrWatcher } from "./csr-watcher.js";
 import { settledReason } from "./decide.js";
-import type { KubeletCaLookup } from "./kubelet-ca.js";
-import type { KubeletLog } from "./kubelet-log.js";
-import type { KubeletPolicy } from "./kubelet-policy.js";
 import { LeaderElector } from "./leader-election.js";
 import { reconcile, type ReconcileDeps } from "./reconcile.js";
+import type { KubeletRunDeps } from "./signing-deps.js";
 import { WorkQueue } from "./work-queue.js";
 
-export interface KubeletControllerDeps {
-  readonly kubeConfig: KubeConfig;
-  readonly policy: KubeletPolicy;
-  readonly audit: AuditLog;
-  readonly cas: KubeletCaLookup;
-  readonly serial: () => Uint8Array;
-  readonly now: () => Date;
-  readonly log: KubeletLog;
-  /** spec.holderIdentity of this replica. */
-  readonly identity: string;
-  readonly addressSource?: AddressSource;
+export interface KubeletControllerDeps extends KubeletRunDeps {
   readonly workers?: number;
   /** Test and bench overrides of the config's second-granular timings. */
   readonly timingsMs?: Partial<{ lease: number; renewDeadline: number; retryPeriod: number; resync: number; watchRetry: number; backoffBase: number }>;
 }
+
 
 export interface KubeletController {
   start(): void;

@@ -5,21 +5,19 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { createAuditLog } from "../audit/index.js";
-import type { AuditLog } from "../audit/types.js";
 import type { CaName, KubeletAddressSourceConfig, LoadedConfig } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
-import { openIssuingCa } from "../issuance/issuing-ca.js";
+import { openCheckpointSigner } from "../issuance/checkpoint-signer.js";
+import { openIssuingCa, type IssuingCa } from "../issuance/issuing-ca.js";
+import { randomSerial } from "../pki/index.js";
 import { crossCheckedAddressSource, nodeStatusAddressSource, type AddressSource } from "./address-source.js";
 import type { Ec2InventoryOptions } from "./ec2-inventory.js";
-import type { KubeletCa, KubeletCaLookup } from "./kubelet-ca.js";
-import { compileKubeletPolicy, type KubeletPolicy } from "./kubelet-policy.js";
+import { compileKubeletPolicy } from "./kubelet-policy.js";
+import type { KubeletSigning } from "./signing-deps.js";
 
 export interface KubeletSignerParts {
-  readonly policy: KubeletPolicy;
-  readonly cas: KubeletCaLookup;
-  readonly audit: AuditLog;
-  /** kubeletSigner.addressSource, built: pass it to the controller and the sweep. */
-  readonly addressSource: AddressSource;
+  /** One object, so a setting added here reaches both the controller and the sweep. */
+  readonly signing: KubeletSigning & { readonly addressSource: AddressSource };
   close(): Promise<void>;
 }
 
@@ -33,7 +31,7 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
   const { config, baseDir } = loaded;
   const policy = compileKubeletPolicy(config);
   const names = [...new Set<CaName>(["ca", policy.servingCa])];
-  const opened: KubeletCa[] = [];
+  const opened: IssuingCa[] = [];
   for (const name of names) {
     const cfg = config.cas[name];
     if (!cfg) {
@@ -43,12 +41,18 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
     opened.push(await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now }));
   }
   const source = await openAddressSource(config.kubeletSigner?.addressSource ?? { type: "node-status" }, options.ec2);
-  const audit = createAuditLog(config.audit, baseDir);
+  // Checkpoints as the signing service signs them, so this log is provable too.
+  const checkpointSigner = await openCheckpointSigner(config, (name) => opened.find((c) => c.name === name)?.signer, false);
+  const audit = createAuditLog(config.audit, baseDir, { checkpointSigner });
   return {
-    policy,
-    cas: (name) => opened.find((c) => c.name === name),
-    audit,
-    addressSource: source.addressSource,
+    signing: Object.freeze({
+      policy,
+      cas: (name: CaName) => opened.find((c) => c.name === name),
+      audit,
+      addressSource: source.addressSource,
+      serial: randomSerial,
+      now: options.now,
+    }),
     async close() {
       source.close();
       const closable = audit as Partial<{ close(): Promise<void> }>;

@@ -1,28 +1,15 @@
 // One reconcile pass: list, decide and write for every unsettled CSR, then return. The scheduled
 // Lambda runs this; it takes the same Lease as the Deployment, so a sweep and a running controller
 // (or two overlapping sweeps) never sign the same CSR.
-import type { KubeConfig } from "@kubernetes/client-node";
-import type { AuditLog } from "../audit/types.js";
-import { nodeStatusAddressSource, type AddressSource } from "./address-source.js";
+import { nodeStatusAddressSource } from "./address-source.js";
 import { createCsrApi } from "./csr-api.js";
 import { settledReason } from "./decide.js";
 import type { Decision } from "./decision.js";
-import type { KubeletCaLookup } from "./kubelet-ca.js";
-import type { KubeletLog } from "./kubelet-log.js";
-import type { KubeletPolicy } from "./kubelet-policy.js";
 import { LeaderElector } from "./leader-election.js";
 import { reconcile } from "./reconcile.js";
+import type { KubeletRunDeps } from "./signing-deps.js";
 
-export interface SweepDeps {
-  readonly kubeConfig: KubeConfig;
-  readonly policy: KubeletPolicy;
-  readonly audit: AuditLog;
-  readonly cas: KubeletCaLookup;
-  readonly serial: () => Uint8Array;
-  readonly now: () => Date;
-  readonly log: KubeletLog;
-  readonly identity: string;
-  readonly addressSource?: AddressSource;
+export interface SweepDeps extends KubeletRunDeps {
   readonly concurrency?: number;
 }
 

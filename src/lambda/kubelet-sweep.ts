@@ -8,7 +8,6 @@ import { KubecaError } from "../errors/index.js";
 import { jsonLinesLog, type KubeletLog } from "../kubelet/kubelet-log.js";
 import { openKubeletSigner, replicaIdentity } from "../kubelet/open-kubelet-signer.js";
 import { runSweep, type SweepDeps, type SweepSummary } from "../kubelet/sweep.js";
-import { randomSerial } from "../pki/index.js";
 import { loadLambdaConfig } from "./config-source.js";
 
 export type SweepHandler = () => Promise<SweepSummary>;
@@ -55,12 +54,7 @@ export function productionSetup(env: NodeJS.ProcessEnv, bundleDir: string, log: 
     const parts = await openKubeletSigner(loaded, { now });
     return {
       kubeConfig: await kubeConfigFromEnv(env),
-      policy: parts.policy,
-      audit: parts.audit,
-      cas: parts.cas,
-      addressSource: parts.addressSource,
-      serial: randomSerial,
-      now,
+      ...parts.signing,
       log,
       identity: `lambda_${replicaIdentity(env)}`,
     };

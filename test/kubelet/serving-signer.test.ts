@@ -1,7 +1,7 @@
 // The kubelet-serving signer end to end: real @kubernetes/client-node, fake apiserver, real pki/.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { SERVING, certificatePem, condition, opensslText, opensslVerify, startHarness, waitFor, type Harness } from "./harness.js";
+import { certificatePem, condition, opensslText, opensslVerify, startHarness, waitFor, type Harness } from "./harness.js";
 import type { MemoryAuditLog } from "./memory-audit-log.js";
 import type { KubeletController } from "../../src/kubelet/controller.js";
 

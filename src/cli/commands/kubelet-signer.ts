@@ -6,7 +6,6 @@ import { startHealthServer } from "../../kubelet/health-server.js";
 import { jsonLinesLog } from "../../kubelet/kubelet-log.js";
 import { openKubeletSigner, replicaIdentity } from "../../kubelet/open-kubelet-signer.js";
 import { runSweep } from "../../kubelet/sweep.js";
-import { randomSerial } from "../../pki/index.js";
 import type { CliCommand, CliIo } from "../command.js";
 import { EXIT_OK, EXIT_UNAVAILABLE } from "../exit-codes.js";
 import { parseFlags, parsePort, UsageError } from "../flags.js";
@@ -60,12 +59,7 @@ export const kubeletSignerCommand: CliCommand = {
     const parts = await openKubeletSigner(loaded, { now });
     const common = {
       kubeConfig,
-      policy: parts.policy,
-      audit: parts.audit,
-      cas: parts.cas,
-      addressSource: parts.addressSource,
-      serial: randomSerial,
-      now,
+      ...parts.signing,
       log,
       identity: replicaIdentity(io.env),
     };
@@ -81,7 +75,7 @@ export const kubeletSignerCommand: CliCommand = {
     const controller = createKubeletController(common);
     const health = await startHealthServer(healthPort, () => controller.ready());
     controller.start();
-    log.info("started", { identity: common.identity, healthPort: health.port, leaderElection: parts.policy.leaderElection.enabled });
+    log.info("started", { identity: common.identity, healthPort: health.port, leaderElection: parts.signing.policy.leaderElection.enabled });
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", resolve);
       process.once("SIGINT", resolve);

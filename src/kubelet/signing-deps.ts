@@ -1,0 +1,27 @@
+// What both ways of running the kubelet signer (the watching controller and the one-pass sweep) need:
+// one shape, so a setting added for one reaches the other.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { AuditLog } from "../audit/types.js";
+import type { AddressSource } from "./address-source.js";
+import type { KubeletCaLookup } from "./kubelet-ca.js";
+import type { KubeletLog } from "./kubelet-log.js";
+import type { KubeletPolicy } from "./kubelet-policy.js";
+
+/** What the signer decides and signs with, built from the config (openKubeletSigner). */
+export interface KubeletSigning {
+  readonly policy: KubeletPolicy;
+  readonly cas: KubeletCaLookup;
+  readonly audit: AuditLog;
+  /** Where Node addresses come from; default: the Node's own status. */
+  readonly addressSource?: AddressSource;
+  readonly serial: () => Uint8Array;
+  readonly now: () => Date;
+}
+
+/** KubeletSigning plus where it runs: the cluster, the log, this replica's Lease identity. */
+export interface KubeletRunDeps extends KubeletSigning {
+  readonly kubeConfig: KubeConfig;
+  readonly log: KubeletLog;
+  /** spec.holderIdentity of this replica. */
+  readonly identity: string;
+}
