@@ -28,12 +28,19 @@ export function validateConfigText(text: string): ConfigValidation {
   }
   const result = ConfigSchema.safeParse(doc.toJS());
   if (result.success) return { ok: true, config: deepFreeze(result.data) };
-  return { ok: false, issues: result.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })) };
+  return { ok: false, issues: result.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: issueMessage(i) })) };
+}
+
+/** zod's wording for a missing field ("expected string, received undefined") says less than "required". */
+function issueMessage(i: z.core.$ZodIssue): string {
+  if (i.code === "invalid_type" && /received undefined$/.test(i.message)) return `required (${i.expected})`;
+  if (i.code === "unrecognized_keys") return `unknown field${i.keys.length === 1 ? "" : "s"} ${i.keys.map((k) => JSON.stringify(k)).join(", ")}; check the spelling against the JSON Schema`;
+  return i.message;
 }
 
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
-    .map((i) => `  ${i.path.length ? i.path.map(String).join(".") : "(top level)"}: ${i.message}`)
+    .map((i) => `  ${i.path.length ? i.path.map(String).join(".") : "(top level)"}: ${issueMessage(i)}`)
     .join("\n");
 }
 

@@ -1,0 +1,44 @@
+// Config errors read as instructions: every bad field by its path, "required" for a missing one, the
+// unknown field's name, and YAML syntax errors with their position — and nothing half-loaded.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { isKubecaError } from "../../src/errors/index.js";
+import { parseConfigText } from "../../src/config/index.js";
+
+function detailOf(text: string): string {
+  try {
+    parseConfigText(text, "kubeca.yaml");
+  } catch (e) {
+    assert.ok(isKubecaError(e));
+    assert.equal(e.code, "KUBECA_CONFIG_INVALID");
+    return e.detail;
+  }
+  assert.fail("the config was accepted");
+}
+
+const head = "apiVersion: kubeca.dev/v1alpha1\nkind: Config\ncluster: {}\n";
+
+describe("config errors", () => {
+  it("name a missing field as required, with its path", () => {
+    const d = detailOf(head + "cas: {ca: {certificate: {file: ca.crt}, signer: {type: aws-kms}}}\nnodes: [{name: cp-1, role: control-plane, advertiseAddress: 10.0.0.10}]\n");
+    assert.match(d, /^ {2}cas\.ca\.signer\.keyId: required \(string\)$/m);
+  });
+
+  it("name an unknown field and point at the schema", () => {
+    const d = detailOf(head + "cas: {ca: {certificate: {file: ca.crt}, signer: {type: memory}}}\nnodes: [{name: cp-1, role: worker}]\nvalidty: {leaf: 1h}\n");
+    assert.match(d, /\(top level\): unknown field "validty"; check the spelling against the JSON Schema/);
+  });
+
+  it("list every bad field, not only the first", () => {
+    const d = detailOf(head + "cas: {ca: {certificate: {file: ca.crt}, signer: {type: memory, algorithm: DSA}}}\nnodes: [{name: 'cp 1', role: boss}]\n");
+    assert.match(d, /cas\.ca\.signer\.algorithm/);
+    assert.match(d, /nodes\.0\.name/);
+    assert.match(d, /nodes\.0\.role/);
+  });
+
+  it("report YAML syntax errors with their line", () => {
+    const d = detailOf(head + "nodes: [\n");
+    assert.match(d, /is not valid YAML/);
+    assert.match(d, /line \d+/);
+  });
+});
