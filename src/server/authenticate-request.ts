@@ -1,7 +1,7 @@
 // Authentication for routes that need a Caller. A refused credential is audited before the 401
 // leaves; if the audit log cannot take the record, the answer is 503 (fail closed), not 401.
 import type { FastifyRequest } from "fastify";
-import type { Authenticator } from "../auth/authenticator.js";
+import type { Authenticator, CredentialInput } from "../auth/authenticator.js";
 import type { Caller } from "../auth/caller.js";
 import { isKubecaError, KubecaError } from "../errors/index.js";
 import type { IssuanceService } from "../issuance/types.js";
@@ -18,7 +18,7 @@ export async function authenticateRequest(
 ): Promise<Caller> {
   try {
     return await authenticator.authenticate({
-      headers: request.headers,
+      headers: credentialHeaders(request),
       method: request.method,
       url: request.url,
       body: rawBody(request),
@@ -39,4 +39,16 @@ export async function authenticateRequest(
     }
     throw error;
   }
+}
+
+/**
+ * The request's headers with every Authorization header it carried. node's http keeps only the first
+ * of several (and drops the rest silently), so authenticators would never see the others; the raw
+ * header list still has them all, and an array tells the authenticators to refuse.
+ */
+function credentialHeaders(request: FastifyRequest): CredentialInput["headers"] {
+  const raw = request.raw.rawHeaders ?? [];
+  const values: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === "authorization") values.push(raw[i + 1]!);
+  return values.length > 1 ? { ...request.headers, authorization: values } : request.headers;
 }

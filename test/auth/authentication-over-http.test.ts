@@ -184,6 +184,18 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
       await refused(proof, /jti was already used/);
     });
 
+    it("two Authorization headers, a valid token first and a proof second, are refused: node's http keeps only the first", async () => {
+      const proof = await proofOf(cp1, "/v1/sign", body);
+      sent.push(proof);
+      const before = (await auditLines()).length;
+      // Both on the wire, as a client or a proxy that adds its own may send them.
+      const headers: Record<string, string | string[]> = { "content-type": "application/json", authorization: [`Bearer ${CP1_TOKEN}`, proof] };
+      const res = await app.inject({ method: "POST", url: "/v1/sign", headers, payload: JSON.stringify(body) });
+      assert.equal(res.statusCode, 401, res.body);
+      assert.match(res.json().detail, /more than one Authorization header; send exactly one/);
+      assert.deepEqual((await auditLines()).slice(before).map((l) => l.event), ["authentication-failed"]);
+    });
+
     it("an iat 10 minutes old", async () => {
       const old = await proofFor(cp1, { url: "/v1/sign", body: JSON.stringify(body) }, { now: () => new Date(Date.now() - 600_000) });
       await refused(old, /iat is 60\d s old/);
