@@ -37,8 +37,21 @@ export interface CertificateProofOptions {
 /** x5c entries read at most: the leaf, and perhaps the chain a client sends out of habit (ignored). */
 const MAX_X5C = 4;
 
+/**
+ * The only protected-header parameters a proof may carry. Anything else changes how a JWS is read
+ * (crit, b64: false) or points at keys kubeca never uses (jku, x5u, jwk, kid): refused by name rather
+ * than ignored, or left to jose, whose refusal of an unknown crit would read as a bad signature.
+ */
+const HEADER_PARAMETERS: ReadonlySet<string> = new Set(["alg", "typ", "x5c"]);
+
 function refuse(detail: string): KubecaError {
   return new KubecaError("KUBECA_UNAUTHENTICATED", detail);
+}
+
+/** Client-chosen header names for a detail: at most five, each short and plain. */
+function names(keys: readonly string[]): string {
+  const shown = keys.slice(0, 5).map((k) => k.slice(0, 32).replace(/[^\w#.-]/g, "?"));
+  return keys.length > shown.length ? `${shown.join(", ")}, …` : shown.join(", ");
 }
 
 /** Client-chosen text repeated in a detail: bounded and on one line. */
@@ -74,6 +87,8 @@ function parseHeader(jws: string): { alg: ProofAlgorithm; leaf: X509Certificate 
   }
   if (header.typ !== PROOF_TYPE) throw refuse(`the proof's typ is ${quote(String(header.typ ?? "absent"))}; a kubeca proof has typ ${PROOF_TYPE}`);
   if (!isProofAlgorithm(header.alg)) throw refuse(`the proof's alg ${quote(String(header.alg ?? "absent"))} is not one of ${PROOF_ALGORITHMS.join(", ")}`);
+  const extra = Object.keys(header).filter((k) => !HEADER_PARAMETERS.has(k));
+  if (extra.length > 0) throw refuse(`the proof's header has ${names(extra)}; a kubeca proof's header has only ${[...HEADER_PARAMETERS].join(", ")}`);
   const x5c = header.x5c;
   if (!Array.isArray(x5c) || x5c.length === 0 || x5c.length > MAX_X5C || typeof x5c[0] !== "string") {
     throw refuse(`the proof's header needs x5c: the node's certificate first (base64 DER), at most ${MAX_X5C} entries`);

@@ -2,7 +2,7 @@
 // (auth/certificate-proof.ts) so both read the same definition:
 //
 //   Authorization: KubecaProof <compact JWS>
-//   protected header: { alg: ES256 | ES384 | RS256 | PS256, typ: "kubeca-proof+jws", x5c: [leaf, …] }
+//   protected header: { alg: ES256 | ES384 | RS256 | PS256, typ: "kubeca-proof+jws", x5c: [leaf, …] }, nothing else
 //   payload:          { htm, htu, bodySha256, iat, jti }
 //
 // The JWS is signed with the private key of a certificate kubeca issued to the node; the payload binds

@@ -244,6 +244,9 @@ describe("certificate proof: malformed proofs", () => {
     ["an x5c that is not a certificate", async () => craftProof(cp1, { header: { x5c: ["AAAA"] } }), /x5c\[0\] is not a base64 DER X\.509 certificate/],
     ["a payload without jti and iat", async () => craftProof(cp1, { payload: { jti: undefined, iat: undefined } }), /payload lacks jti, iat/],
     ["a jti too short", async () => craftProof(cp1, { payload: { jti: "abc" } }), /jti must be 16 to 128 base64url characters/],
+    ["a crit header naming an extension", async () => craftProof(cp1, { header: { crit: ["exp"], exp: 1 } }), /header has crit, exp; a kubeca proof's header has only alg, typ, x5c/],
+    ["an unencoded payload (b64: false)", async () => craftProof(cp1, { header: { crit: ["b64"], b64: false } }), /header has crit, b64; a kubeca proof's header has only alg, typ, x5c/],
+    ["a jku, x5u or jwk pointing at another key", async () => craftProof(cp1, { header: { jku: "https://203.0.113.9/keys", x5u: "https://203.0.113.9/c", jwk: { kty: "EC" } } }), /header has jku, x5u, jwk;/],
   ];
   for (const [label, make, detail] of cases) {
     it(`${label} is refused with its own reason, without echoing the proof`, async () => {
