@@ -1,7 +1,7 @@
 // Which node a certificate names. Only certificates whose subject is the node itself count, each from
 // the CA that issues it in a kubeadm cluster:
 //   - `ca`: the kubelet's client certificate (kubelet-client-current.pem, kubelet.conf):
-//     CN system:node:<name>, O system:nodes, clientAuth;
+//     CN system:node:<name>, O exactly system:nodes, clientAuth;
 //   - `etcd-ca`: etcd's server and peer certificates of a control-plane node: CN <name>, serverAuth and
 //     clientAuth (the etcd client certificates have clientAuth only and name no node).
 // Every other certificate of the cluster (apiserver, admin.conf, …) names a component, not a node.
@@ -53,7 +53,10 @@ export function certificateIdentity(leaf: X509Certificate, issuer: CaName, nodes
 
   let node: string;
   if (issuer === "ca") {
-    if (!cn.startsWith(KUBELET_CN_PREFIX) || !values(subject, O).includes(NODES_GROUP)) {
+    // O exactly [system:nodes], as the kubelet signer and kubeadm write it: a certificate that also
+    // claims other groups is not a node's kubelet client certificate.
+    const os = values(subject, O);
+    if (!cn.startsWith(KUBELET_CN_PREFIX) || os.length !== 1 || os[0] !== NODES_GROUP) {
       throw refuse(`the proof's certificate ${what} names no node; from ca only a kubelet client certificate (CN system:node:<name>, O system:nodes) proves a node`);
     }
     node = cn.slice(KUBELET_CN_PREFIX.length);

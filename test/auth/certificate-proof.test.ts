@@ -154,6 +154,11 @@ describe("certificate proof: certificates that prove nothing", () => {
     assert.match((await refusal(authenticator().authenticate(credentialInput(await proofFor(leaf))))).detail, /names no node/);
   });
 
+  it("system:node:<name> with O system:nodes and a second O is refused: a kubelet client certificate has exactly O system:nodes", async () => {
+    const leaf = await issueLeaf(ca, withSubject("CN=system:node:cp-1, O=system:nodes, O=system:masters"));
+    assert.match((await refusal(authenticator().authenticate(credentialInput(await proofFor(leaf))))).detail, /names no node; from ca only a kubelet client certificate \(CN system:node:<name>, O system:nodes\)/);
+  });
+
   it("etcd-ca's client certificates (clientAuth only) name no node", async () => {
     const healthcheck = await issueLeaf(etcdCa, withSubject("CN=cp-1"), withEkus(EKU.clientAuth));
     assert.match((await refusal(authenticator().authenticate(credentialInput(await proofFor(healthcheck))))).detail, /from etcd-ca only etcd's server or peer certificate/);
