@@ -184,6 +184,15 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
       await refused(proof, /jti was already used/);
     });
 
+    it("a jti used on /v1/sign is refused on /v1/sign/batch, in a proof made anew for the batch", async () => {
+      const proof = await proofOf(cp1, "/v1/sign", body);
+      assert.equal((await post("/v1/sign", body, proof)).statusCode, 200);
+      const { jti } = JSON.parse(Buffer.from(proof.split(".")[1]!, "base64url").toString());
+      const batch = { items: [body] };
+      const again = await craftProof(cp1, { request: { url: "/v1/sign/batch", body: JSON.stringify(batch) }, payload: { jti } });
+      await refused(again, /jti was already used/, { url: "/v1/sign/batch", body: batch });
+    });
+
     it("two Authorization headers, a valid token first and a proof second, are refused: node's http keeps only the first", async () => {
       const proof = await proofOf(cp1, "/v1/sign", body);
       sent.push(proof);

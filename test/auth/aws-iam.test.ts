@@ -100,6 +100,20 @@ describe("IAM authenticator", () => {
     assert.match(e.detail, /the IAM principal arn:aws:sts::111122223333:assumed-role\/someone-else\/i-0aaaa1111bbbb2222 is not under callers\.iam \(no entry for it or its role someone-else\)/);
   });
 
+  it("a session ARN with a role path, an extra segment or a changed case matches no role; prototype names are no sessions", async () => {
+    for (const arn of [
+      session("kubeca/workers", "i-0aaaa1111bbbb2222"),
+      session("workers", "i-0aaaa1111bbbb2222/extra"),
+      session("Workers", "i-0aaaa1111bbbb2222"),
+      `arn:aws:sts::${ACCOUNT}:assumed-role/workers/i-0aaaa1111bbbb2222 `,
+    ]) {
+      assert.match((await refusal(auth.authenticate(input(arn)))).detail, /is not under callers\.iam/, arn);
+    }
+    for (const name of ["__proto__", "constructor", "toString"]) {
+      assert.match((await refusal(auth.authenticate(input(session("workers", name))))).detail, /is not in callers\.iam\.0\.sessionNodes/, name);
+    }
+  });
+
   it("no principal at all is refused", async () => {
     assert.match((await refusal(auth.authenticate(input(undefined)))).detail, /no IAM principal/);
   });

@@ -129,6 +129,20 @@ describe("certificate proof: certificates that prove nothing", () => {
     assert.match(e.detail, /was not issued by this service's CAs \(ca, etcd-ca\); its issuer is CN=kubernetes/);
   });
 
+  it("an attacker's intermediate in x5c builds no path: a leaf it issued is refused even with our CA appended", async () => {
+    const impostor = await createTestCa("kubernetes");
+    const leaf = await issueLeaf(impostor, kubeletClientOf("cp-1"));
+    const x5c = [leaf.certificate.raw, impostor.der, ca.der].map((der) => Buffer.from(der).toString("base64"));
+    const e = await refusal(authenticator().authenticate(credentialInput(await craftProof(leaf, { header: { x5c } }))));
+    assert.match(e.detail, /was not issued by this service's CAs/);
+  });
+
+  it("certificates after the leaf in x5c are ignored: they neither help nor harm a valid leaf", async () => {
+    const impostor = await createTestCa("kubernetes");
+    const x5c = [Buffer.from(cp1.certificate.raw).toString("base64"), Buffer.from(impostor.der).toString("base64"), "not a certificate"];
+    assert.equal((await authenticator().authenticate(credentialInput(await craftProof(cp1, { header: { x5c } })))).node, "cp-1");
+  });
+
   it("a CA certificate issued by our CA is refused", async () => {
     const intermediate = await issueLeaf(ca, withSubject("CN=sub-ca"), asCaCertificate());
     assert.match((await refusal(authenticator().authenticate(credentialInput(await proofFor(intermediate))))).detail, /is a CA certificate/);
@@ -157,6 +171,16 @@ describe("certificate proof: certificates that prove nothing", () => {
   it("system:node:<name> with O system:nodes and a second O is refused: a kubelet client certificate has exactly O system:nodes", async () => {
     const leaf = await issueLeaf(ca, withSubject("CN=system:node:cp-1, O=system:nodes, O=system:masters"));
     assert.match((await refusal(authenticator().authenticate(credentialInput(await proofFor(leaf))))).detail, /names no node; from ca only a kubelet client certificate \(CN system:node:<name>, O system:nodes\)/);
+  });
+
+  it("a CN with a trailing space names another node, which the config does not know", async () => {
+    const leaf = await issueLeaf(ca, withSubject("CN=system:node:cp-1\\ , O=system:nodes"));
+    assert.match((await refusal(authenticator().authenticate(credentialInput(await proofFor(leaf))))).detail, /names node cp-1 , which the config does not list/);
+  });
+
+  it("a certificate with two CNs is refused, whichever names a node", async () => {
+    const leaf = await issueLeaf(ca, withSubject("CN=system:node:cp-1+CN=system:node:worker-1, O=system:nodes"));
+    assert.match((await refusal(authenticator().authenticate(credentialInput(await proofFor(leaf))))).detail, /has 2 common names; a node's certificate has one/);
   });
 
   it("etcd-ca's client certificates (clientAuth only) name no node", async () => {
@@ -212,6 +236,13 @@ describe("certificate proof: proofs that do not belong to this request", () => {
     assert.match((await refusal(authenticator({ now: () => now }).authenticate(credentialInput(ahead)))).detail, /iat is 600 s in the future/);
   });
 
+  it("a proof for the same path written another way is refused: htu is compared as the exact text routed", async () => {
+    for (const htu of ["/V1/sign", "/v1/sign/", "/v1/%73ign", "/v1/sign?x=1", "https://kubeca.example.internal/v1/sign"]) {
+      const proof = await craftProof(cp1, { payload: { htu } });
+      assert.match((await refusal(authenticator().authenticate(credentialInput(proof, { url: "/v1/sign" })))).detail, /not for this request/, htu);
+    }
+  });
+
   it("an iat 4 minutes old still passes", async () => {
     const now = new Date();
     const proof = await proofFor(cp1, {}, { now: () => new Date(now.getTime() - 240_000) });
@@ -249,6 +280,20 @@ describe("certificate proof: malformed proofs", () => {
     ["an x5c that is not a certificate", async () => craftProof(cp1, { header: { x5c: ["AAAA"] } }), /x5c\[0\] is not a base64 DER X\.509 certificate/],
     ["a payload without jti and iat", async () => craftProof(cp1, { payload: { jti: undefined, iat: undefined } }), /payload lacks jti, iat/],
     ["a jti too short", async () => craftProof(cp1, { payload: { jti: "abc" } }), /jti must be 16 to 128 base64url characters/],
+    ["alg none", async () => craftProof(cp1, { header: { alg: "none" } }), /alg "none" is not one of/],
+    ["an iat as a string", async () => craftProof(cp1, { payload: { iat: String(Math.floor(Date.now() / 1000)) } }), /payload lacks iat \(or has the wrong type\)/],
+    ["an iat with a fraction", async () => craftProof(cp1, { payload: { iat: Date.now() / 1000 } }), /payload lacks iat/],
+    ["an iat far in the future", async () => craftProof(cp1, { payload: { iat: 2 ** 52 } }), /s in the future; proofs are accepted within 300 s/],
+    ["an empty jti", async () => craftProof(cp1, { payload: { jti: "" } }), /jti must be 16 to 128 base64url characters/],
+    ["a jti of 129 characters", async () => craftProof(cp1, { payload: { jti: "a".repeat(129) } }), /jti must be 16 to 128 base64url characters/],
+    [
+      "a JSON-serialised JWS",
+      async () => {
+        const [protectedHeader, payload, signature] = (await proofFor(cp1)).slice("KubecaProof ".length).split(".");
+        return `KubecaProof ${JSON.stringify({ protected: protectedHeader, payload, signature })}`;
+      },
+      /not a compact JWS/,
+    ],
     ["a crit header naming an extension", async () => craftProof(cp1, { header: { crit: ["exp"], exp: 1 } }), /header has crit, exp; a kubeca proof's header has only alg, typ, x5c/],
     ["an unencoded payload (b64: false)", async () => craftProof(cp1, { header: { crit: ["b64"], b64: false } }), /header has crit, b64; a kubeca proof's header has only alg, typ, x5c/],
     ["a jku, x5u or jwk pointing at another key", async () => craftProof(cp1, { header: { jku: "https://203.0.113.9/keys", x5u: "https://203.0.113.9/c", jwk: { kty: "EC" } } }), /header has jku, x5u, jwk;/],
