@@ -1,4 +1,5 @@
-// Rate limits for the signing routes: a token bucket per caller identity and one for the whole process.
+// Rate limits for the signing routes: a token bucket per caller identity (per node, for nodes) and one
+// for the whole process.
 // A request item costs one token: POST /v1/sign costs 1, a batch costs its item count, refused items
 // included, because each item is CSR parsing, a policy decision, an audit record and maybe a KMS call.
 // Both buckets must hold the cost or neither is charged; the answer is then 429 KUBECA_RATE_LIMITED
@@ -23,6 +24,15 @@ export interface RateLimiter {
 
 /** Above this many remembered callers, buckets that have refilled completely are dropped. */
 const MAX_TRACKED_CALLERS = 10_000;
+
+/**
+ * Whose bucket a request draws from. A node is one identity however it proves itself: its token, each
+ * certificate it holds (every renewal adds one, valid until it expires) and each IAM session name share
+ * one bucket, or a node could multiply its limit. Callers bound to no node (auditors) by subject.
+ */
+function bucketKey(caller: Caller): string {
+  return caller.node !== undefined ? `node:${caller.node}` : `${caller.method}:${caller.subject}`;
+}
 
 const describe = (b: BucketSettings): string => `${b.burst} at once, ${b.ratePerSecond} per second`;
 
@@ -51,7 +61,7 @@ export function createRateLimiter(config: RateLimitsConfig, nowMs: () => number 
   return {
     admit(caller: Caller, cost: number): void {
       const now = nowMs();
-      const mine = bucketOf(`${caller.method}:${caller.subject}`, now);
+      const mine = bucketOf(bucketKey(caller), now);
       const waitMine = mine.waitSeconds(cost, now);
       const waitAll = overall.waitSeconds(cost, now);
       if (waitMine === 0 && waitAll === 0) {
@@ -62,7 +72,7 @@ export function createRateLimiter(config: RateLimitsConfig, nowMs: () => number 
       const needs = `this request needs ${cost} token${cost === 1 ? "" : "s"} (one per item)`;
       const which =
         waitMine >= waitAll
-          ? `${caller.subject} is over its rate limit (${describe(config.perCaller)}): ${needs}, ${Math.floor(mine.available(now))} left`
+          ? `${caller.node !== undefined ? `node ${caller.node}` : caller.subject} is over its rate limit (${describe(config.perCaller)}): ${needs}, ${Math.floor(mine.available(now))} left`
           : `the service is over its overall rate limit (${describe(config.overall)}): ${needs}, ${Math.floor(overall.available(now))} left`;
       const retryAfter = Math.max(1, Math.ceil(Math.max(waitMine, waitAll)));
       throw new KubecaError("KUBECA_RATE_LIMITED", `${which}; nothing was signed, retry in ${retryAfter} s`, { retryAfter });

@@ -77,7 +77,7 @@ describe("rate limits at a configured burst", () => {
     assert.equal(res.headers["retry-after"], String(Math.ceil(4 / 0.01)));
     const problem = res.json();
     assert.equal(problem.code, "KUBECA_RATE_LIMITED");
-    assert.match(problem.detail, /cp-1-token is over its rate limit/);
+    assert.match(problem.detail, /node cp-1 is over its rate limit/);
     assert.doesNotMatch(res.body, /BEGIN CERTIFICATE/);
     assert.equal(await issued(), before, "nothing issued");
   });

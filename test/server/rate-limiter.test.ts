@@ -70,6 +70,21 @@ describe("rate limiter", () => {
     limiter.admit(CP2, 10);
   });
 
+  it("a node is one caller however it proves itself: its token, each of its certificates and each IAM session share its bucket", () => {
+    const limiter = createRateLimiter({ ...config, overall: { ratePerSecond: 10, burst: 1000 } }, () => 0);
+    const asCp1: Caller[] = [
+      CP1,
+      { method: "certificate", subject: "CN=system:node:cp-1, serial 1a (ca)", node: "cp-1", role: "control-plane" },
+      { method: "certificate", subject: "CN=system:node:cp-1, serial 2b (ca)", node: "cp-1", role: "control-plane" },
+      { method: "aws-iam", subject: "arn:aws:sts::111122223333:assumed-role/kubeca-cp-1/one", node: "cp-1", role: "control-plane" },
+      { method: "aws-iam", subject: "arn:aws:sts::111122223333:assumed-role/kubeca-cp-1/two", node: "cp-1", role: "control-plane" },
+    ];
+    for (const c of asCp1.slice(0, 4)) limiter.admit(c, 8);
+    const e = limited(() => limiter.admit(asCp1[4]!, 8)); // 32 - 4 × 8 = 0 left in cp-1's one bucket
+    assert.match(e.detail, /node cp-1 is over its rate limit/);
+    limiter.admit(CP2, 8);
+  });
+
   it("Retry-After is at least one second", () => {
     let t = 0;
     const limiter = createRateLimiter({ perCaller: { ratePerSecond: 100, burst: 32 }, overall: { ratePerSecond: 100, burst: 100 }, refusedCredentials }, () => t);
