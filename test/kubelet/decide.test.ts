@@ -137,6 +137,26 @@ test("an IPv6 SAN matches the Node's address written another way", () => {
   assert.equal(d.kind, "approve");
 });
 
+test("a DNS SAN in upper case is the Node's name (DNS compares case-insensitively); with a trailing dot it is not", () => {
+  assert.equal(decide(servingCsr(), facts({ csr: { dnsNames: ["CP-1"] } }), NOW).kind, "approve");
+  assert.deepEqual(rules(decide(servingCsr(), facts({ csr: { dnsNames: ["cp-1."] } }), NOW)), ["DnsNameNotOnNode san.dns[0]"]);
+});
+
+test("an IPv4-mapped IPv6 SAN is not the Node's IPv4 address, and falls in no IPv4 CIDR", () => {
+  assert.deepEqual(rules(decide(servingCsr(), facts({ csr: { ipAddresses: ["::ffff:10.0.0.10"] } }), NOW)), ["IpAddressNotOnNode san.ip[0]"]);
+  const reported = decide(
+    servingCsr(),
+    facts({ node: { ips: ["::ffff:10.0.0.10"] }, csr: { ipAddresses: ["::ffff:a00:a"] }, policy: { allowedCidrs: ["10.0.0.0/8"] } }),
+    NOW,
+  );
+  assert.deepEqual(rules(reported), ["IpAddressNotAllowed san.ip[0]"]);
+});
+
+test("usages are a set: a repeated usage counts once, and an unknown one is denied with UsagesNotAllowed", () => {
+  assert.equal(decide(servingCsr({ usages: ["digital signature", "server auth", "server auth"] }), facts(), NOW).kind, "approve");
+  assert.deepEqual(rules(decide(servingCsr({ usages: ["digital signature", "server auth", "any"] }), facts(), NOW)), ["UsagesNotAllowed spec.usages"]);
+});
+
 test("a key algorithm left out of the config is denied with KeyAlgorithmNotAllowed", () => {
   const d = decide(servingCsr(), facts({ policy: { keyAlgorithms: ["RSA-2048"] } }), NOW);
   assert.deepEqual(rules(d), ["KeyAlgorithmNotAllowed key"]);
@@ -162,8 +182,18 @@ test("denied and failed CSRs are left alone", () => {
   assert.deepEqual(decide(servingCsr({ conditions: ["Approved", "Failed"] }), facts(), NOW), { kind: "skip", why: "failed" });
 });
 
+test("a Denied CSR that someone later Approves is still left alone", () => {
+  assert.deepEqual(decide(servingCsr({ conditions: ["Denied", "Approved"] }), facts(), NOW), { kind: "skip", why: "denied" });
+  assert.deepEqual(decide(clientCsr({ conditions: ["Denied", "Approved"] }), facts({ node: "not-looked-up" }), NOW), { kind: "skip", why: "denied" });
+});
+
 test("other signers are not ours", () => {
   assert.deepEqual(decide(servingCsr({ signerName: "example.com/foo" }), facts(), NOW), { kind: "skip", why: "signer example.com/foo is not ours" });
+  // signerNames compare exactly: one differing only in case is someone else's.
+  assert.deepEqual(decide(servingCsr({ signerName: "Kubernetes.io/kubelet-serving" }), facts(), NOW), {
+    kind: "skip",
+    why: "signer Kubernetes.io/kubelet-serving is not ours",
+  });
 });
 
 const nodeClient = { dnsNames: [], ipAddresses: [], sanDer: undefined } as const;
