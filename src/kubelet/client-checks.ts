@@ -17,7 +17,8 @@ import {
 export function clientViolations(k8s: V1CertificateSigningRequest, csr: ParsedCsr, policy: KubeletPolicy): Violation[] {
   const v: Violation[] = [];
   const cn = csr.commonNames.length === 1 ? csr.commonNames[0] : undefined;
-  if (!nodeNameOf(cn)) {
+  const node = nodeNameOf(cn);
+  if (!node) {
     v.push({
       field: "subject.CN",
       rule: Reasons.CommonNameNotNode,
@@ -28,6 +29,14 @@ export function clientViolations(k8s: V1CertificateSigningRequest, csr: ParsedCs
     const username = k8s.spec.username ?? "";
     if (nodeNameOf(username) && username !== cn) {
       v.push({ field: "subject.CN", rule: Reasons.CommonNameMismatch, message: `subject CN ${cn} differs from the requesting node ${username}` });
+    } else if (!nodeNameOf(username) && policy.nodeRole(node) === "control-plane") {
+      // ...except a control-plane node's: kubeca takes that certificate as the node's renewal proof, and
+      // a bootstrap token is shared by every joining node.
+      v.push({
+        field: "subject.CN",
+        rule: Reasons.ControlPlaneNodeNotRequester,
+        message: `subject CN ${cn} names control-plane node ${node}, and the requester ${username || "(none)"} is not that node; kubeca accepts this certificate as ${node}'s credential, so only ${node} may renew it (control-plane nodes get kubelet.conf from kubeca)`,
+      });
     }
   }
   v.push(...organizationViolations(csr), ...subjectAttributeViolations(csr));

@@ -37,6 +37,8 @@ export interface KubeletPolicy {
   readonly leaderElection: LeaderElectionPolicy;
   /** The node group a node name falls in when it is not listed under `nodes`; undefined otherwise. */
   groupRanges(node: string): GroupRanges | undefined;
+  /** The role `nodes` or a node group gives this node name; undefined when the config knows no such node. */
+  nodeRole(node: string): "control-plane" | "worker" | undefined;
 }
 
 /** Go-style duration (`720h`, `1h30m`, `90s`) to seconds. The schema has already checked the shape. */
@@ -98,6 +100,9 @@ export function compileKubeletPolicy(
     groupRanges(node: string): GroupRanges | undefined {
       const entry = lookup.find(node);
       return entry?.kind === "group" ? ranges.get(entry.group) : undefined;
+    },
+    nodeRole(node: string): "control-plane" | "worker" | undefined {
+      return lookup.find(node)?.role;
     },
   });
 }

@@ -57,6 +57,13 @@ export const Reasons = {
   CommonNameNotNode: "CommonNameNotNode",
   /** Node client CSR: client certificates carry no SANs. */
   SubjectAltNamesPresent: "SubjectAltNamesPresent",
+  /**
+   * Node client CSR: the CN names a node the config lists as control-plane (under nodes or in a
+   * control-plane node group), and the requester is not that node (a bootstrap token, which KCM approves
+   * for any node name, or any other user). kubeca accepts the certificate as that node's renewal proof,
+   * so only the node itself may renew it; control-plane nodes get kubelet.conf from kubeca's API.
+   */
+  ControlPlaneNodeNotRequester: "ControlPlaneNodeNotRequester",
 
   // --- signing ---------------------------------------------------------------------------
   /** Failed condition: issuing can never succeed for this CSR as configured (CA expired, CSR unembeddable). */

@@ -3,6 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decide, cappedValidity } from "../../src/kubelet/decide.js";
 import type { Decision } from "../../src/kubelet/decision.js";
+import { KubeletSignerConfig as KubeletSignerSchema } from "../../src/config/index.js";
+import type { Facts } from "../../src/kubelet/facts.js";
+import { compileKubeletPolicy } from "../../src/kubelet/kubelet-policy.js";
 import { NOW, clientCsr, facts, servingCsr } from "./decide-builders.js";
 
 function rules(d: Decision): string[] {
@@ -220,6 +223,33 @@ test("an approved node client CSR with SANs, server usages or another node's nam
 test("an approved node client CSR whose CN is not a node is Failed with CommonNameNotNode", () => {
   const d = decide(clientCsr({ conditions: ["Approved"] }), facts({ csr: { ...nodeClient, commonNames: ["admin"] }, node: "not-looked-up" }), NOW);
   assert.deepEqual(rules(d), ["CommonNameNotNode subject.CN"]);
+});
+
+test("a node client CSR for a control-plane node of the config is signed only when that node asks: a bootstrap token's is Failed", () => {
+  // KCM approves bootstrap-token CSRs for any node name; kubeca accepts the certificate as that node's
+  // renewal proof, so a shared bootstrap token must not become a control-plane node's credential.
+  const withNodes = compileKubeletPolicy({
+    keys: { allowed: ["ECDSA-P256"] },
+    kubeletSigner: KubeletSignerSchema.parse({}),
+    nodes: [{ name: "cp-1", role: "control-plane", advertiseAddress: "10.0.0.10", addresses: [], hostnames: [] }],
+    nodeGroups: [
+      { name: "masters", role: "control-plane", nameSuffix: ".cp.example.internal", allowedCidrs: ["10.0.0.0/24"], allowedDnsSuffixes: [] },
+      { name: "workers", role: "worker", nameSuffix: ".workers.example.internal", allowedCidrs: [], allowedDnsSuffixes: [] },
+    ],
+  });
+  const factsFor = (node: string): Facts => ({ ...facts({ csr: { ...nodeClient, commonNames: [`system:node:${node}`] }, node: "not-looked-up" }), policy: withNodes });
+  const bootstrap = clientCsr({ conditions: ["Approved"] });
+  const d = decide(bootstrap, factsFor("cp-1"), NOW);
+  assert.deepEqual(rules(d), ["ControlPlaneNodeNotRequester subject.CN"]);
+  assert.match(
+    d.kind === "fail" ? d.message : "",
+    /subject CN system:node:cp-1 names control-plane node cp-1, and the requester system:bootstrap:abcdef is not that node/,
+  );
+  assert.deepEqual(rules(decide(bootstrap, factsFor("m-2.cp.example.internal"), NOW)), ["ControlPlaneNodeNotRequester subject.CN"]);
+  // The node renewing its own certificate, a worker's first certificate, and a name kubeca does not know are signed.
+  assert.equal(decide(clientCsr({ conditions: ["Approved"], username: "system:node:cp-1" }), factsFor("cp-1"), NOW).kind, "sign");
+  assert.equal(decide(bootstrap, factsFor("w-3.workers.example.internal"), NOW).kind, "sign");
+  assert.equal(decide(bootstrap, factsFor("elsewhere-9"), NOW).kind, "sign");
 });
 
 test("expirationSeconds shortens the configured validity but never below 600 s", () => {
