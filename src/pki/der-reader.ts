@@ -40,6 +40,7 @@ export interface DerElement {
 /** Reads one element at `offset`, which must end at or before `limit`. `what` names it in errors. */
 export function readElement(buf: Uint8Array, offset: number, limit: number, what: string): DerElement {
   if (offset >= limit) throw new DerError(`${what} is missing`);
+  if (((buf[offset] ?? 0) & 0x1f) === 0x1f) throw new DerError(highTagProblem(buf, offset, limit, what));
   let value: ASN1Value;
   let size: number;
   try {
@@ -62,13 +63,26 @@ export function readElement(buf: Uint8Array, offset: number, limit: number, what
   };
 }
 
+// The high-tag-number form (identifier 0x1f, then the tag in base 128) is DER only for tags 31 and up,
+// and no CSR or certificate field has one. Tags below 31 written so are BER: another parser may refuse or
+// misread bytes kubeca would embed unchanged. Refused before @oslojs/asn1 copies the rest of the input.
+function highTagProblem(buf: Uint8Array, offset: number, limit: number, what: string): string {
+  let tag = 0;
+  for (let p = offset + 1; p < limit && p < offset + 4; p++) {
+    const b = buf[p] ?? 0;
+    tag = tag * 128 + (b & 0x7f);
+    if ((b & 0x80) === 0) {
+      return tag < 31
+        ? `${what} writes tag ${tag} in the high-tag-number form (BER, not DER) at byte ${offset}`
+        : `${what} has tag number ${tag}, which no CSR field uses, at byte ${offset}`;
+    }
+  }
+  return `${what} has a truncated or oversized high tag number at byte ${offset}`;
+}
+
 // DER allows exactly one length encoding; BER's alternatives would reach the certificate unchanged.
 function assertMinimalLength(buf: Uint8Array, start: number, contentStart: number, length: number, what: string): void {
-  let p = start + 1; // first length byte, after a one- or multi-byte identifier
-  if (((buf[start] ?? 0) & 0x1f) === 0x1f) {
-    while (((buf[p] ?? 0) & 0x80) !== 0) p++;
-    p++;
-  }
+  const p = start + 1; // first length byte: identifiers are one byte (see highTagProblem)
   let minimal = 1;
   if (length >= 0x80) for (let l = length; l > 0; l = Math.floor(l / 256)) minimal++;
   if (contentStart - p !== minimal) {

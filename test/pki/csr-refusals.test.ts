@@ -4,7 +4,9 @@ import { Attribute } from "@peculiar/asn1-x509";
 import { parseCsr } from "../../src/pki/index.js";
 import {
   buildCsr,
+  buildCsrFromInfo,
   cachedKey,
+  spkiOf,
   toPem,
   withAttribute,
   withDnsNames,
@@ -13,7 +15,15 @@ import {
   withRawIp,
   withTamperedSignature,
 } from "../support/csr-builder.js";
+import { ascii, integer, oid, sequence, set, tlv } from "../support/der.js";
 import { assertRefused } from "./refusal.js";
+
+/** A request info written by hand: version 0, this subject, the cached P-256 key, these attributes. */
+const handWrittenInfo = (subject: Uint8Array, attributes: Uint8Array = tlv(0xa0)): Uint8Array =>
+  sequence(integer(0), subject, spkiOf("P-256"), attributes);
+const cnOnly = (value: Uint8Array): Uint8Array => sequence(set(sequence(oid("2.5.4.3"), value)));
+const sanRequest = (...generalNames: Uint8Array[]): Uint8Array =>
+  tlv(0xa0, sequence(oid("1.2.840.113549.1.9.14"), set(sequence(sequence(oid("2.5.29.17"), tlv(0x04, sequence(...generalNames)))))));
 
 const good = buildCsr(withDnsNames("cp-1"));
 const certificatePem = good.pem.replaceAll("CERTIFICATE REQUEST", "CERTIFICATE");
@@ -101,6 +111,34 @@ describe("parseCsr refuses input that is not exactly one CSR", () => {
     assert.equal(d[1], 0x81);
     const ber = new Uint8Array([0x30, 0x82, 0x00, ...d.subarray(2)]);
     assertRefused(() => parseCsr(ber), "KUBECA_CSR_MALFORMED", "the CSR is not a valid PKCS#10 request: the CSR uses a non-minimal length encoding (BER, not DER) at byte 0");
+  });
+
+  // 1f 0c is tag 12 (UTF8String) in the high-tag-number form: BER allows it, DER does not, Go's parser
+  // refuses it, and kubeca would embed the subject and SAN bytes unchanged in the certificate.
+  test("a tag written in the high-tag-number form is refused as not DER, in the subject and in a SAN", () => {
+    const cn = buildCsrFromInfo(handWrittenInfo(cnOnly(tlv([0x1f, 0x0c], ascii("kube-apiserver")))));
+    assertRefused(
+      () => parseCsr(cn.pem),
+      "KUBECA_CSR_MALFORMED",
+      /^the CSR is not a valid PKCS#10 request: the subject attribute item 2 writes tag 12 in the high-tag-number form \(BER, not DER\) at byte \d+$/,
+    );
+    const san = buildCsrFromInfo(
+      handWrittenInfo(cnOnly(tlv(0x13, ascii("kube-apiserver"))), sanRequest(tlv([0x9f, 0x02], ascii("cp-1")))),
+    );
+    assertRefused(
+      () => parseCsr(san.pem),
+      "KUBECA_CSR_MALFORMED",
+      /^the CSR is not a valid PKCS#10 request: SAN item 1 writes tag 2 in the high-tag-number form \(BER, not DER\) at byte \d+$/,
+    );
+  });
+
+  test("a tag number of 31 or more is refused: no PKCS#10 or X.509 structure uses one", () => {
+    const csr = buildCsrFromInfo(handWrittenInfo(cnOnly(tlv(0x13, ascii("kube-apiserver"))), sanRequest(tlv([0x9f, 0x1f], ascii("cp-1")))));
+    assertRefused(
+      () => parseCsr(csr.pem),
+      "KUBECA_CSR_MALFORMED",
+      /^the CSR is not a valid PKCS#10 request: SAN item 1 has tag number 31, which no CSR field uses, at byte \d+$/,
+    );
   });
 });
 

@@ -17,6 +17,7 @@ import {
   RelativeDistinguishedName,
   SubjectPublicKeyInfo,
 } from "@peculiar/asn1-x509";
+import { sequence, tlv } from "./der.js";
 
 export type CsrKeyType = "P-256" | "P-384" | "RSA-2048" | "RSA-1024" | "Ed25519";
 
@@ -37,8 +38,14 @@ export interface CsrSpec {
   key: CsrKeyType;
   /** A specific key; default is a cached one per key type (RSA generation is slow). */
   privateKey?: KeyObject;
-  subject: { oid: string; value: string }[];
+  subject: SubjectEntry[];
   sans: SanEntry[];
+  /** Requested as critical (kubeadm and openssl leave the flag out). */
+  sanCritical: boolean;
+  /** Further requested extensions, in the same extensionRequest as the SAN. */
+  extensions: Extension[];
+  /** A SubjectPublicKeyInfo other than the key's own, and how to sign over the request info for it. */
+  spki?: { der: Uint8Array; sign: (info: Uint8Array) => Uint8Array };
   /** RSA only: sign with RSASSA-PSS instead of PKCS#1 v1.5. */
   pss?: { hash: "sha256" | "sha384"; saltLength: number };
   /** Override the digest (default: sha256, sha384 for P-384, none for Ed25519). */
@@ -49,6 +56,14 @@ export interface CsrSpec {
 }
 
 export type CsrModifier = (spec: CsrSpec) => void;
+
+/** One subject attribute; `der` is its value's exact encoding, `sameRdn` puts it in the previous RDN. */
+interface SubjectEntry {
+  oid: string;
+  value: string;
+  der?: Uint8Array;
+  sameRdn?: boolean;
+}
 
 type Digest = "sha1" | "sha256" | "sha384" | "sha512";
 
@@ -73,6 +88,14 @@ export const withOrganizations = (...orgs: string[]): CsrModifier => (s) => {
 export const withSubjectAttribute = (type: keyof typeof SUBJECT_OIDS, value: string): CsrModifier => (s) => {
   s.subject.push({ oid: SUBJECT_OIDS[type], value });
 };
+/** A subject attribute whose value is exactly these DER bytes (any string type, any tag encoding). */
+export const withSubjectValueDer = (type: keyof typeof SUBJECT_OIDS, der: Uint8Array): CsrModifier => (s) => {
+  s.subject.push({ oid: SUBJECT_OIDS[type], value: "", der });
+};
+/** An attribute in the same RDN as the one before it: a multi-valued RDN such as CN=a+O=b. */
+export const withAttributeInSameRdn = (type: keyof typeof SUBJECT_OIDS, value: string): CsrModifier => (s) => {
+  s.subject.push({ oid: SUBJECT_OIDS[type], value, sameRdn: true });
+};
 export const withSan = (...names: GeneralName[]): CsrModifier => (s) => {
   s.sans.push(...names.map((n) => AsnConvert.serialize(n)));
 };
@@ -85,6 +108,25 @@ export const withUris = (...uris: string[]): CsrModifier =>
 /** An iPAddress GeneralName holding exactly these bytes. */
 export const withRawIp = (bytes: number[]): CsrModifier => (s) => {
   s.sans.push(AsnConvert.serialize(new RawIpName(new OctetString(new Uint8Array(bytes)))));
+};
+/** A GeneralName given as its exact DER bytes (odd tags, control bytes, empty names). */
+export const withRawGeneralName = (der: Uint8Array): CsrModifier => (s) => {
+  s.sans.push(der.slice().buffer);
+};
+/** Asks for the SAN extension as critical. */
+export const withCriticalSan = (): CsrModifier => (s) => {
+  s.sanCritical = true;
+};
+/** Asks for another extension (BasicConstraints, KeyUsage…) next to the SAN. */
+export const withRequestedExtension = (extension: Extension): CsrModifier => (s) => {
+  s.extensions.push(extension);
+};
+/**
+ * A SubjectPublicKeyInfo other than the key's own (a compressed point, an odd exponent…); `sign` makes
+ * the signature over the request info, which is labelled with the algorithm of the spec's key type.
+ */
+export const withPublicKeyInfo = (der: Uint8Array, sign: (info: Uint8Array) => Uint8Array): CsrModifier => (s) => {
+  s.spki = { der, sign };
 };
 export const withPss = (hash: "sha256" | "sha384" = "sha256"): CsrModifier => (s) => {
   s.pss = { hash, saltLength: hash === "sha256" ? 32 : 48 };
@@ -100,24 +142,43 @@ export const withAttribute = (attribute: Attribute): CsrModifier => (s) => {
 };
 
 export function buildCsr(...modifiers: CsrModifier[]): BuiltCsr {
-  const spec: CsrSpec = { key: "P-256", subject: [{ oid: CN, value: "kube-apiserver" }], sans: [], tamperSignature: false, extraAttributes: [] };
+  const spec: CsrSpec = {
+    key: "P-256",
+    subject: [{ oid: CN, value: "kube-apiserver" }],
+    sans: [],
+    sanCritical: false,
+    extensions: [],
+    tamperSignature: false,
+    extraAttributes: [],
+  };
   for (const m of modifiers) m(spec);
   const privateKey = spec.privateKey ?? cachedKey(spec.key);
 
   const info = new CertificationRequestInfo();
-  info.subject = new Name(
-    spec.subject.map((a) => new RelativeDistinguishedName([new AttributeTypeAndValue({ type: a.oid, value: directoryString(a.value) })])),
-  );
-  info.subjectPKInfo = AsnConvert.parse(createPublicKey(privateKey).export({ type: "spki", format: "der" }), SubjectPublicKeyInfo);
+  const rdns: AttributeTypeAndValue[][] = [];
+  for (const a of spec.subject) {
+    const value = a.der ? new AttributeValue({ anyValue: a.der.slice().buffer }) : directoryString(a.value);
+    const atv = new AttributeTypeAndValue({ type: a.oid, value });
+    if (a.sameRdn && rdns.length > 0) rdns[rdns.length - 1]!.push(atv);
+    else rdns.push([atv]);
+  }
+  info.subject = new Name(rdns.map((atvs) => new RelativeDistinguishedName(atvs)));
+  const spkiDer = spec.spki?.der ?? new Uint8Array(createPublicKey(privateKey).export({ type: "spki", format: "der" }));
+  info.subjectPKInfo = AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
   const sanDer = spec.sans.length > 0 ? new Uint8Array(AsnConvert.serialize(new RawGeneralNames(spec.sans))) : undefined;
-  if (sanDer) {
-    const san = new Extension({ extnID: "2.5.29.17", critical: false, extnValue: new OctetString(sanDer) });
-    info.attributes.push(new Attribute({ type: "1.2.840.113549.1.9.14", values: [AsnConvert.serialize(new Extensions([san]))] }));
+  const requested = [
+    ...(sanDer ? [new Extension({ extnID: "2.5.29.17", critical: spec.sanCritical, extnValue: new OctetString(sanDer) })] : []),
+    ...spec.extensions,
+  ];
+  if (requested.length > 0) {
+    info.attributes.push(new Attribute({ type: "1.2.840.113549.1.9.14", values: [AsnConvert.serialize(new Extensions(requested))] }));
   }
   info.attributes.push(...spec.extraAttributes);
   const infoDer = new Uint8Array(AsnConvert.serialize(info));
 
-  const { algorithm, signature } = signInfo(spec, privateKey, infoDer);
+  const signed = signInfo(spec, privateKey, infoDer);
+  const algorithm = signed.algorithm;
+  const signature = spec.spki ? spec.spki.sign(infoDer) : signed.signature;
   if (spec.tamperSignature) signature[signature.length - 1] = (signature[signature.length - 1] ?? 0) ^ 0x01;
   const request = new CertificationRequest();
   request.info = infoDer.slice().buffer;
@@ -129,9 +190,26 @@ export function buildCsr(...modifiers: CsrModifier[]): BuiltCsr {
     pem: toPem("CERTIFICATE REQUEST", der),
     privateKey,
     subjectDer: new Uint8Array(AsnConvert.serialize(info.subject)),
-    spkiDer: new Uint8Array(createPublicKey(privateKey).export({ type: "spki", format: "der" })),
+    spkiDer,
     sanDer,
   };
+}
+
+/**
+ * A CSR around request-info bytes written by hand (see der.ts), kept exactly as given: signed with the
+ * key, digest and padding the modifiers choose, and wrapped without re-encoding.
+ */
+export function buildCsrFromInfo(infoDer: Uint8Array, ...modifiers: CsrModifier[]): { der: Uint8Array; pem: string } {
+  const spec: CsrSpec = { key: "P-256", subject: [], sans: [], sanCritical: false, extensions: [], tamperSignature: false, extraAttributes: [] };
+  for (const m of modifiers) m(spec);
+  const { algorithm, signature } = signInfo(spec, spec.privateKey ?? cachedKey(spec.key), infoDer);
+  const der = sequence(infoDer, new Uint8Array(AsnConvert.serialize(algorithm)), tlv(0x03, new Uint8Array([0]), signature));
+  return { der, pem: toPem("CERTIFICATE REQUEST", der) };
+}
+
+/** The DER SubjectPublicKeyInfo of a key type's cached key (for request infos written by hand). */
+export function spkiOf(type: CsrKeyType): Uint8Array {
+  return new Uint8Array(createPublicKey(cachedKey(type)).export({ type: "spki", format: "der" }));
 }
 
 function signInfo(spec: CsrSpec, key: KeyObject, data: Uint8Array): { algorithm: AlgorithmIdentifier; signature: Uint8Array } {
