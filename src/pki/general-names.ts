@@ -3,7 +3,7 @@
 import { ASN1Class } from "@oslojs/asn1";
 import { childrenOf, contentOf, DerError, describeTag, expectUniversal, oidText, readElement, readOid, TAG, type DerElement } from "./der-reader.js";
 import { ascii, decodeDirectoryString, decodeName, nameText } from "./distinguished-name.js";
-import { canonicalIp } from "./names.js";
+import { canonicalIp, dnsNameProblem } from "./names.js";
 import type { ForeignName } from "./types.js";
 
 export interface SubjectAltNames {
@@ -42,9 +42,13 @@ function decodeOne(buf: Uint8Array, gn: DerElement, what: string, out: SubjectAl
   }
   const bytes = contentOf(buf, gn);
   switch (gn.tag) {
-    case DNS:
-      out.dnsNames.push(ascii(bytes, `${what} (DNS)`));
+    case DNS: {
+      const name = ascii(bytes, `${what} (DNS)`);
+      const problem = dnsNameProblem(name);
+      if (problem) throw new DerError(`${what} (DNS) ${JSON.stringify(name)} is not a DNS name: ${problem}`);
+      out.dnsNames.push(name);
       return;
+    }
     case IP: {
       const ip = canonicalIp(bytes);
       if (ip === undefined) throw new DerError(`${what} is an IP address of ${bytes.length} bytes; it must be 4 (IPv4) or 16 (IPv6)`);

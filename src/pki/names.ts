@@ -8,6 +8,39 @@ export function normalizeDnsName(name: string): string {
   return lower.endsWith(".") ? lower.slice(0, -1) : lower;
 }
 
+/**
+ * Why `name` is not a DNS name in RFC 5280's preferred name syntax (RFC 1034 §3.5 as relaxed by RFC 1123),
+ * or undefined when it is one. Also allowed, as Go's verifier does: upper case, underscores, and `*` as the
+ * whole first label. Refused: control bytes, spaces and other characters (a NUL hides a name from C
+ * string comparisons), empty labels, and a trailing dot, which Go never matches against a host name.
+ */
+export function dnsNameProblem(name: string): string | undefined {
+  if (name === "") return "it is empty";
+  const bad = /[^A-Za-z0-9._*-]/.exec(name)?.[0];
+  if (bad !== undefined) return `it contains ${describeCharacter(bad)}`;
+  if (name.length > 253) return "it is longer than 253 characters";
+  if (name.endsWith(".")) return "it ends with a dot, and TLS clients match no host name against a SAN written so";
+  const labels = name.split(".");
+  for (const [i, label] of labels.entries()) {
+    if (label === "") return "it has an empty label";
+    if (label.includes("*")) {
+      if (label === "*" && i === 0 && labels.length > 1) continue;
+      return "a wildcard is allowed only as the whole first label, as in *.example.com";
+    }
+    if (label.length > 63) return `label ${JSON.stringify(label)} is longer than 63 characters`;
+    if (label.startsWith("-") || label.endsWith("-")) return `label ${JSON.stringify(label)} starts or ends with a hyphen`;
+  }
+  return undefined;
+}
+
+function describeCharacter(c: string): string {
+  const code = c.charCodeAt(0);
+  if (code === 0) return "a NUL byte";
+  if (c === " ") return "a space";
+  if (code < 0x20 || code === 0x7f) return `the control character U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  return `${JSON.stringify(c)}; a DNS name has letters, digits, hyphens, underscores and dots`;
+}
+
 /** True for a name whose first label is `*` (e.g. `*.example.com`). */
 export function isWildcard(name: string): boolean {
   return name === "*" || name.startsWith("*.");

@@ -92,6 +92,13 @@ describe("parseCsr reads subject, SANs and key from kubeadm-shaped CSRs", () => 
   });
 });
 
+describe("parseCsr reads DNS SANs as written", () => {
+  test("upper case, underscores and a leading wildcard label are DNS names; they are not rewritten", () => {
+    const names = ["CP-1.Example.Internal", "_etcd-server._tcp.example.internal", "*.apps.example.internal", "1.2.3.in-addr.arpa"];
+    assert.deepEqual(parseCsr(buildCsr(withDnsNames(...names)).pem).dnsNames, names);
+  });
+});
+
 describe("parseCsr reports IP SANs in canonical text", () => {
   test("an IPv4-mapped IPv6 SAN stays IPv6 and is not merged with the IPv4 address", () => {
     const mapped = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 10];

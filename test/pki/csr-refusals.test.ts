@@ -12,6 +12,7 @@ import {
   withDnsNames,
   withHash,
   withKey,
+  withRawGeneralName,
   withRawIp,
   withTamperedSignature,
 } from "../support/csr-builder.js";
@@ -189,5 +190,43 @@ describe("parseCsr refuses CSRs whose content cannot be trusted", () => {
   test("a CSR labelled NEW CERTIFICATE REQUEST is accepted like any other", () => {
     const csr = parseCsr(toPem("NEW CERTIFICATE REQUEST", good.der));
     assert.deepEqual(csr.dnsNames, ["cp-1"]);
+  });
+});
+
+// RFC 5280 §4.2.1.6: a dNSName is in the preferred name syntax. Anything else was compared by policy as
+// text and signed: `kubernetes.default.svc\0.k8s.internal` passed a group's `.k8s.internal` suffix.
+describe("parseCsr refuses DNS SANs that are not DNS names, saying why", () => {
+  const dnsName = (text: string) => withRawGeneralName(tlv(0x82, ascii(text)));
+  const refused = (text: string, why: string) =>
+    assertRefused(
+      () => parseCsr(buildCsr(withDnsNames("cp-1"), dnsName(text)).pem),
+      "KUBECA_CSR_MALFORMED",
+      `the CSR is not a valid PKCS#10 request: SAN 2 (DNS) ${JSON.stringify(text)} is not a DNS name: ${why}`,
+    );
+
+  test("a NUL byte, a space or another control character inside the name", () => {
+    refused("kubernetes.default.svc\0.k8s.internal", "it contains a NUL byte");
+    refused("a b.k8s.internal", "it contains a space");
+    refused("a\tb.k8s.internal", "it contains the control character U+0009");
+    refused("user@k8s.internal", 'it contains "@"; a DNS name has letters, digits, hyphens, underscores and dots');
+  });
+
+  test("an empty name, an empty label, and a trailing dot no TLS client matches", () => {
+    refused("", "it is empty");
+    refused(".k8s.internal", "it has an empty label");
+    refused("x..k8s.internal", "it has an empty label");
+    refused("cp-1.", "it ends with a dot, and TLS clients match no host name against a SAN written so");
+  });
+
+  test("labels that start or end with a hyphen or exceed 63 characters, names beyond 253", () => {
+    refused("-cp-1.k8s.internal", 'label "-cp-1" starts or ends with a hyphen');
+    refused("cp-1-.k8s.internal", 'label "cp-1-" starts or ends with a hyphen');
+    refused(`${"a".repeat(64)}.k8s.internal`, `label "${"a".repeat(64)}" is longer than 63 characters`);
+    refused(Array.from({ length: 43 }, () => "abcde").join("."), "it is longer than 253 characters");
+  });
+
+  test("a wildcard anywhere but as the whole first label", () => {
+    const why = "a wildcard is allowed only as the whole first label, as in *.example.com";
+    for (const name of ["*", "a.*.example.com", "**.example.com", "*x.example.com", "x*.example.com", "example.*"]) refused(name, why);
   });
 });
