@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { KubecaError } from "../errors/index.js";
 import { readSignatureScheme, verifyCsrSignature } from "./csr-signature.js";
 import { childrenOf, DerError, expectUniversal, isContext, readBoolean, readElement, readOid, readSmallInteger, readWholeBitString, TAG, type DerElement } from "./der-reader.js";
-import { decodeName } from "./distinguished-name.js";
+import { decodeName, type NameAttribute } from "./distinguished-name.js";
 import { decodeGeneralNames, type SubjectAltNames } from "./general-names.js";
 import { OID } from "./oids.js";
 import { decodeBase64, findPemBlocks, looksLikePem, PemError } from "./pem.js";
@@ -113,13 +113,37 @@ function parseDer(der: Uint8Array): ParsedCsr {
   };
 }
 
+// What kubeadm (Go) and openssl write for CN and O. Other string types decode to the same text, but Go's
+// crypto/x509 cannot read some of them (UniversalString, VisibleString), so policy would approve a
+// subject the certificate's users cannot read. PrintableString's characters (X.680 §41.4) are checked
+// too: Go refuses a PrintableString holding any other.
+const PRINTABLE_STRING = 19;
+const UTF8_STRING = 12;
+const STRING_TYPES: Readonly<Record<number, string>> = {
+  12: "UTF8String", 18: "NumericString", 19: "PrintableString", 20: "TeletexString", 22: "IA5String",
+  26: "VisibleString", 28: "UniversalString", 30: "BMPString",
+};
+const NOT_PRINTABLE = /[^A-Za-z0-9 '()+,\-./:=?]/;
+
+function assertKubeadmString(attr: NameAttribute): void {
+  const what = `the subject ${attr.type}`;
+  if (!attr.isString) throw new DerError(`${what} is not a string`);
+  if (attr.tag !== PRINTABLE_STRING && attr.tag !== UTF8_STRING) {
+    throw new DerError(`${what} is a ${STRING_TYPES[attr.tag] ?? `string of tag ${attr.tag}`}; kubeca reads CN and O only as PrintableString or UTF8String, as kubeadm and openssl write them`);
+  }
+  const bad = attr.tag === PRINTABLE_STRING ? NOT_PRINTABLE.exec(attr.value)?.[0] : undefined;
+  if (bad !== undefined) {
+    throw new DerError(`${what} ${JSON.stringify(attr.value)} is a PrintableString holding ${JSON.stringify(bad)}, which that type does not allow`);
+  }
+}
+
 function decodeSubject(der: Uint8Array, subjectEl: DerElement) {
   const commonNames: string[] = [];
   const organizations: string[] = [];
   const others: ForeignName[] = [];
   for (const attr of decodeName(der, subjectEl, "the subject")) {
     const isCn = attr.oid === OID.commonName;
-    if ((isCn || attr.oid === OID.organization) && !attr.isString) throw new DerError(`the subject ${attr.type} is not a string`);
+    if (isCn || attr.oid === OID.organization) assertKubeadmString(attr);
     if (isCn) commonNames.push(attr.value);
     else if (attr.oid === OID.organization) organizations.push(attr.value);
     else others.push({ type: attr.type, value: attr.value });

@@ -11,6 +11,8 @@ export interface NameAttribute {
   /** The decoded string, or `#` + hex of the whole value encoding when it is not a string (RFC 4514). */
   readonly value: string;
   readonly isString: boolean;
+  /** The value's universal tag (12 UTF8String, 19 PrintableString, …) when it is a string, else -1. */
+  readonly tag: number;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -34,8 +36,8 @@ export function decodeName(buf: Uint8Array, name: DerElement, what: string): Nam
       const text = decodeDirectoryString(buf, valueEl, `${what} ${type}`);
       out.push(
         text === undefined
-          ? { oid, type, value: `#${Buffer.from(buf.subarray(valueEl.start, valueEl.end)).toString("hex")}`, isString: false }
-          : { oid, type, value: text, isString: true },
+          ? { oid, type, value: `#${Buffer.from(buf.subarray(valueEl.start, valueEl.end)).toString("hex")}`, isString: false, tag: -1 }
+          : { oid, type, value: text, isString: true, tag: valueEl.tag },
       );
     }
   }

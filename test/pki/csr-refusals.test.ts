@@ -11,9 +11,12 @@ import {
   withAttribute,
   withDnsNames,
   withHash,
+  withCommonName,
   withKey,
+  withoutSubject,
   withRawGeneralName,
   withRawIp,
+  withSubjectValueDer,
   withTamperedSignature,
 } from "../support/csr-builder.js";
 import { ascii, integer, oid, sequence, set, tlv } from "../support/der.js";
@@ -228,5 +231,52 @@ describe("parseCsr refuses DNS SANs that are not DNS names, saying why", () => {
   test("a wildcard anywhere but as the whole first label", () => {
     const why = "a wildcard is allowed only as the whole first label, as in *.example.com";
     for (const name of ["*", "a.*.example.com", "**.example.com", "*x.example.com", "x*.example.com", "example.*"]) refused(name, why);
+  });
+});
+
+// kubeadm (Go) and openssl write CN and O as PrintableString or UTF8String. Other string types decoded to
+// the same text, passed policy and were embedded unchanged, yet Go's crypto/x509, which the apiserver,
+// etcd and kubelets use, refuses UniversalString and VisibleString and a PrintableString or NumericString
+// holding characters its type forbids: a certificate policy approved that its users cannot read.
+describe("parseCsr reads CN and O only as PrintableString or UTF8String", () => {
+  const utf16be = (text: string) => new Uint8Array(Buffer.from(text, "utf16le").swap16());
+  const ucs4 = (text: string) => new Uint8Array([...text].flatMap((c) => [0, 0, 0, c.charCodeAt(0)]));
+  const cnAs = (der: Uint8Array) => buildCsr(withoutSubject(), withSubjectValueDer("CN", der)).pem;
+
+  test("a CN in another string type is refused, naming the type, though its text is right", () => {
+    const types: [string, Uint8Array][] = [
+      ["UniversalString", tlv(0x1c, ucs4("kube-apiserver"))],
+      ["VisibleString", tlv(0x1a, ascii("kube-apiserver"))],
+      ["NumericString", tlv(0x12, ascii("kube-apiserver"))],
+      ["IA5String", tlv(0x16, ascii("kube-apiserver"))],
+      ["TeletexString", tlv(0x14, ascii("kube-apiserver"))],
+      ["BMPString", tlv(0x1e, utf16be("kube-apiserver"))],
+    ];
+    for (const [name, der] of types) {
+      assertRefused(
+        () => parseCsr(cnAs(der)),
+        "KUBECA_CSR_MALFORMED",
+        `the CSR is not a valid PKCS#10 request: the subject CN is a ${name}; kubeca reads CN and O only as PrintableString or UTF8String, as kubeadm and openssl write them`,
+      );
+    }
+  });
+
+  test("a PrintableString with a character PrintableString does not have is refused", () => {
+    assertRefused(
+      () => parseCsr(buildCsr(withCommonName("kubernetes-admin"), withSubjectValueDer("O", tlv(0x13, ascii("kubeadm:cluster_admins")))).pem),
+      "KUBECA_CSR_MALFORMED",
+      'the CSR is not a valid PKCS#10 request: the subject O "kubeadm:cluster_admins" is a PrintableString holding "_", which that type does not allow',
+    );
+    assertRefused(
+      () => parseCsr(cnAs(tlv(0x13, ascii("kube-apiserver\0")))),
+      "KUBECA_CSR_MALFORMED",
+      'the CSR is not a valid PKCS#10 request: the subject CN "kube-apiserver\\u0000" is a PrintableString holding "\\u0000", which that type does not allow',
+    );
+  });
+
+  test("PrintableString and UTF8String values are read, every PrintableString character included", () => {
+    const printable = "Az09 '()+,-./:=?";
+    const csr = parseCsr(buildCsr(withoutSubject(), withSubjectValueDer("CN", tlv(0x13, ascii(printable))), withSubjectValueDer("O", tlv(0x0c, ascii("a_b@c")))).pem);
+    assert.deepEqual([csr.commonNames, csr.organizations], [[printable], ["a_b@c"]]);
   });
 });
