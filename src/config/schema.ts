@@ -218,7 +218,9 @@ export type KubeletAddressSourceConfig = z.infer<typeof KubeletAddressSourceConf
  */
 export const KubeletSignerConfig = z.strictObject({
   /** CA that signs kubelet serving certificates (node client certificates are always signed by `ca`). */
-  servingCa: CaName.default("ca"),
+  // Not etcd-ca: etcd members and clients trust it, so a kubelet's serving certificate from it would
+  // pass as an etcd server for that node's addresses.
+  servingCa: CaName.exclude(["etcd-ca"], { error: "must be ca or front-proxy-ca: etcd trusts etcd-ca, so a kubelet certificate from it could pose as an etcd server" }).default("ca"),
   /** Serving certificate lifetime; a CSR's spec.expirationSeconds can only shorten it (never below 600 s). */
   servingValidity: Duration.default("720h"),
   /** Node client certificate lifetime, capped the same way. */

@@ -42,3 +42,10 @@ describe("config errors", () => {
     assert.match(d, /line \d+/);
   });
 });
+
+describe("kubelet signer config", () => {
+  it("refuses etcd-ca as the kubelet serving CA: etcd trusts it", () => {
+    const d = detailOf(head.replace("cluster: {}", "cluster: {etcd: {local: false}}") + "cas: {ca: {certificate: {file: ca.crt}, signer: {type: memory}}}\nnodes: [{name: w-1, role: worker}]\nkubeletSigner: {servingCa: etcd-ca}\n");
+    assert.match(d, /kubeletSigner\.servingCa: must be ca or front-proxy-ca/);
+  });
+});
