@@ -72,8 +72,19 @@ function rsaKey(keyBits: Uint8Array): PublicKey {
   if (!nEl || !eEl || extra) throw new DerError("the RSA public key should be a modulus and an exponent");
   const n = unsignedInteger(keyBits, nEl, "the RSA modulus");
   const e = unsignedInteger(keyBits, eEl, "the RSA exponent");
+  assertRsaExponent(e);
   const bits = (n.length - 1) * 8 + (32 - Math.clz32(n[0] ?? 0));
   return { algorithm: { type: "rsa", bits }, key: importJwk({ kty: "RSA", n: b64url(n), e: b64url(e) }) };
+}
+
+// RFC 8017 §3.1: e is odd and at least 3. With e = 1 every "signature" is its own message, so anyone can
+// sign for the key (the CSR's proof of possession included); an even e has no private key. Go's crypto/rsa
+// refuses e above 2^31-1, so such a certificate would be useless to the apiserver, etcd and kubelets.
+function assertRsaExponent(e: Uint8Array): void {
+  const value = e.length <= 4 ? e.reduce((v, b) => v * 256 + b, 0) : undefined;
+  if (value === undefined || value < 3 || value % 2 === 0 || value > 0x7fffffff) {
+    throw new DerError(`the RSA public exponent is ${value ?? `a ${e.length}-byte number`}; it must be odd and from 3 to 2^31-1 (kubeadm uses 65537)`);
+  }
 }
 
 /** Magnitude bytes of a positive INTEGER (without the sign-padding zero). */

@@ -4,9 +4,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Caller } from "../../src/auth/caller.js";
 import { isKubecaError, type KubecaError } from "../../src/errors/index.js";
-import { buildCsr, withCommonName, withDnsNames, withIpAddresses, withRawGeneralName, type CsrModifier } from "../support/csr-builder.js";
+import { buildCsr, withCommonName, withDnsNames, withIpAddresses, withRawGeneralName, withRawRsaKey, type CsrModifier } from "../support/csr-builder.js";
 import { ascii, tlv } from "../support/der.js";
-import { ORIGIN, startService, type ServiceFixture } from "./service-fixture.js";
+import { CP1, ORIGIN, startService, type ServiceFixture } from "./service-fixture.js";
 
 // A control-plane node group: its members' extra names need only end in .k8s.internal.
 const CP_FLEET = { name: "cp-fleet", role: "control-plane", namePattern: "cp-*.k8s.internal", allowedCidrs: ["10.1.0.0/24"], allowedDnsSuffixes: [".k8s.internal"] };
@@ -52,5 +52,13 @@ describe("adversarial CSRs", () => {
   it("a proper name under the group's suffix is still signed", async () => {
     const ok = await fx.service.sign(CP7, ORIGIN, { name: "apiserver", csr: cp7Apiserver(withDnsNames("api.k8s.internal")) });
     assert.equal(ok.profile, "apiserver");
+  });
+
+  it("an RSA key with public exponent 1, whose signatures anyone can compute, is not certified", async () => {
+    // Its CSR "verifies" with no private key at all, and so would any TLS handshake made with it.
+    const csr = buildCsr(withRawRsaKey([1]), withCommonName("system:kube-scheduler")).pem;
+    const e = await refusal(fx, CP1, "scheduler.conf", csr);
+    assert.equal(e.code, "KUBECA_CSR_MALFORMED");
+    assert.equal(e.detail, "the CSR is not a valid PKCS#10 request: the RSA public exponent is 1; it must be odd and from 3 to 2^31-1 (kubeadm uses 65537)");
   });
 });

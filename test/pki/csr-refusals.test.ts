@@ -16,6 +16,7 @@ import {
   withoutSubject,
   withRawGeneralName,
   withRawIp,
+  withRawRsaKey,
   withSubjectValueDer,
   withTamperedSignature,
 } from "../support/csr-builder.js";
@@ -278,5 +279,21 @@ describe("parseCsr reads CN and O only as PrintableString or UTF8String", () => 
     const printable = "Az09 '()+,-./:=?";
     const csr = parseCsr(buildCsr(withoutSubject(), withSubjectValueDer("CN", tlv(0x13, ascii(printable))), withSubjectValueDer("O", tlv(0x0c, ascii("a_b@c")))).pem);
     assert.deepEqual([csr.commonNames, csr.organizations], [[printable], ["a_b@c"]]);
+  });
+});
+
+describe("parseCsr refuses RSA public exponents no RSA key has", () => {
+  test("an exponent that is even, below 3 or above 2^31-1 is refused before the signature is checked", () => {
+    for (const [bytes, shown] of [[[1], "1"], [[2], "2"], [[1, 0, 0], "65536"], [[0x00, 0x80, 0, 0, 1], "2147483649"], [[1, 0, 0, 0, 0, 1], "a 6-byte number"]] as const) {
+      assertRefused(
+        () => parseCsr(buildCsr(withRawRsaKey(bytes), withCommonName("kube-apiserver")).pem),
+        "KUBECA_CSR_MALFORMED",
+        `the CSR is not a valid PKCS#10 request: the RSA public exponent is ${shown}; it must be odd and from 3 to 2^31-1 (kubeadm uses 65537)`,
+      );
+    }
+  });
+
+  test("exponent 3 is an RSA key like any other: it gets as far as the signature check", () => {
+    assertRefused(() => parseCsr(buildCsr(withRawRsaKey([3])).pem), "KUBECA_CSR_SIGNATURE_INVALID", /does not verify with its own public key/);
   });
 });

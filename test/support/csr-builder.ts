@@ -3,7 +3,7 @@
 // Encoded with @peculiar/asn1-x509's typed classes and signed with node:crypto, independently of the
 // code under test in src/pki. kubeadm's CSRs carry only CN and O plus a SAN extensionRequest; the
 // other modifiers make the CSRs kubeca must refuse or report.
-import { constants, createPublicKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { constants, createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from "@peculiar/asn1-schema";
 import {
   AlgorithmIdentifier,
@@ -17,7 +17,7 @@ import {
   RelativeDistinguishedName,
   SubjectPublicKeyInfo,
 } from "@peculiar/asn1-x509";
-import { sequence, tlv } from "./der.js";
+import { oid, sequence, tlv } from "./der.js";
 
 export type CsrKeyType = "P-256" | "P-384" | "RSA-2048" | "RSA-1024" | "Ed25519";
 
@@ -127,6 +127,27 @@ export const withRequestedExtension = (extension: Extension): CsrModifier => (s)
  */
 export const withPublicKeyInfo = (der: Uint8Array, sign: (info: Uint8Array) => Uint8Array): CsrModifier => (s) => {
   s.spki = { der, sign };
+};
+/**
+ * An RSA key nobody holds: a random odd 2048-bit modulus with this public exponent (big-endian bytes).
+ * The "signature" is the bare PKCS#1 v1.5 encoding of the request info's SHA-256, which is what any
+ * signature looks like under exponent 1: such a key proves nothing, and anyone can sign with it.
+ */
+export const withRawRsaKey = (exponent: readonly number[]): CsrModifier => (s) => {
+  s.key = "RSA-2048";
+  const modulus = randomBytes(256);
+  modulus[0]! |= 0x80;
+  modulus[255]! |= 0x01;
+  const rsaPublicKey = sequence(tlv(0x02, new Uint8Array([0, ...modulus])), tlv(0x02, new Uint8Array(exponent)));
+  const der = sequence(sequence(oid("1.2.840.113549.1.1.1"), tlv(0x05)), tlv(0x03, new Uint8Array([0]), rsaPublicKey));
+  const sha256DigestInfo = Buffer.from("3031300d060960864801650304020105000420", "hex");
+  s.spki = {
+    der,
+    sign: (info) => {
+      const t = Buffer.concat([sha256DigestInfo, createHash("sha256").update(info).digest()]);
+      return new Uint8Array(Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(256 - 3 - t.length, 0xff), Buffer.from([0]), t]));
+    },
+  };
 };
 export const withPss = (hash: "sha256" | "sha384" = "sha256"): CsrModifier => (s) => {
   s.pss = { hash, saltLength: hash === "sha256" ? 32 : 48 };
