@@ -40,10 +40,12 @@ export function readPublicKey(buf: Uint8Array, spki: DerElement): PublicKey {
       if (params) throw new DerError("an Ed25519 public key has no algorithm parameters");
       if (keyBits.length !== 32) throw new DerError(`an Ed25519 public key is 32 bytes, not ${keyBits.length}`);
       return { algorithm: { type: "ed25519" }, key: importJwk({ kty: "OKP", crv: "Ed25519", x: b64url(keyBits) }) };
-    case OID.rsassaPss: {
-      const key = importSpki(spkiDer);
-      return { algorithm: { type: "rsa", bits: key.asymmetricKeyDetails?.modulusLength ?? 0 }, key };
-    }
+    case OID.rsassaPss:
+      // OpenSSL loads it as RSA and policy would call it RSA-2048, but Go's crypto/x509 has no such key
+      // type: the apiserver, etcd and kubelets could not use the certificate.
+      throw new DerError(
+        `the public key is an RSASSA-PSS key (OID ${OID.rsassaPss}); kubeca certifies RSA keys only as rsaEncryption, the form kubeadm makes and Go reads`,
+      );
     default:
       // Whatever OpenSSL can load still gets its signature checked; policy refuses the key type.
       return { algorithm: { type: "unknown", oid }, key: importSpki(spkiDer, `public key algorithm ${oid} is not supported`) };

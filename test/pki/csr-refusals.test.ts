@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { describe, test } from "node:test";
 import { Attribute } from "@peculiar/asn1-x509";
 import { parseCsr } from "../../src/pki/index.js";
@@ -14,6 +15,7 @@ import {
   withCommonName,
   withKey,
   withoutSubject,
+  withPss,
   withRawGeneralName,
   withRawIp,
   withRawRsaKey,
@@ -295,5 +297,19 @@ describe("parseCsr refuses RSA public exponents no RSA key has", () => {
 
   test("exponent 3 is an RSA key like any other: it gets as far as the signature check", () => {
     assertRefused(() => parseCsr(buildCsr(withRawRsaKey([3])).pem), "KUBECA_CSR_SIGNATURE_INVALID", /does not verify with its own public key/);
+  });
+});
+
+// Policy names keys as kubeadm does (RSA-2048, ECDSA-P256…) and the certificate embeds the CSR's SPKI
+// unchanged, so an SPKI that is "RSA-2048" or "P-256" only for OpenSSL reached certificates that Go's
+// crypto/x509 (apiserver, etcd, kubelets) cannot load.
+describe("parseCsr refuses public key forms kubeadm never makes", () => {
+  test("an RSASSA-PSS key (id-RSASSA-PSS SPKI) is refused, though its PSS signature verifies", () => {
+    const pssKey = generateKeyPairSync("rsa-pss", { modulusLength: 2048 }).privateKey;
+    assertRefused(
+      () => parseCsr(buildCsr(withKey("RSA-2048", pssKey), withPss()).pem),
+      "KUBECA_CSR_MALFORMED",
+      "the CSR is not a valid PKCS#10 request: the public key is an RSASSA-PSS key (OID 1.2.840.113549.1.1.10); kubeca certifies RSA keys only as rsaEncryption, the form kubeadm makes and Go reads",
+    );
   });
 });
