@@ -55,13 +55,18 @@ export function readPublicKey(buf: Uint8Array, spki: DerElement): PublicKey {
 function ecKey(params: DerElement | undefined, point: Uint8Array, spkiDer: Uint8Array): PublicKey {
   if (!params || !isUniversal(params, TAG.oid)) throw new DerError("an EC public key must name its curve (namedCurve OID)");
   const curveOid = readOid(params, "the EC curve");
+  // Go's crypto/x509 reads only uncompressed points; OpenSSL would load a compressed one.
+  if (point[0] !== 0x04) {
+    const form = point[0] === 0x02 || point[0] === 0x03 ? "a compressed point" : point[0] === 0x06 || point[0] === 0x07 ? "a hybrid point" : "not a point";
+    throw new DerError(`the EC public key is ${form}; kubeca certifies EC keys only as uncompressed points (04…), the form kubeadm makes and Go reads`);
+  }
   const curve = CURVES[curveOid];
   if (curve?.name === "P-256" && point.length === 65 && point[0] === 0x04) {
     const x = b64url(point.subarray(1, 33));
     const y = b64url(point.subarray(33));
     return { algorithm: { type: "ec", curve: "P-256" }, key: importJwk({ kty: "EC", crv: "P-256", x, y }) };
   }
-  // Other curves and compressed points: the SPKI decoder (faster than JWK for P-384, see header).
+  // Other curves: the SPKI decoder (faster than JWK for P-384, see header).
   const key = importSpki(spkiDer, `EC curve ${curveOid} is not supported`);
   return { algorithm: { type: "ec", curve: curve?.name ?? key.asymmetricKeyDetails?.namedCurve ?? curveOid }, key };
 }

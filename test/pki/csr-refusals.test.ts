@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, sign } from "node:crypto";
 import { describe, test } from "node:test";
 import { Attribute } from "@peculiar/asn1-x509";
 import { parseCsr } from "../../src/pki/index.js";
@@ -16,6 +16,7 @@ import {
   withKey,
   withoutSubject,
   withPss,
+  withPublicKeyInfo,
   withRawGeneralName,
   withRawIp,
   withRawRsaKey,
@@ -310,6 +311,22 @@ describe("parseCsr refuses public key forms kubeadm never makes", () => {
       () => parseCsr(buildCsr(withKey("RSA-2048", pssKey), withPss()).pem),
       "KUBECA_CSR_MALFORMED",
       "the CSR is not a valid PKCS#10 request: the public key is an RSASSA-PSS key (OID 1.2.840.113549.1.1.10); kubeca certifies RSA keys only as rsaEncryption, the form kubeadm makes and Go reads",
+    );
+  });
+
+  test("a compressed EC point is refused, though the signature made with its key verifies", () => {
+    const jwk = createPublicKey(cachedKey("P-256")).export({ format: "jwk" });
+    const x = Buffer.from(jwk.x!, "base64url");
+    const yOdd = Buffer.from(jwk.y!, "base64url")[31]! & 1;
+    const spki = sequence(
+      sequence(oid("1.2.840.10045.2.1"), oid("1.2.840.10045.3.1.7")),
+      tlv(0x03, new Uint8Array([0, 2 + yOdd, ...x])),
+    );
+    const csr = buildCsr(withPublicKeyInfo(spki, (info) => new Uint8Array(sign("sha256", info, cachedKey("P-256")))));
+    assertRefused(
+      () => parseCsr(csr.pem),
+      "KUBECA_CSR_MALFORMED",
+      "the CSR is not a valid PKCS#10 request: the EC public key is a compressed point; kubeca certifies EC keys only as uncompressed points (04…), the form kubeadm makes and Go reads",
     );
   });
 });
