@@ -67,7 +67,7 @@ function ecKey(params: DerElement | undefined, point: Uint8Array, spkiDer: Uint8
     return { algorithm: { type: "ec", curve: "P-256" }, key: importJwk({ kty: "EC", crv: "P-256", x, y }) };
   }
   // Other curves: the SPKI decoder (faster than JWK for P-384, see header).
-  const key = importSpki(spkiDer, `EC curve ${curveOid} is not supported`);
+  const key = importSpki(spkiDer, curve ? `the ${curve.name} public key is invalid (OpenSSL refused to load it)` : `EC curve ${curveOid} is not supported`);
   return { algorithm: { type: "ec", curve: curve?.name ?? key.asymmetricKeyDetails?.namedCurve ?? curveOid }, key };
 }
 

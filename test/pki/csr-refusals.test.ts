@@ -329,4 +329,16 @@ describe("parseCsr refuses public key forms kubeadm never makes", () => {
       "the CSR is not a valid PKCS#10 request: the EC public key is a compressed point; kubeca certifies EC keys only as uncompressed points (04…), the form kubeadm makes and Go reads",
     );
   });
+
+  test("a point that is not on its named curve is refused as an invalid key of that curve", () => {
+    for (const [curve, oidText, bytes] of [["P-256", "1.2.840.10045.3.1.7", 32], ["P-384", "1.3.132.0.34", 48]] as const) {
+      const spki = sequence(sequence(oid("1.2.840.10045.2.1"), oid(oidText)), tlv(0x03, new Uint8Array([0, 4, ...new Array<number>(2 * bytes).fill(7)])));
+      const csr = buildCsr(withPublicKeyInfo(spki, () => new Uint8Array(64)));
+      assertRefused(
+        () => parseCsr(csr.pem),
+        "KUBECA_CSR_MALFORMED",
+        `the CSR is not a valid PKCS#10 request: the ${curve} public key is invalid (OpenSSL refused to load it)`,
+      );
+    }
+  });
 });
