@@ -137,11 +137,18 @@ function assertKubeadmString(attr: NameAttribute): void {
   }
 }
 
+/** kubeadm writes a CN and at most two O; the bound keeps policy's one-violation-per-attribute small. */
+const MAX_SUBJECT_ATTRIBUTES = 64;
+
 function decodeSubject(der: Uint8Array, subjectEl: DerElement) {
   const commonNames: string[] = [];
   const organizations: string[] = [];
   const others: ForeignName[] = [];
-  for (const attr of decodeName(der, subjectEl, "the subject")) {
+  const attributes = decodeName(der, subjectEl, "the subject");
+  if (attributes.length > MAX_SUBJECT_ATTRIBUTES) {
+    throw new DerError(`the subject has ${attributes.length} attributes; kubeca reads at most ${MAX_SUBJECT_ATTRIBUTES}`);
+  }
+  for (const attr of attributes) {
     const isCn = attr.oid === OID.commonName;
     if (isCn || attr.oid === OID.organization) assertKubeadmString(attr);
     if (isCn) commonNames.push(attr.value);

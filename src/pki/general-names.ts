@@ -23,11 +23,19 @@ const URI = 6;
 const IP = 7;
 const REGISTERED_ID = 8;
 
+/**
+ * Far more than kubeadm (its names plus certSANs) or a kubelet (its Node addresses) ever asks for. Policy
+ * reports one violation per name and the audit record keeps them all, so without a bound a 45 KB CSR
+ * made a megabyte-sized refusal.
+ */
+const MAX_SAN_NAMES = 256;
+
 export function decodeGeneralNames(buf: Uint8Array, names: DerElement): SubjectAltNames {
   expectUniversal(names, TAG.sequence, "the SAN extension");
   const out: SubjectAltNames = { dnsNames: [], ipAddresses: [], otherNames: [] };
   const items = childrenOf(buf, names, "SAN");
   if (items.length === 0) throw new DerError("the SAN extension is empty; leave it out when there are no names");
+  if (items.length > MAX_SAN_NAMES) throw new DerError(`the SAN extension lists ${items.length} names; kubeca signs at most ${MAX_SAN_NAMES}`);
   items.forEach((gn, i) => decodeOne(buf, gn, `SAN ${i + 1}`, out));
   return out;
 }

@@ -4,7 +4,16 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Caller } from "../../src/auth/caller.js";
 import { isKubecaError, type KubecaError } from "../../src/errors/index.js";
-import { buildCsr, withCommonName, withDnsNames, withIpAddresses, withRawGeneralName, withRawRsaKey, type CsrModifier } from "../support/csr-builder.js";
+import {
+  buildCsr,
+  withCommonName,
+  withDnsNames,
+  withIpAddresses,
+  withRawGeneralName,
+  withRawRsaKey,
+  withSubjectAttribute,
+  type CsrModifier,
+} from "../support/csr-builder.js";
 import { ascii, tlv } from "../support/der.js";
 import { CP1, ORIGIN, startService, type ServiceFixture } from "./service-fixture.js";
 
@@ -12,6 +21,7 @@ import { CP1, ORIGIN, startService, type ServiceFixture } from "./service-fixtur
 const CP_FLEET = { name: "cp-fleet", role: "control-plane", namePattern: "cp-*.k8s.internal", allowedCidrs: ["10.1.0.0/24"], allowedDnsSuffixes: [".k8s.internal"] };
 const CP7: Caller = { method: "token", subject: "cp-7-token", node: "cp-7.k8s.internal", role: "control-plane" };
 const CP7_DNS = ["cp-7.k8s.internal", "k8s.example.internal", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
+const APISERVER_DNS = ["cp-1", "k8s.example.internal", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
 const cp7Apiserver = (...more: CsrModifier[]) =>
   buildCsr(withCommonName("kube-apiserver"), withDnsNames(...CP7_DNS), withIpAddresses("10.96.0.1", "10.1.0.7"), ...more).pem;
 
@@ -60,5 +70,30 @@ describe("adversarial CSRs", () => {
     const e = await refusal(fx, CP1, "scheduler.conf", csr);
     assert.equal(e.code, "KUBECA_CSR_MALFORMED");
     assert.equal(e.detail, "the CSR is not a valid PKCS#10 request: the RSA public exponent is 1; it must be odd and from 3 to 2^31-1 (kubeadm uses 65537)");
+  });
+
+  // Each refused name is one violation naming every allowed name, and the audit record keeps them all:
+  // 45 KB of CSR made a 3.9 MB record (past DynamoDB's 400 KB item limit, so a 503 instead of a 403).
+  it("a CSR with thousands of SANs is refused before policy, so its refusal stays small in the audit log", async () => {
+    const names = Array.from({ length: 5000 }, (_, i) => `n${i}.example.com`);
+    const e = await refusal(fx, CP1, "apiserver", buildCsr(withDnsNames(...names)).pem);
+    assert.equal(e.code, "KUBECA_CSR_MALFORMED");
+    assert.equal(e.detail, "the CSR is not a valid PKCS#10 request: the SAN extension lists 5000 names; kubeca signs at most 256");
+    assert.ok(JSON.stringify((await fx.auditLines()).at(-1)).length < 2048);
+  });
+
+  it("and so is a subject with thousands of attributes", async () => {
+    const ous = Array.from({ length: 3000 }, () => withSubjectAttribute("OU", "x"));
+    const e = await refusal(fx, CP1, "scheduler.conf", buildCsr(withCommonName("system:kube-scheduler"), ...ous).pem);
+    assert.equal(e.code, "KUBECA_CSR_MALFORMED");
+    assert.equal(e.detail, "the CSR is not a valid PKCS#10 request: the subject has 3001 attributes; kubeca reads at most 64");
+    assert.ok(JSON.stringify((await fx.auditLines()).at(-1)).length < 2048);
+  });
+
+  it("256 SANs are still judged name by name", async () => {
+    const names = Array.from({ length: 250 }, (_, i) => `n${i}.example.com`);
+    const e = await refusal(fx, CP1, "apiserver", buildCsr(withCommonName("kube-apiserver"), withDnsNames(...APISERVER_DNS, ...names)).pem);
+    assert.equal(e.code, "KUBECA_POLICY_VIOLATION");
+    assert.equal(e.violations.filter((v) => v.rule === "dns-san-not-allowed").length, 250);
   });
 });
