@@ -23,12 +23,13 @@ import {
   withSubjectValueDer,
   withTamperedSignature,
 } from "../support/csr-builder.js";
-import { ascii, integer, oid, sequence, set, tlv } from "../support/der.js";
+import { ascii, concat, integer, oid, sequence, set, tlv } from "../support/der.js";
+import { opensslMakeCsr } from "../support/openssl.js";
 import { assertRefused } from "./refusal.js";
 
 /** A request info written by hand: version 0, this subject, the cached P-256 key, these attributes. */
-const handWrittenInfo = (subject: Uint8Array, attributes: Uint8Array = tlv(0xa0)): Uint8Array =>
-  sequence(integer(0), subject, spkiOf("P-256"), attributes);
+const handWrittenInfo = (subject: Uint8Array, attributes: Uint8Array = tlv(0xa0), spki = spkiOf("P-256")): Uint8Array =>
+  sequence(integer(0), subject, spki, attributes);
 const cnOnly = (value: Uint8Array): Uint8Array => sequence(set(sequence(oid("2.5.4.3"), value)));
 const sanRequest = (...generalNames: Uint8Array[]): Uint8Array =>
   tlv(0xa0, sequence(oid("1.2.840.113549.1.9.14"), set(sequence(sequence(oid("2.5.29.17"), tlv(0x04, sequence(...generalNames)))))));
@@ -340,5 +341,49 @@ describe("parseCsr refuses public key forms kubeadm never makes", () => {
         `the CSR is not a valid PKCS#10 request: the ${curve} public key is invalid (OpenSSL refused to load it)`,
       );
     }
+  });
+});
+
+describe("parseCsr holds the request structure to PKCS#10 and DER", () => {
+  const subject = cnOnly(tlv(0x13, ascii("kube-apiserver")));
+  const refusedInfo = (info: Uint8Array, detail: string | RegExp) => assertRefused(() => parseCsr(buildCsrFromInfo(info).pem), "KUBECA_CSR_MALFORMED", detail);
+
+  test("a version other than 0 is refused", () => {
+    refusedInfo(sequence(integer(1), subject, spkiOf("P-256"), tlv(0xa0)), "the CSR is not a valid PKCS#10 request: the version is 1; PKCS#10 defines only 0 (v1)");
+  });
+
+  test("a fifth field in the request info is refused", () => {
+    refusedInfo(
+      sequence(integer(0), subject, spkiOf("P-256"), tlv(0xa0), tlv(0x05)),
+      "the CSR is not a valid PKCS#10 request: the request info should hold a version, subject, public key and attributes",
+    );
+  });
+
+  test("an indefinite length (BER) is refused", () => {
+    const indefinite = concat(new Uint8Array([0x30, 0x80]), set(sequence(oid("2.5.4.3"), tlv(0x13, ascii("kube-apiserver")))), new Uint8Array([0, 0]));
+    refusedInfo(handWrittenInfo(indefinite), /^the CSR is not a valid PKCS#10 request: the request info item 2 is truncated or not DER \(at byte \d+\)$/);
+  });
+
+  test("the SAN requested twice in one extension request is refused, so no second SAN can slip past policy", () => {
+    const san = (name: string) => sequence(oid("2.5.29.17"), tlv(0x04, sequence(tlv(0x82, ascii(name)))));
+    const twice = tlv(0xa0, sequence(oid("1.2.840.113549.1.9.14"), set(sequence(san("cp-1"), san("evil.example.com")))));
+    refusedInfo(handWrittenInfo(subject, twice), "the CSR is not a valid PKCS#10 request: the extension request lists 2.5.29.17 twice");
+  });
+
+  test("an RSA key under an ECDSA signature algorithm is refused as a signature that cannot be its key's", () => {
+    const csr = buildCsrFromInfo(handWrittenInfo(subject, tlv(0xa0), spkiOf("RSA-2048")), withKey("P-256"));
+    assertRefused(
+      () => parseCsr(csr.pem),
+      "KUBECA_CSR_SIGNATURE_INVALID",
+      "the CSR says it is signed with ecdsa-with-SHA256, which cannot come from its rsa public key",
+    );
+  });
+
+  test("an EC key on explicit curve parameters instead of a named curve is refused", async () => {
+    const { csrPem } = await opensslMakeCsr({
+      keyArgs: ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-pkeyopt", "ec_param_enc:explicit"],
+      subject: "/CN=kube-apiserver",
+    });
+    assertRefused(() => parseCsr(csrPem), "KUBECA_CSR_MALFORMED", "the CSR is not a valid PKCS#10 request: an EC public key must name its curve (namedCurve OID)");
   });
 });
