@@ -3,18 +3,37 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Caller } from "../../src/auth/caller.js";
+import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
+import {
+  Attribute,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  GeneralName,
+  GeneralNames,
+  KeyUsage,
+  KeyUsageFlags,
+} from "@peculiar/asn1-x509";
 import { isKubecaError, type KubecaError } from "../../src/errors/index.js";
 import {
   buildCsr,
+  withAttribute,
+  withAttributeInSameRdn,
   withCommonName,
+  withCriticalSan,
   withDnsNames,
   withIpAddresses,
   withRawGeneralName,
+  withRawIp,
   withRawRsaKey,
+  withRequestedExtension,
   withSubjectAttribute,
   type CsrModifier,
 } from "../support/csr-builder.js";
 import { ascii, tlv } from "../support/der.js";
+import { opensslCertText, opensslVerify } from "../support/openssl.js";
 import { CP1, ORIGIN, startService, type ServiceFixture } from "./service-fixture.js";
 
 // A control-plane node group: its members' extra names need only end in .k8s.internal.
@@ -24,6 +43,11 @@ const CP7_DNS = ["cp-7.k8s.internal", "k8s.example.internal", "kubernetes", "kub
 const APISERVER_DNS = ["cp-1", "k8s.example.internal", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
 const cp7Apiserver = (...more: CsrModifier[]) =>
   buildCsr(withCommonName("kube-apiserver"), withDnsNames(...CP7_DNS), withIpAddresses("10.96.0.1", "10.1.0.7"), ...more).pem;
+
+const extension = (extnID: string, critical: boolean, value: unknown) =>
+  new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+const certificateOf = (pem: string) => AsnConvert.parse(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64"), Certificate);
+const hex = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex");
 
 async function refusal(fx: ServiceFixture, caller: Caller, name: string, csr: string): Promise<KubecaError> {
   const before = (await fx.auditLines()).length;
@@ -95,5 +119,64 @@ describe("adversarial CSRs", () => {
     const e = await refusal(fx, CP1, "apiserver", buildCsr(withCommonName("kube-apiserver"), withDnsNames(...APISERVER_DNS, ...names)).pem);
     assert.equal(e.code, "KUBECA_POLICY_VIOLATION");
     assert.equal(e.violations.filter((v) => v.rule === "dns-san-not-allowed").length, 250);
+  });
+
+  it("what the CSR asks for besides the SAN is ignored: no CA:TRUE, keyCertSign or anyExtendedKeyUsage, no critical SAN", async () => {
+    const built = buildCsr(
+      withCommonName("kube-apiserver"),
+      withDnsNames(...APISERVER_DNS),
+      withIpAddresses("10.96.0.1", "10.0.0.10"),
+      withCriticalSan(),
+      withRequestedExtension(extension("2.5.29.19", true, new BasicConstraints({ cA: true }))),
+      withRequestedExtension(extension("2.5.29.15", true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign))),
+      withRequestedExtension(extension("2.5.29.37", false, new ExtendedKeyUsage(["2.5.29.37.0"]))),
+    );
+    const ok = await fx.service.sign(CP1, ORIGIN, { name: "apiserver", csr: built.pem });
+    const exts = Array.from(certificateOf(ok.certificate).tbsCertificate.extensions ?? []);
+    assert.deepEqual(exts.map((e) => [e.extnID, e.critical]), [
+      ["2.5.29.19", true], ["2.5.29.15", true], ["2.5.29.37", false], ["2.5.29.14", false], ["2.5.29.35", false], ["2.5.29.17", false],
+    ]);
+    assert.equal(AsnConvert.parse(exts[0]!.extnValue, BasicConstraints).cA, false);
+    assert.equal(AsnConvert.parse(exts[1]!.extnValue, KeyUsage).toNumber(), KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment);
+    assert.deepEqual(Array.from(AsnConvert.parse(exts[2]!.extnValue, ExtendedKeyUsage)), ["1.3.6.1.5.5.7.3.1"]);
+    // What openssl, as a TLS client's library, makes of it.
+    const text = await opensslCertText(ok.certificate);
+    assert.match(text, /X509v3 Basic Constraints: critical\n\s+CA:FALSE\n/);
+    assert.doesNotMatch(text, /Certificate Sign|Any Extended Key Usage|Alternative Name: critical/);
+    assert.equal((await opensslVerify({ caPem: ok.caCertificate, certPem: ok.certificate, purpose: "sslserver" })).code, 0);
+  });
+
+  it("the issued subject and SAN are the CSR's bytes; a SAN in Microsoft's extension request attribute goes nowhere", async () => {
+    const msSan = extension("2.5.29.17", false, new GeneralNames([new GeneralName({ dNSName: "evil.example.com" })]));
+    const msExtensionRequest = new Attribute({ type: "1.3.6.1.4.1.311.2.1.14", values: [AsnConvert.serialize(new Extensions([msSan]))] });
+    const built = buildCsr(withCommonName("kube-apiserver"), withDnsNames(...APISERVER_DNS), withIpAddresses("10.96.0.1", "10.0.0.10"), withAttribute(msExtensionRequest));
+    const ok = await fx.service.sign(CP1, ORIGIN, { name: "apiserver", csr: built.pem });
+    const tbs = certificateOf(ok.certificate).tbsCertificate;
+    const sans = (tbs.extensions ?? []).filter((e) => e.extnID === "2.5.29.17");
+    assert.equal(sans.length, 1);
+    assert.equal(hex(sans[0]!.extnValue.buffer), hex(built.sanDer!));
+    assert.equal(hex(AsnConvert.serialize(tbs.subject)), hex(built.subjectDer));
+    assert.doesNotMatch(await opensslCertText(ok.certificate), /evil/);
+  });
+
+  it("an O hidden in the CN's RDN (CN=kubernetes-admin+O=system:masters) is read like any other O", async () => {
+    const csr = buildCsr(withCommonName("kubernetes-admin"), withAttributeInSameRdn("O", "system:masters")).pem;
+    const e = await refusal(fx, CP1, "admin.conf", csr);
+    assert.deepEqual(e.violations.map((v) => `${v.field} ${v.rule}`), ["subject.O organization-mismatch"]);
+  });
+
+  it("the IPv4-compatible address ::10.0.0.10 is not 10.0.0.10, as the mapped one is not", async () => {
+    const compatible = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 10];
+    const csr = buildCsr(withCommonName("cp-1"), withDnsNames("cp-1", "localhost"), withIpAddresses("127.0.0.1", "::1"), withRawIp(compatible)).pem;
+    const e = await refusal(fx, CP1, "etcd/server", csr);
+    assert.deepEqual(e.violations.map((v) => `${v.field} ${v.rule}`), ["san.ip[2] ip-san-not-allowed", "san.ip required-san-missing"]);
+    assert.match(e.violations[0]!.message, /IP SAN "::a00:a" is not one of cp-1's addresses/);
+  });
+
+  it("a CN that differs from the expected one only by a trailing NUL or a look-alike letter is another CN", async () => {
+    for (const cn of ["kube-apiserver\u0000", "kube-аpiserver", "KUBE-APISERVER"]) {
+      const e = await refusal(fx, CP1, "apiserver", buildCsr(withCommonName(cn), withDnsNames(...APISERVER_DNS), withIpAddresses("10.96.0.1", "10.0.0.10")).pem);
+      assert.deepEqual(e.violations.map((v) => `${v.field} ${v.rule}`), ["subject.CN common-name-mismatch"], JSON.stringify(cn));
+    }
   });
 });
