@@ -34,7 +34,10 @@ export function readPublicKey(buf: Uint8Array, spki: DerElement): PublicKey {
     case OID.ecPublicKey:
       return ecKey(params, keyBits, spkiDer);
     case OID.rsaEncryption:
-      if (params && !isUniversal(params, TAG.null)) throw new DerError("an RSA public key's algorithm parameters must be NULL");
+      // Go's crypto/x509 refuses an RSA key without them, and the SPKI is embedded unchanged.
+      if (!params || !isUniversal(params, TAG.null) || params.end !== params.contentStart) {
+        throw new DerError("an RSA public key's algorithm parameters must be NULL (RFC 3279), as kubeadm writes them and Go requires");
+      }
       return rsaKey(keyBits);
     case OID.ed25519:
       if (params) throw new DerError("an Ed25519 public key has no algorithm parameters");

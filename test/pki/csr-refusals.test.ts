@@ -331,6 +331,19 @@ describe("parseCsr refuses public key forms kubeadm never makes", () => {
     );
   });
 
+  test("an RSA key whose algorithm identifier lacks its NULL parameters is refused, though its signature verifies", () => {
+    const spki = spkiOf("RSA-2048");
+    // 30 82 01 22 | 30 0d 06 09 <rsaEncryption> 05 00 | 03 …: the same key bits under 30 0b 06 09 <rsaEncryption>.
+    const keyBits = spki.subarray(4 + 15);
+    const withoutNull = sequence(sequence(oid("1.2.840.113549.1.1.1")), keyBits);
+    const csr = buildCsr(withKey("RSA-2048"), withPublicKeyInfo(withoutNull, (info) => new Uint8Array(sign("sha256", info, cachedKey("RSA-2048")))));
+    assertRefused(
+      () => parseCsr(csr.pem),
+      "KUBECA_CSR_MALFORMED",
+      "the CSR is not a valid PKCS#10 request: an RSA public key's algorithm parameters must be NULL (RFC 3279), as kubeadm writes them and Go requires",
+    );
+  });
+
   test("a point that is not on its named curve is refused as an invalid key of that curve", () => {
     for (const [curve, oidText, bytes] of [["P-256", "1.2.840.10045.3.1.7", 32], ["P-384", "1.3.132.0.34", 48]] as const) {
       const spki = sequence(sequence(oid("1.2.840.10045.2.1"), oid(oidText)), tlv(0x03, new Uint8Array([0, 4, ...new Array<number>(2 * bytes).fill(7)])));
