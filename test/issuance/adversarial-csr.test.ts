@@ -83,6 +83,11 @@ describe("adversarial CSRs", () => {
     }
   });
 
+  it("a wildcard under the group's suffix is not granted by the suffix", async () => {
+    const e = await refusal(fx, CP7, "apiserver", cp7Apiserver(withDnsNames("*.k8s.internal")));
+    assert.deepEqual(e.violations.map((v) => `${v.field} ${v.rule}`), ["san.dns[6] wildcard-not-allowed"]);
+  });
+
   it("a proper name under the group's suffix is still signed", async () => {
     const ok = await fx.service.sign(CP7, ORIGIN, { name: "apiserver", csr: cp7Apiserver(withDnsNames("api.k8s.internal")) });
     assert.equal(ok.profile, "apiserver");
