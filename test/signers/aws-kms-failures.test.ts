@@ -95,7 +95,9 @@ test("a Sign that hangs is KUBECA_SIGNER_UNAVAILABLE within the configured timeo
     const elapsed = performance.now() - started;
     assert.equal(e.code, "KUBECA_SIGNER_UNAVAILABLE");
     assert.equal(e.retryAfter, 2);
-    assert.ok(elapsed >= 290 && elapsed < 600, `gave up after ${elapsed.toFixed(0)} ms`);
+    // The hang lasts until the server closes: ending well before that proves the deadline; the upper
+    // bound is loose so a loaded CI machine cannot make it flaky (timing is for benchmarks).
+    assert.ok(elapsed >= 290 && elapsed < 3000, `gave up after ${elapsed.toFixed(0)} ms`);
     assert.match(e.detail, /did not answer Sign/);
   } finally {
     signer.close();
@@ -108,7 +110,7 @@ test("a GetPublicKey that hangs at start is KUBECA_SIGNER_UNAVAILABLE within the
   const started = performance.now();
   const e = await caught(createAwsKmsSigner(config(keyId, { timeoutMs: 300 }), { credentials, maxAttempts: 1 }));
   assert.equal(e.code, "KUBECA_SIGNER_UNAVAILABLE");
-  assert.ok(performance.now() - started < 600);
+  assert.ok(performance.now() - started < 3000);
 });
 
 test("a KMS endpoint that refuses connections is KUBECA_SIGNER_UNAVAILABLE, not misconfigured", async () => {
@@ -215,7 +217,7 @@ test("a slow KMS within the timeout only slows signing; slower than the timeout 
     started = performance.now();
     const e = await caught(signer.sign(Buffer.from("tbs")));
     assert.equal(e.code, "KUBECA_SIGNER_UNAVAILABLE");
-    assert.ok(performance.now() - started < 700);
+    assert.ok(performance.now() - started < 3000);
   } finally {
     kms.setLatency(0);
     signer.close();
