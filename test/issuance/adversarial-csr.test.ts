@@ -16,7 +16,6 @@ import {
   KeyUsage,
   KeyUsageFlags,
 } from "@peculiar/asn1-x509";
-import { isKubecaError, type KubecaError } from "../../src/errors/index.js";
 import {
   buildCsr,
   withAttribute,
@@ -34,13 +33,12 @@ import {
 } from "../support/csr-builder.js";
 import { ascii, tlv } from "../support/der.js";
 import { opensslCertText, opensslVerify } from "../support/openssl.js";
-import { CP1, ORIGIN, startService, type ServiceFixture } from "./service-fixture.js";
+import { APISERVER_DNS, CP1, ORIGIN, refusal, startService, type ServiceFixture } from "./service-fixture.js";
 
 // A control-plane node group: its members' extra names need only end in .k8s.internal.
 const CP_FLEET = { name: "cp-fleet", role: "control-plane", namePattern: "cp-*.k8s.internal", allowedCidrs: ["10.1.0.0/24"], allowedDnsSuffixes: [".k8s.internal"] };
 const CP7: Caller = { method: "token", subject: "cp-7-token", node: "cp-7.k8s.internal", role: "control-plane" };
 const CP7_DNS = ["cp-7.k8s.internal", "k8s.example.internal", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
-const APISERVER_DNS = ["cp-1", "k8s.example.internal", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
 const cp7Apiserver = (...more: CsrModifier[]) =>
   buildCsr(withCommonName("kube-apiserver"), withDnsNames(...CP7_DNS), withIpAddresses("10.96.0.1", "10.1.0.7"), ...more).pem;
 
@@ -49,17 +47,6 @@ const extension = (extnID: string, critical: boolean, value: unknown) =>
 const certificateOf = (pem: string) => AsnConvert.parse(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64"), Certificate);
 const hex = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex");
 
-async function refusal(fx: ServiceFixture, caller: Caller, name: string, csr: string): Promise<KubecaError> {
-  const before = (await fx.auditLines()).length;
-  const error = await fx.service.sign(caller, ORIGIN, { name, csr }).then(
-    () => assert.fail(`${name} was signed but must be refused`),
-    (e: unknown) => e,
-  );
-  assert.ok(isKubecaError(error), `expected a KubecaError, got ${String(error)}`);
-  const lines = await fx.auditLines();
-  assert.deepEqual(lines.slice(before).map((l) => l.event), ["refused"], "one refusal record, no issuance");
-  return error;
-}
 
 describe("adversarial CSRs", () => {
   let fx: ServiceFixture;

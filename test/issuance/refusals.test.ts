@@ -2,8 +2,7 @@
 // and the refusal in the audit log with the same violations (spec §6 negative vectors and issue 2).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Caller } from "../../src/auth/caller.js";
-import { isKubecaError, type KubecaError } from "../../src/errors/index.js";
+import type { KubecaError } from "../../src/errors/index.js";
 import {
   buildCsr,
   withCommonName,
@@ -17,27 +16,11 @@ import {
   withTamperedSignature,
 } from "../support/csr-builder.js";
 import { csrFor } from "./section6.js";
-import { CP1, ORIGIN, WORKER1, startService, type ServiceFixture } from "./service-fixture.js";
+import { APISERVER_DNS, CP1, ORIGIN, WORKER1, refusal, startService, type ServiceFixture } from "./service-fixture.js";
 
-const APISERVER_DNS = ["cp-1", "k8s.example.internal", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
 const apiserverCsr = (dns: string[], ip: string[], ...more: Parameters<typeof buildCsr>) =>
   buildCsr(withCommonName("kube-apiserver"), withDnsNames(...dns), withIpAddresses(...ip), ...more).pem;
 
-async function refusal(fx: ServiceFixture, caller: Caller, name: string, csr: string): Promise<KubecaError> {
-  const before = (await fx.auditLines()).length;
-  const error = await fx.service.sign(caller, ORIGIN, { name, csr }).then(
-    () => assert.fail(`${name} was signed but must be refused`),
-    (e: unknown) => e,
-  );
-  assert.ok(isKubecaError(error), `expected a KubecaError, got ${String(error)}`);
-  const lines = await fx.auditLines();
-  assert.equal(lines.length, before + 1, "exactly one audit record per refusal");
-  const last = lines.at(-1)!;
-  assert.equal(last.event, "refused");
-  assert.equal(last.request.file, name);
-  if (error.violations.length) assert.deepEqual(last.violations, JSON.parse(JSON.stringify(error.violations)));
-  return error;
-}
 
 const rules = (e: KubecaError) => e.violations.map((v) => `${v.field} ${v.rule}`);
 

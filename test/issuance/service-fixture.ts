@@ -1,6 +1,7 @@
 // A real issuance service on a temp folder: config with the spec §6 cluster, CAs whose certificates are
 // written to disk (minted for memory signers, or made with `kubeca ca init` for KMS keys), and the file
 // audit store. Only time and the audit store may be swapped, to pin dates and to inject failures.
+import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { stringify } from "yaml";
 import type { AuditLog } from "../../src/audit/types.js";
 import type { Caller, RequestOrigin } from "../../src/auth/caller.js";
 import { loadConfigFile } from "../../src/config/index.js";
+import { isKubecaError, type KubecaError } from "../../src/errors/index.js";
 import { createIssuanceService, type RunningIssuanceService } from "../../src/issuance/create-service.js";
 
 export type CaKey = "ECDSA-P256" | "ECDSA-P384" | "RSA-2048";
@@ -100,4 +102,26 @@ export async function startService(options: FixtureOptions = {}, existing?: { di
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The apiserver DNS SANs spec §6 gives node cp-1. */
+export const APISERVER_DNS = ["cp-1", "k8s.example.internal", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
+
+/**
+ * Signs `csr` as `name`, expects a refusal, and checks that exactly one audit record was added: a
+ * `refused` one for this file, carrying the error's violations. Returns the error for its details.
+ */
+export async function refusal(fx: ServiceFixture, caller: Caller, name: string, csr: string): Promise<KubecaError> {
+  const before = (await fx.auditLines()).length;
+  const error = await fx.service.sign(caller, ORIGIN, { name, csr }).then(
+    () => assert.fail(`${name} was signed but must be refused`),
+    (e: unknown) => e,
+  );
+  assert.ok(isKubecaError(error), `expected a KubecaError, got ${String(error)}`);
+  const lines = await fx.auditLines();
+  assert.deepEqual(lines.slice(before).map((l) => l.event), ["refused"], "one refusal record, no issuance");
+  const last = lines.at(-1)!;
+  assert.equal(last.request.file, name);
+  if (error.violations.length) assert.deepEqual(last.violations, JSON.parse(JSON.stringify(error.violations)));
+  return error;
 }
