@@ -3,7 +3,7 @@
 // the real clients, credentials from the standard AWS environment variables.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -12,10 +12,9 @@ import { kubeletSignerCommand } from "../../src/cli/commands/kubelet-signer.js";
 import { KubeletSignerConfig } from "../../src/config/index.js";
 import { productionSetup } from "../../src/lambda/kubelet-sweep.js";
 import { silentLog } from "../../src/kubelet/kubelet-log.js";
-import { createCaCertificate, encodePem } from "../../src/pki/index.js";
-import { createAwsKmsSigner } from "../../src/signers/aws-kms.js";
 import { startEc2Server, type Ec2Server } from "../support/ec2-server.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
+import { writeKubeletSignerFiles } from "./command-fixture.js";
 import { certificatePem, condition, opensslVerify, startHarness, type Harness } from "./harness.js";
 
 const NODE = { name: "ip-10-0-2-10.eu-west-1.compute.internal", id: "i-0d00000000000000d", ip: "10.0.2.10" };
@@ -43,38 +42,11 @@ before(async () => {
     ],
     `aws:///eu-west-1c/${NODE.id}`,
   );
-  const { keyId } = await kms.createKey("ECC_NIST_P256");
-  const signer = await createAwsKmsSigner({ type: "aws-kms", keyId, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1", timeoutMs: 3000 });
-  const now = Date.now();
-  const der = await createCaCertificate({ commonName: "kubernetes", signer, serial: new Uint8Array([9]), notBefore: new Date(now - 60_000), notAfter: new Date(now + 86400_000) });
-  writeFileSync(join(dir, "ca.crt"), encodePem("CERTIFICATE", der));
-  writeFileSync(
-    join(dir, "kubeca.yaml"),
-    `apiVersion: kubeca.dev/v1alpha1
-kind: Config
-cluster:
-  etcd: { local: false }
-cas:
-  ca:
-    certificate: { file: ca.crt }
-    signer: { type: aws-kms, keyId: ${keyId}, region: us-east-1, endpoint: "${kms.url}" }
-nodes:
-  - { name: cp-1, role: control-plane, advertiseAddress: 10.0.0.10 }
-audit: { store: file, path: audit.jsonl }
-kubeletSigner:
-  nodeWaitSeconds: 0
-  addressSource: { type: ec2, region: eu-west-1, endpoint: "${ec2.url}", cacheSeconds: 30 }
-`,
-  );
-  writeFileSync(
-    join(dir, "kubeconfig"),
-    `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${h.server.url}", insecure-skip-tls-verify: true } }]
-users: [{ name: kubeca, user: { token: kubeca-cli } }]
-contexts: [{ name: fake, context: { cluster: fake, user: kubeca } }]
-current-context: fake
-`,
+  await writeKubeletSignerFiles(
+    dir,
+    kms,
+    h.server.url,
+    `nodeWaitSeconds: 0\naddressSource: { type: ec2, region: eu-west-1, endpoint: "${ec2.url}", cacheSeconds: 30 }`,
   );
 });
 after(async () => {

@@ -2,16 +2,15 @@
 // the local KMS server), a kubeconfig file for the fake apiserver, the file audit log.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { kubeletSignerCommand } from "../../src/cli/commands/kubelet-signer.js";
 import type { CliIo } from "../../src/cli/command.js";
 import { UsageError } from "../../src/cli/flags.js";
-import { createCaCertificate, encodePem } from "../../src/pki/index.js";
-import { createAwsKmsSigner } from "../../src/signers/aws-kms.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
+import { writeKubeletSignerFiles } from "./command-fixture.js";
 import { certificatePem, condition, opensslVerify, startHarness, waitFor, type Harness } from "./harness.js";
 
 let kms: KmsServer;
@@ -53,43 +52,7 @@ test("kubelet-signer without --config is a usage error", async () => {
 let keyId: string;
 
 async function writeConfig(): Promise<void> {
-  ({ keyId } = await kms.createKey("ECC_NIST_P256"));
-  const signerConfig = { type: "aws-kms" as const, keyId, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1" as const, timeoutMs: 3000 };
-  const signer = await createAwsKmsSigner(signerConfig);
-  const now = Date.now();
-  const caPem = encodePem(
-    "CERTIFICATE",
-    await createCaCertificate({ commonName: "kubernetes", signer, serial: new Uint8Array([7]), notBefore: new Date(now - 60_000), notAfter: new Date(now + 86400_000 * 365) }),
-  );
-  writeFileSync(join(dir, "ca.crt"), caPem);
-  writeFileSync(
-    join(dir, "kubeca.yaml"),
-    `apiVersion: kubeca.dev/v1alpha1
-kind: Config
-cluster:
-  etcd: { local: false }
-cas:
-  ca:
-    certificate: { file: ca.crt }
-    signer: { type: aws-kms, keyId: ${keyId}, region: us-east-1, endpoint: "${kms.url}" }
-nodes:
-  - { name: cp-1, role: control-plane, advertiseAddress: 10.0.0.10 }
-audit: { store: file, path: audit.jsonl }
-kubeletSigner:
-  nodeWaitSeconds: 0
-  servingValidity: 720h
-`,
-  );
-  writeFileSync(
-    join(dir, "kubeconfig"),
-    `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${h.server.url}", insecure-skip-tls-verify: true } }]
-users: [{ name: kubeca, user: { token: kubeca-cli } }]
-contexts: [{ name: fake, context: { cluster: fake, user: kubeca } }]
-current-context: fake
-`,
-  );
+  keyId = await writeKubeletSignerFiles(dir, kms, h.server.url, "nodeWaitSeconds: 0\nservingValidity: 720h");
 }
 
 test("kubelet-signer --once signs a pending kubelet CSR with the KMS-held CA and records it in the audit file", async () => {
