@@ -1,6 +1,6 @@
 // What other layers use from signers/. Re-exports only; no side effects.
-export type { Signer, SignatureAlgorithm, DescribableSigner } from "./signer.js";
-export { isDescribable } from "./signer.js";
+export type { Signer, SignatureAlgorithm, DescribableSigner, ClosableSigner } from "./signer.js";
+export { isClosable, isDescribable, signerKeyLeavesToken } from "./signer.js";
 export { chooseSigningAlgorithm, SUPPORTED_KEY_SPECS } from "./algorithm.js";
 export type { KmsKeyFacts, KmsSigningAlgorithm, Pkcs11SigningMechanism, RsaPadding, SigningAlgorithmChoice } from "./algorithm.js";
 export { createAwsKmsSigner } from "./aws-kms.js";

@@ -42,13 +42,13 @@ const UNAVAILABLE: Record<string, string> = {
   CKR_DEVICE_ERROR: "the token reported a device error",
   CKR_DEVICE_MEMORY: "the token is out of memory",
   CKR_HOST_MEMORY: "the PKCS#11 module is out of memory",
-  CKR_GENERAL_ERROR: "the PKCS#11 module failed (CKR_GENERAL_ERROR); the token may have been removed",
+  CKR_GENERAL_ERROR: "the PKCS#11 module failed (CKR_GENERAL_ERROR), the token may have been removed",
   CKR_FUNCTION_FAILED: "the token failed the operation",
   CKR_SESSION_COUNT: "the token has no session left (its session limit is reached)",
   CKR_SESSION_HANDLE_INVALID: "the session was closed by the token",
   CKR_SESSION_CLOSED: "the session was closed by the token",
-  CKR_OBJECT_HANDLE_INVALID: "the key is no longer on the token; the token may have been removed",
-  CKR_KEY_HANDLE_INVALID: "the key is no longer on the token; the token may have been removed",
+  CKR_OBJECT_HANDLE_INVALID: "the key is no longer on the token, which may have been removed",
+  CKR_KEY_HANDLE_INVALID: "the key is no longer on the token, which may have been removed",
   CKR_USER_NOT_LOGGED_IN: "the token refused to keep us logged in",
 };
 
@@ -99,7 +99,7 @@ export function pkcs11Error(err: unknown, context: Pkcs11ErrorContext): KubecaEr
     return pinRefusedWhileServing(where, name, err);
   }
   if (name !== undefined && UNAVAILABLE[name] !== undefined) {
-    return unavailable(`PKCS#11 ${where}: ${UNAVAILABLE[name]} on ${operation}; retry in 5s`, 5, err);
+    return unavailable(`PKCS#11 ${where}: ${operation}: ${UNAVAILABLE[name]}; retry in 5s`, 5, err);
   }
   if (name !== undefined && MISCONFIGURED[name] !== undefined) {
     return new KubecaError("KUBECA_SIGNER_MISCONFIGURED", `PKCS#11 ${where}: the token ${MISCONFIGURED[name]} (${name} on ${operation})`, { cause: err });

@@ -68,6 +68,11 @@ export class SessionPool {
     }
   }
 
+  /** Closes every idle session: the token lost one of ours, so the ones opened with it are suspect too. */
+  discardIdle(): void {
+    for (const s of this.#idle.splice(0)) this.#drop(s);
+  }
+
   /** Closes every idle session now and each busy one when it comes back; waiters are refused. */
   close(): void {
     this.#closed = true;

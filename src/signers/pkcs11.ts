@@ -247,7 +247,10 @@ class TokenSigner implements Pkcs11Signer {
         this.#pool.discard(session);
         const recovery = recoveryFor(e);
         if (attempt > 0 || recovery === "none") throw asKubecaError(e, this.#where, operation, "serving");
-        if (recovery === "reopen") this.#stale = true;
+        if (recovery === "reopen") {
+          this.#stale = true;
+          this.#pool.discardIdle();
+        }
       }
     }
   }
