@@ -34,6 +34,8 @@ const result = await build({
   minify: true,
   // Keep class and function names: error names (ThrottlingException, KubecaError) are read at runtime.
   keepNames: true,
+  // The PKCS#11 signer's native addon: Lambda cannot load PKCS#11 modules (lambda/lambda-signers.ts refuses them).
+  external: ["pkcs11js"],
   banner: { js: banner },
   legalComments: "eof",
   metafile: true,

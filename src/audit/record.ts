@@ -20,6 +20,7 @@ const EVENT_TYPES: Record<AuditEventType, true> = {
   "node-client-csr-signed": true,
   "ca-created": true,
   "signer-mismatch": true,
+  "signer-warning": true,
 };
 export const AUDIT_EVENT_TYPES = Object.freeze(Object.keys(EVENT_TYPES) as AuditEventType[]);
 

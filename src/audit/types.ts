@@ -14,7 +14,9 @@ export type AuditEventType =
   | "kubelet-csr-signed"
   | "node-client-csr-signed"
   | "ca-created"
-  | "signer-mismatch";
+  | "signer-mismatch"
+  /** At start: a CA signs with a key the operator allowed although it can leave its token. */
+  | "signer-warning";
 
 export interface AuditActor {
   readonly method: string;
@@ -53,7 +55,7 @@ export interface AuditEvent {
   readonly request?: AuditRequest;
   readonly result?: AuditResult;
   readonly violations?: readonly Violation[];
-  /** Short free text for events without a request (ca-created, signer-mismatch). */
+  /** Short free text for events without a request (ca-created, signer-mismatch, signer-warning). */
   readonly message?: string;
 }
 

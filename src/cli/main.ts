@@ -3,6 +3,7 @@ import { ERRORS, isKubecaError } from "../errors/index.js";
 import type { CliCommand, CliIo } from "./command.js";
 import { auditCommands } from "./commands/audit.js";
 import { caInitCommand, caShowCommand } from "./commands/ca.js";
+import { caKeygenCommand } from "./commands/ca-keygen.js";
 import { kubeletSignerCommand } from "./commands/kubelet-signer.js";
 import { policyCheckCommand } from "./commands/policy-check.js";
 import { renewCommand } from "./commands/renew.js";
@@ -15,6 +16,7 @@ export const COMMANDS: readonly CliCommand[] = [
   serveCommand,
   caInitCommand,
   caShowCommand,
+  caKeygenCommand,
   renewCommand,
   statusCommand,
   kubeletSignerCommand,

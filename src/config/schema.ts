@@ -2,6 +2,7 @@
 // `kubeca policy check` and the JSON Schema for editors derive from this file.
 import { z } from "zod";
 import { isIP } from "node:net";
+import { isAbsolute } from "node:path";
 import { compileNodeLookup } from "./node-lookup.js";
 
 const durationPattern = /^(\d+h)?(\d+m)?(\d+s)?$/;
@@ -46,7 +47,41 @@ export const MemorySignerConfig = z.strictObject({
   /** Development only: a fresh key is generated at start and never written anywhere. */
   algorithm: KeyAlgorithmName.default("ECDSA-P256"),
 });
-export const SignerConfig = z.discriminatedUnion("type", [AwsKmsSignerConfig, MemorySignerConfig]);
+const AbsolutePath = z.string().refine((s) => isAbsolute(s), "must be an absolute path");
+
+/**
+ * A CA key inside an HSM, reached through its PKCS#11 module (not on Lambda, which cannot load one).
+ * The token is found by label or serial, never by slot index (slot numbers change when tokens come
+ * and go); the PIN comes from an environment variable or a file, never from this config.
+ */
+export const Pkcs11SignerConfig = z.strictObject({
+  type: z.literal("pkcs11"),
+  /** The vendor's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so. */
+  module: AbsolutePath,
+  /** The token: its label, or its serial number when labels repeat. */
+  token: z.union([z.strictObject({ label: z.string().min(1).max(32) }), z.strictObject({ serial: z.string().min(1).max(16) })]),
+  /** The private key: by CKA_LABEL, CKA_ID (hex), or both; exactly one key may match. */
+  key: z
+    .strictObject({
+      label: z.string().min(1).optional(),
+      id: z.string().regex(/^([0-9a-f]{2})+$/i, "must be the key's CKA_ID in hex, e.g. 6b756265").optional(),
+    })
+    .refine((k) => k.label !== undefined || k.id !== undefined, "set label, id or both"),
+  /** The user PIN: the name of an environment variable holding it, or a file (first line). */
+  pin: z.union([
+    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name") }),
+    z.strictObject({ file: AbsolutePath }),
+  ]),
+  /** RSA keys only: PKCS#1 v1.5 (default, what kubeadm uses) or PSS. */
+  rsaPadding: z.enum(["pkcs1", "pss"]).default("pkcs1"),
+  /** Sessions this process opens at most (concurrent signatures); 4 matches Node's default thread pool. */
+  sessions: z.number().int().min(1).max(64).default(4),
+  /** Sign with a key that can leave the token (CKA_EXTRACTABLE or not CKA_SENSITIVE); audited as a warning. */
+  allowExtractable: z.boolean().default(false),
+});
+export type Pkcs11SignerConfig = z.infer<typeof Pkcs11SignerConfig>;
+
+export const SignerConfig = z.discriminatedUnion("type", [AwsKmsSignerConfig, MemorySignerConfig, Pkcs11SignerConfig]);
 export type SignerConfig = z.infer<typeof SignerConfig>;
 
 export const CaConfig = z.strictObject({

@@ -74,12 +74,12 @@ export const ERRORS = {
   KUBECA_SIGNER_UNAVAILABLE: {
     status: 503,
     title: "The signer is temporarily unavailable",
-    fix: "The KMS throttled or timed out; retry after Retry-After. If it persists, check KMS quotas and network reachability.",
+    fix: "The KMS throttled or timed out, or the HSM token is absent or refused the PIN; retry after Retry-After. If it persists, check KMS quotas and network reachability, or the token and kubeca's log.",
   },
   KUBECA_SIGNER_MISCONFIGURED: {
     status: 500,
     title: "The signer is misconfigured",
-    fix: "Check the CA's KMS key: it must exist, be enabled, have usage SIGN_VERIFY, and the function must be allowed kms:Sign on it.",
+    fix: "Check the CA's key: a KMS key must exist, be enabled, have usage SIGN_VERIFY, and the function must be allowed kms:Sign on it; a PKCS#11 key must be on the named token, able to sign, not extractable, with the right PIN.",
   },
   KUBECA_SIGNER_KEY_MISMATCH: {
     status: 500,

@@ -8,12 +8,13 @@ import { CaName, type Config, type LoadedConfig } from "../config/index.js";
 import { isKubecaError } from "../errors/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
-import { assertSignerMatchesCertificate } from "../signers/index.js";
+import { assertSignerMatchesCertificate, isClosable } from "../signers/index.js";
 import { openIdempotencyStore } from "./create-idempotency-store.js";
 import { createIdempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
+import { auditSignerWarnings } from "./signer-warnings.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
 import type { IssuanceService, ReadinessCheck } from "./types.js";
 
@@ -51,6 +52,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
   const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
+  await auditSignerWarnings(audit, cas.values());
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
   const opened = options.idempotencyStore ? undefined : openIdempotencyStore(config.idempotency);
@@ -86,6 +88,8 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     async close(): Promise<void> {
       opened?.close();
       if (owned && hasClose(audit)) await audit.close();
+      // After the audit log: its checkpoint signer may be one of these.
+      for (const ca of cas.values()) if (isClosable(ca.signer)) ca.signer.close();
     },
   };
 }

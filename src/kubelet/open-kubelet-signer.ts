@@ -9,6 +9,7 @@ import type { CaName, KubeletAddressSourceConfig, LoadedConfig } from "../config
 import { KubecaError } from "../errors/index.js";
 import { openCheckpointSigner } from "../issuance/checkpoint-signer.js";
 import { openIssuingCa, type IssuingCa } from "../issuance/issuing-ca.js";
+import { auditSignerWarnings } from "../issuance/signer-warnings.js";
 import { randomSerial } from "../pki/index.js";
 import { crossCheckedAddressSource, nodeStatusAddressSource, type AddressSource } from "./address-source.js";
 import type { Ec2InventoryOptions } from "./ec2-inventory.js";
@@ -44,6 +45,7 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
   // Checkpoints as the signing service signs them, so this log is provable too.
   const checkpointSigner = await openCheckpointSigner(config, (name) => opened.find((c) => c.name === name)?.signer, false);
   const audit = createAuditLog(config.audit, baseDir, { checkpointSigner });
+  await auditSignerWarnings(audit, opened);
   return {
     signing: Object.freeze({
       policy,

@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { GetParameterCommandOutput } from "@aws-sdk/client-ssm";
 import { loadConfigFile, parseConfigText, type LoadedConfig } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
+import { refuseSignersLambdaCannotRun } from "./lambda-signers.js";
 
 /** The one SSM call we make; tests may pass a client pointed at a local server. */
 export interface SsmReader {
@@ -63,6 +64,12 @@ async function fromSsm(name: string, options: ConfigSourceOptions, taskRoot: str
 }
 
 export async function loadLambdaConfig(env: NodeJS.ProcessEnv, options: ConfigSourceOptions): Promise<LoadedConfig> {
+  const loaded = await loadFromSource(env, options);
+  refuseSignersLambdaCannotRun(loaded.config);
+  return loaded;
+}
+
+async function loadFromSource(env: NodeJS.ProcessEnv, options: ConfigSourceOptions): Promise<LoadedConfig> {
   const taskRoot = env.LAMBDA_TASK_ROOT ?? process.cwd();
   const parameter = env.KUBECA_CONFIG_SSM_PARAMETER?.trim();
   if (parameter) return fromSsm(parameter, options, taskRoot);

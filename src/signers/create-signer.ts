@@ -2,10 +2,11 @@
 import type { SignerConfig } from "../config/index.js";
 import { createAwsKmsSigner, type AwsKmsSignerOptions } from "./aws-kms.js";
 import { createMemorySigner } from "./memory.js";
+import { createPkcs11Signer, type Pkcs11SignerOptions } from "./pkcs11.js";
 import type { Signer } from "./signer.js";
 
-/** Options for the signer types that take any; today only aws-kms does. */
-export type CreateSignerOptions = AwsKmsSignerOptions;
+/** Options for the signer types that take any. */
+export type CreateSignerOptions = AwsKmsSignerOptions & Pkcs11SignerOptions;
 
 export async function createSigner(config: SignerConfig, options: CreateSignerOptions = {}): Promise<Signer> {
   switch (config.type) {
@@ -13,5 +14,7 @@ export async function createSigner(config: SignerConfig, options: CreateSignerOp
       return createAwsKmsSigner(config, options);
     case "memory":
       return createMemorySigner(config.algorithm);
+    case "pkcs11":
+      return createPkcs11Signer(config, options);
   }
 }

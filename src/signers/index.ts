@@ -1,12 +1,16 @@
 // What other layers use from signers/. Re-exports only; no side effects.
-export type { Signer, SignatureAlgorithm, DescribableSigner } from "./signer.js";
-export { isDescribable } from "./signer.js";
+export type { Signer, SignatureAlgorithm, DescribableSigner, ClosableSigner } from "./signer.js";
+export { isClosable, isDescribable, signerKeyLeavesToken } from "./signer.js";
 export { chooseSigningAlgorithm, SUPPORTED_KEY_SPECS } from "./algorithm.js";
-export type { KmsKeyFacts, KmsSigningAlgorithm, RsaPadding, SigningAlgorithmChoice } from "./algorithm.js";
+export type { KmsKeyFacts, KmsSigningAlgorithm, Pkcs11SigningMechanism, RsaPadding, SigningAlgorithmChoice } from "./algorithm.js";
 export { createAwsKmsSigner } from "./aws-kms.js";
 export type { AwsKmsSigner, AwsKmsSignerConfig, AwsKmsSignerOptions } from "./aws-kms.js";
 export { createMemorySigner } from "./memory.js";
 export type { MemorySigner } from "./memory.js";
+export { createPkcs11Signer } from "./pkcs11.js";
+export { generatePkcs11KeyPair } from "./pkcs11-keygen.js";
+export type { Pkcs11GeneratedKey, Pkcs11KeygenRequest } from "./pkcs11-keygen.js";
+export type { Pkcs11Signer, Pkcs11SignerOptions } from "./pkcs11.js";
 export { createSigner } from "./create-signer.js";
 export type { CreateSignerOptions } from "./create-signer.js";
 export { assertSignerMatchesCertificate, spkiFingerprint } from "./key-match.js";

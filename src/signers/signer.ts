@@ -28,3 +28,20 @@ export interface DescribableSigner extends Signer {
 export function isDescribable(s: Signer): s is DescribableSigner {
   return typeof (s as Partial<DescribableSigner>).describe === "function";
 }
+
+/** Optional capability: a signer holding sessions or sockets that its owner should close. */
+export interface ClosableSigner extends Signer {
+  close(): void;
+}
+
+export function isClosable(s: Signer): s is ClosableSigner {
+  return typeof (s as Partial<ClosableSigner>).close === "function";
+}
+
+/**
+ * Optional fact: the signer's private key can be taken off its key store (a PKCS#11 key allowed
+ * with allowExtractable). Such a signer still signs; whoever opens it writes a warning to the audit log.
+ */
+export function signerKeyLeavesToken(s: Signer): boolean {
+  return (s as { keyLeavesToken?: unknown }).keyLeavesToken === true;
+}

@@ -49,3 +49,39 @@ describe("kubelet signer config", () => {
     assert.match(d, /kubeletSigner\.servingCa: must be ca or front-proxy-ca/);
   });
 });
+
+describe("pkcs11 signer config", () => {
+  const withSigner = (signer: string) =>
+    head.replace("cluster: {}", "cluster: {etcd: {local: false}}") + `cas: {ca: {certificate: {file: ca.crt}, signer: ${signer}}}\nnodes: [{name: w-1, role: worker}]\n`;
+
+  it("accepts a token by label, a key by label and id, and a PIN from a variable, with the defaults filled in", () => {
+    const loaded = parseConfigText(
+      withSigner("{type: pkcs11, module: /usr/lib/softhsm/libsofthsm2.so, token: {label: kubeca}, key: {label: kubeca-ca, id: 0a0b}, pin: {env: KUBECA_PIN}}"),
+      "kubeca.yaml",
+    );
+    assert.deepEqual(loaded.cas.ca!.signer, {
+      type: "pkcs11",
+      module: "/usr/lib/softhsm/libsofthsm2.so",
+      token: { label: "kubeca" },
+      key: { label: "kubeca-ca", id: "0a0b" },
+      pin: { env: "KUBECA_PIN" },
+      rsaPadding: "pkcs1",
+      sessions: 4,
+      allowExtractable: false,
+    });
+  });
+
+  it("refuses a PIN written into the config: only a variable or a file may hold it", () => {
+    const d = detailOf(withSigner("{type: pkcs11, module: /usr/lib/libp11.so, token: {label: kubeca}, key: {label: k}, pin: '123456'}"));
+    assert.match(d, /cas\.ca\.signer\.pin/);
+    assert.doesNotMatch(d, /123456/, "the PIN is not echoed back");
+  });
+
+  it("refuses a relative module path, a slot index for the token, and a key named by neither label nor id", () => {
+    const d = detailOf(withSigner("{type: pkcs11, module: libsofthsm2.so, token: {slot: 0}, key: {}, pin: {file: pin.txt}}"));
+    assert.match(d, /cas\.ca\.signer\.module: must be an absolute path/);
+    assert.match(d, /cas\.ca\.signer\.token/);
+    assert.match(d, /cas\.ca\.signer\.key: set label, id or both/);
+    assert.match(d, /cas\.ca\.signer\.pin/);
+  });
+});

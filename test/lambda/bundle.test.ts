@@ -146,4 +146,16 @@ describe("the Lambda bundle", () => {
       assert.equal(r.json.code, "KUBECA_CONFIG_INVALID");
     }
   });
+
+  it("a config with a pkcs11 signer answers 500 KUBECA_CONFIG_INVALID, the bundle having no PKCS#11 addon to crash on", async () => {
+    const config = readFileSync(join(dir, "task", "kubeca.yaml"), "utf8").replace(
+      /signer: \{ type: aws-kms[^\n]*/,
+      "signer: { type: pkcs11, module: /usr/lib/softhsm/libsofthsm2.so, token: { label: kubeca }, key: { label: kubeca-ca }, pin: { env: KUBECA_PIN } }",
+    );
+    assert.match(config, /type: pkcs11/);
+    writeFileSync(join(dir, "task", "pkcs11.yaml"), config);
+    const [health] = await invoke([httpApiEvent({ method: "GET", path: "/healthz" })], { KUBECA_CONFIG_FILE: "pkcs11.yaml" });
+    assert.equal(health!.statusCode, 500);
+    assert.equal(health!.json.code, "KUBECA_CONFIG_INVALID");
+  });
 });

@@ -102,4 +102,19 @@ describe("Lambda config source", () => {
       (e: unknown) => isKubecaError(e) && e.code === "KUBECA_CONFIG_INVALID",
     );
   });
+
+  it("a pkcs11 signer is refused before anything is built: Lambda cannot load PKCS#11 modules", async () => {
+    const pkcs11 = CONFIG("hsm")
+      .replace(/signer: \{ type: aws-kms[^\n]*/, "signer: { type: pkcs11, module: /usr/lib/softhsm/libsofthsm2.so, token: { label: kubeca }, key: { label: kubeca-ca }, pin: { env: KUBECA_PIN } }")
+      .concat("audit:\n  checkpoint:\n    signer: { type: pkcs11, module: /usr/lib/softhsm/libsofthsm2.so, token: { serial: 1a2b }, key: { id: \"01\" }, pin: { file: /run/pin } }\n");
+    writeFileSync(join(dir, "task", "conf", "pkcs11.yaml"), pkcs11);
+    await assert.rejects(
+      loadLambdaConfig({ KUBECA_CONFIG_FILE: "conf/pkcs11.yaml", LAMBDA_TASK_ROOT: join(dir, "task") }, { bundleDir: join(dir, "bundle") }),
+      (e: unknown) =>
+        isKubecaError(e) &&
+        e.code === "KUBECA_CONFIG_INVALID" &&
+        e.detail ===
+          "cas.ca.signer, audit.checkpoint.signer: a pkcs11 signer cannot run on Lambda, which cannot load PKCS#11 modules; use aws-kms signers on Lambda, or run kubeca serve on a host that reaches the HSM",
+    );
+  });
 });

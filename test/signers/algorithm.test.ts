@@ -3,20 +3,20 @@ import assert from "node:assert/strict";
 import { chooseSigningAlgorithm, type KmsKeyFacts } from "../../src/signers/algorithm.js";
 import { KubecaError } from "../../src/errors/index.js";
 
-const accepted: [KmsKeyFacts, string, string, string][] = [
-  [{ keySpec: "ECC_NIST_P256", keyUsage: "SIGN_VERIFY", rsaPadding: "pkcs1" }, "ecdsa-with-SHA256", "ECDSA_SHA_256", "sha256"],
-  [{ keySpec: "ECC_NIST_P384", keyUsage: "SIGN_VERIFY", rsaPadding: "pkcs1" }, "ecdsa-with-SHA384", "ECDSA_SHA_384", "sha384"],
-  [{ keySpec: "RSA_2048", keyUsage: "SIGN_VERIFY", rsaPadding: "pkcs1" }, "sha256WithRSAEncryption", "RSASSA_PKCS1_V1_5_SHA_256", "sha256"],
-  [{ keySpec: "RSA_3072", keyUsage: "SIGN_VERIFY", rsaPadding: "pkcs1" }, "sha256WithRSAEncryption", "RSASSA_PKCS1_V1_5_SHA_256", "sha256"],
-  [{ keySpec: "RSA_4096", keyUsage: "SIGN_VERIFY", rsaPadding: "pkcs1" }, "sha256WithRSAEncryption", "RSASSA_PKCS1_V1_5_SHA_256", "sha256"],
-  [{ keySpec: "RSA_2048", keyUsage: "SIGN_VERIFY", rsaPadding: "pss" }, "rsassa-pss-sha256", "RSASSA_PSS_SHA_256", "sha256"],
-  [{ keySpec: "RSA_3072", keyUsage: "SIGN_VERIFY", rsaPadding: "pss" }, "rsassa-pss-sha256", "RSASSA_PSS_SHA_256", "sha256"],
-  [{ keySpec: "RSA_4096", keyUsage: "SIGN_VERIFY", rsaPadding: "pss" }, "rsassa-pss-sha256", "RSASSA_PSS_SHA_256", "sha256"],
+const accepted: [KmsKeyFacts, string, string, string, string][] = [
+  [{ keySpec: "ECC_NIST_P256", keyUsage: "SIGN_VERIFY", rsaPadding: "pkcs1" }, "ecdsa-with-SHA256", "ECDSA_SHA_256", "CKM_ECDSA", "sha256"],
+  [{ keySpec: "ECC_NIST_P384", keyUsage: "SIGN_VERIFY", rsaPadding: "pkcs1" }, "ecdsa-with-SHA384", "ECDSA_SHA_384", "CKM_ECDSA", "sha384"],
+  [{ keySpec: "RSA_2048", keyUsage: "SIGN_VERIFY", rsaPadding: "pkcs1" }, "sha256WithRSAEncryption", "RSASSA_PKCS1_V1_5_SHA_256", "CKM_RSA_PKCS", "sha256"],
+  [{ keySpec: "RSA_3072", keyUsage: "SIGN_VERIFY", rsaPadding: "pkcs1" }, "sha256WithRSAEncryption", "RSASSA_PKCS1_V1_5_SHA_256", "CKM_RSA_PKCS", "sha256"],
+  [{ keySpec: "RSA_4096", keyUsage: "SIGN_VERIFY", rsaPadding: "pkcs1" }, "sha256WithRSAEncryption", "RSASSA_PKCS1_V1_5_SHA_256", "CKM_RSA_PKCS", "sha256"],
+  [{ keySpec: "RSA_2048", keyUsage: "SIGN_VERIFY", rsaPadding: "pss" }, "rsassa-pss-sha256", "RSASSA_PSS_SHA_256", "CKM_RSA_PKCS_PSS", "sha256"],
+  [{ keySpec: "RSA_3072", keyUsage: "SIGN_VERIFY", rsaPadding: "pss" }, "rsassa-pss-sha256", "RSASSA_PSS_SHA_256", "CKM_RSA_PKCS_PSS", "sha256"],
+  [{ keySpec: "RSA_4096", keyUsage: "SIGN_VERIFY", rsaPadding: "pss" }, "rsassa-pss-sha256", "RSASSA_PSS_SHA_256", "CKM_RSA_PKCS_PSS", "sha256"],
 ];
 
-for (const [facts, signatureAlgorithm, kmsAlgorithm, hash] of accepted) {
-  test(`a ${facts.keySpec} key with ${facts.rsaPadding} padding signs ${kmsAlgorithm} over a local ${hash} digest`, () => {
-    assert.deepEqual(chooseSigningAlgorithm(facts), { signatureAlgorithm, kmsAlgorithm, hash });
+for (const [facts, signatureAlgorithm, kmsAlgorithm, pkcs11Mechanism, hash] of accepted) {
+  test(`a ${facts.keySpec} key with ${facts.rsaPadding} padding signs ${kmsAlgorithm} (PKCS#11 ${pkcs11Mechanism}) over a local ${hash} digest`, () => {
+    assert.deepEqual(chooseSigningAlgorithm(facts), { signatureAlgorithm, kmsAlgorithm, pkcs11Mechanism, hash });
   });
 }
 

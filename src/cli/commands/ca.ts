@@ -8,7 +8,7 @@ import { KubecaError } from "../../errors/index.js";
 import { resolveFrom } from "../../issuance/issuing-ca.js";
 import { CA_COMMON_NAMES, CA_FILES } from "../../kubeadm/index.js";
 import { createCaCertificate, randomSerial, readCaCertificate } from "../../pki/index.js";
-import { createSigner } from "../../signers/index.js";
+import { createSigner, isClosable, signerKeyLeavesToken } from "../../signers/index.js";
 import type { CliCommand, CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
@@ -16,7 +16,8 @@ import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
 const initHelp = `Usage: kubeca ca init --config FILE [--only NAME...] [--validity 87600h] [--out-dir DIR] [--force]
 
 Creates the self-signed CA certificates kubeadm expects (ca CN=kubernetes, etcd-ca, front-proxy-ca),
-signed by each CA's configured signer. With aws-kms the private key never leaves KMS. Writes each
+signed by each CA's configured signer. With aws-kms and pkcs11 the private key never leaves KMS or
+the HSM (make a PKCS#11 key first with kubeca ca keygen --pkcs11). Writes each
 certificate to its cas.<name>.certificate.file, or with --out-dir in kubeadm's layout
 (ca.crt, etcd/ca.crt, front-proxy-ca.crt). Never writes a key.
 
@@ -57,7 +58,7 @@ export const caInitCommand: CliCommand = {
       if (cfg.signer.type === "memory") {
         throw new KubecaError(
           "KUBECA_CONFIG_INVALID",
-          `cas.${name}.signer is a memory signer: its key dies with this command, so a CA made with it would be useless. Use aws-kms.`,
+          `cas.${name}.signer is a memory signer: its key dies with this command, so a CA made with it would be useless. Use aws-kms or pkcs11.`,
         );
       }
       const path = values["out-dir"]
@@ -77,14 +78,22 @@ export const caInitCommand: CliCommand = {
     const now = new Date();
     for (const t of targets) {
       io.stderr.write(`creating ${t.name} (CN=${CA_COMMON_NAMES[t.name]}) with ${t.cfg.signer.type} signer...\n`);
-      const signer = await createSigner(t.cfg.signer);
-      const der = await createCaCertificate({
-        commonName: CA_COMMON_NAMES[t.name],
-        signer,
-        serial: randomSerial(),
-        notBefore: new Date(now.getTime() - 5 * 60_000),
-        notAfter: new Date(now.getTime() + validity * 1000),
-      });
+      const signer = await createSigner(t.cfg.signer, { env: io.env });
+      if (signerKeyLeavesToken(signer)) {
+        io.stderr.write(`warning: ${t.name}'s private key can leave its token (allowExtractable: true); it is not a key only the HSM holds\n`);
+      }
+      let der: Uint8Array;
+      try {
+        der = await createCaCertificate({
+          commonName: CA_COMMON_NAMES[t.name],
+          signer,
+          serial: randomSerial(),
+          notBefore: new Date(now.getTime() - 5 * 60_000),
+          notAfter: new Date(now.getTime() + validity * 1000),
+        });
+      } finally {
+        if (isClosable(signer)) signer.close();
+      }
       const info = readCaCertificate(der);
       await mkdir(dirname(t.path), { recursive: true, mode: 0o755 });
       await writeFile(t.path, info.pem, { mode: 0o644 });
