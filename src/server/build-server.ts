@@ -16,6 +16,7 @@ import { useJsonBodies } from "./json-body.js";
 import { createNotFoundHandler, type RouteTable } from "./not-found.js";
 import { caRoutes } from "./routes/ca.js";
 import { healthRoutes } from "./routes/health.js";
+import { openApiRoutes } from "./routes/openapi.js";
 import { signRoutes } from "./routes/sign.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
@@ -96,6 +97,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.setNotFoundHandler(createNotFoundHandler(routes));
 
   app.register(healthRoutes);
+  app.register(openApiRoutes);
   app.register(caRoutes, { prefix: "/v1" });
   app.register(signRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
   app.register(auditRoutes, {
