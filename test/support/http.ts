@@ -1,6 +1,6 @@
 // supertest against a real listening server: the app listens on an ephemeral loopback port, every
 // request crosses a socket and node's HTTP parser as a client's would, and the server closes when the
-// test (or suite) that started it ends.
+// test that started it ends (or when the suite closes the app itself).
 import { connect } from "node:net";
 import type { FastifyInstance } from "fastify";
 import supertest from "supertest";
@@ -10,9 +10,10 @@ export type HttpClient = ReturnType<typeof supertest>;
 /** Something that runs a function when the test or suite ends: a TestContext's `after`, or node:test's. */
 export type Cleanup = (fn: () => Promise<void>) => void;
 
-export async function listen(app: FastifyInstance, cleanup: Cleanup): Promise<HttpClient> {
+/** Without `cleanup`, the caller closes the app (a suite's after hook). */
+export async function listen(app: FastifyInstance, cleanup?: Cleanup): Promise<HttpClient> {
   await app.listen({ host: "127.0.0.1", port: 0 });
-  cleanup(() => app.close());
+  cleanup?.(() => app.close());
   return supertest(app.server);
 }
 
