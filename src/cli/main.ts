@@ -9,6 +9,7 @@ import { policyCheckCommand } from "./commands/policy-check.js";
 import { renewCommand } from "./commands/renew.js";
 import { serveCommand } from "./commands/serve.js";
 import { statusCommand } from "./commands/status.js";
+import { tokenCreateCommand } from "./commands/token.js";
 import { EXIT_CODES, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.js";
 import { UsageError } from "./flags.js";
 
@@ -22,6 +23,7 @@ export const COMMANDS: readonly CliCommand[] = [
   kubeletSignerCommand,
   ...auditCommands,
   policyCheckCommand,
+  tokenCreateCommand,
 ];
 
 function overview(): string {

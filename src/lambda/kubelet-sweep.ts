@@ -4,20 +4,22 @@
 // (KUBECA_KUBECONFIG_FILE); the sweep takes the same Lease as the in-cluster Deployment.
 import { isAbsolute, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import type { Context, ScheduledEvent } from "aws-lambda";
 import { KubecaError } from "../errors/index.js";
 import { jsonLinesLog, type KubeletLog } from "../kubelet/kubelet-log.js";
 import { openKubeletSigner, replicaIdentity } from "../kubelet/open-kubelet-signer.js";
 import { runSweep, type SweepDeps, type SweepSummary } from "../kubelet/sweep.js";
 import { loadLambdaConfig } from "./config-source.js";
 
-export type SweepHandler = () => Promise<SweepSummary>;
+/** Invoked by the EventBridge schedule in serverless.yml; the summary is the invocation's result. */
+export type SweepHandler = (event: ScheduledEvent, context: Context) => Promise<SweepSummary>;
 
 /** Everything but the clock-free pass itself; tests build it directly. */
 export type SweepSetup = () => Promise<SweepDeps>;
 
 export function createKubeletSweepHandler(setup: SweepSetup): SweepHandler {
   let deps: Promise<SweepDeps> | undefined;
-  return async () => {
+  return async (event, context) => {
     // A failed cold start is retried by the next invocation rather than cached.
     deps ??= setup().catch((e) => {
       deps = undefined;
@@ -25,7 +27,8 @@ export function createKubeletSweepHandler(setup: SweepSetup): SweepHandler {
     });
     const d = await deps;
     const summary = await runSweep(d);
-    d.log.info("sweep finished", { ...summary });
+    // The schedule's time and the invocation id tie this line to the EventBridge rule and the Lambda report.
+    d.log.info("sweep finished", { ...summary, scheduledAt: event.time, invocation: context.awsRequestId });
     return summary;
   };
 }

@@ -8,6 +8,7 @@ import type { AuditReader } from "../audit/index.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import { KubecaError } from "../errors/index.js";
 import { authenticateRequest } from "./authenticate-request.js";
+import { clientErrorHandler } from "./client-error.js";
 import { auditRoutes } from "./routes/audit.js";
 import type { IssuanceService } from "../issuance/types.js";
 import "./decorations.js";
@@ -16,6 +17,7 @@ import { useJsonBodies } from "./json-body.js";
 import { createNotFoundHandler, type RouteTable } from "./not-found.js";
 import { caRoutes } from "./routes/ca.js";
 import { healthRoutes } from "./routes/health.js";
+import { openApiRoutes } from "./routes/openapi.js";
 import { signRoutes } from "./routes/sign.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
@@ -74,6 +76,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // The routes are exactly those in openapi/openapi.yaml; no implicit HEAD twins.
     exposeHeadRoutes: false,
     trustProxy: deps.trustProxy ?? false,
+    clientErrorHandler,
   };
   // An HTTPS server changes fastify's raw-server type parameter only; the routes and hooks are the same.
   const app = (deps.https ? Fastify<HttpsServer>({ ...options, https: deps.https }) : Fastify(options)) as unknown as FastifyInstance;
@@ -96,6 +99,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.setNotFoundHandler(createNotFoundHandler(routes));
 
   app.register(healthRoutes);
+  app.register(openApiRoutes);
   app.register(caRoutes, { prefix: "/v1" });
   app.register(signRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
   app.register(auditRoutes, {

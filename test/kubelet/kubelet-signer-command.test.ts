@@ -12,6 +12,7 @@ import { UsageError } from "../../src/cli/flags.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
 import { writeKubeletSignerFiles } from "./command-fixture.js";
 import { certificatePem, condition, opensslVerify, startHarness, waitFor, type Harness } from "./harness.js";
+import supertest from "supertest";
 
 let kms: KmsServer;
 let h: Harness;
@@ -78,13 +79,14 @@ test("kubelet-signer runs until SIGTERM, answers /healthz and /readyz, signs whi
   const running = kubeletSignerCommand.run(["--config", join(dir, "kubeca.yaml"), "--kubeconfig", join(dir, "kubeconfig"), "--health-port", "0"], cli);
   const started = await waitFor("the started line", () => cli.err().split("\n").map((l) => (l ? JSON.parse(l) : {})).find((l) => l.msg === "started"));
   const base = `http://127.0.0.1:${started.healthPort}`;
-  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  const health = supertest(base);
+  assert.equal((await health.get("/healthz")).status, 200);
   await waitFor("leading", () => h.server.get("leases", "kubeca-kubelet-signer", "kubeca-system")?.spec.holderIdentity === started.identity, 8000);
   const name = await h.submit("node:cp-1", { dns: ["cp-1"], ips: ["10.0.0.10"] });
   await waitFor("a certificate", () => certificatePem(h.csr(name)), 8000);
-  assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  assert.equal((await health.get("/readyz")).status, 200);
   process.emit("SIGTERM");
   assert.equal(await running, 0);
   assert.equal(h.server.get("leases", "kubeca-kubelet-signer", "kubeca-system")?.spec.holderIdentity, "");
-  await assert.rejects(fetch(`${base}/healthz`));
+  await assert.rejects(health.get("/healthz").then(), /ECONNREFUSED/);
 });

@@ -11,7 +11,8 @@ import { parseFlags, parsePort, UsageError } from "../flags.js";
 const help = `Usage: kubeca serve --config FILE [flags]
        kubeca serve --dev [--dev-dir DIR] [--config FILE]
 
-Runs the signing service (POST /v1/sign, POST /v1/sign/batch, GET /v1/ca, /healthz, /readyz).
+Runs the signing service (POST /v1/sign, POST /v1/sign/batch, GET /v1/ca, GET /v1/audit, /healthz,
+/readyz, and its OpenAPI document at /openapi.yaml and /openapi.json).
 
 Flags:
   --config FILE     the kubeca config (YAML). Required unless --dev.
