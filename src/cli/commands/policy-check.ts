@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { validateConfigText, type Config, type ConfigIssue } from "../../config/index.js";
 import { isKubecaError } from "../../errors/index.js";
-import { compileKubeletPolicy } from "../../kubelet/index.js";
+import { compileKubeletPolicy } from "../../kubelet/kubelet-policy.js";
 import { compilePolicy, durationSeconds, type Policy } from "../../policy/index.js";
 import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_OK, EXIT_USAGE } from "../exit-codes.js";
