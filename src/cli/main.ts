@@ -46,6 +46,7 @@ function overview(): string {
     "",
     "Run 'kubeca <command> --help' for a command's flags; 'kubeca --version' for the version.",
     "Every command takes --debug: an unexpected error then prints its stack trace.",
+    "Every build holds every command: the npm package, the image, dist/kubeca.cjs and the single executable.",
     "",
   ].join("\n");
 }
