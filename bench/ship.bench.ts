@@ -78,12 +78,13 @@ async function benchServe(label: string, command: string[], bodies: string[]): P
   const token = "bench-serve-token-0123456789";
   const config = { ...sampleConfig(createHash("sha256").update(token).digest("hex")), rateLimits: { perCaller: { ratePerSecond: 1e6, burst: 1e6 }, overall: { ratePerSecond: 1e6, burst: 1e6 } } };
   await writeFile(join(dir, "config.yaml"), stringify(config));
+  await writeFile(join(dir, "token"), token + "\n"); // with both present, --dev keeps this config and token
   const port = 18000 + Math.floor(Math.random() * 2000);
   const start = performance.now();
-  const child = spawn(command[0]!, [...command.slice(1), "serve", "--dev", "--dev-dir", dir, "--config", join(dir, "config.yaml"), "--port", String(port), "--log-level", "warn"], { cwd: dir, stdio: "ignore" });
+  const child = spawn(command[0]!, [...command.slice(1), "serve", "--dev", "--dev-dir", dir, "--config", join(dir, "config.yaml"), "--port", String(port), "--log-level", "warn"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   try {
     const url = `http://127.0.0.1:${port}`;
-    let ready = 0;
+    let ready = NaN;
     for (const deadline = start + 60_000; performance.now() < deadline; ) {
       const ok = await fetch(`${url}/healthz`).then((r) => r.status === 200, () => false);
       if (ok) {
@@ -92,6 +93,7 @@ async function benchServe(label: string, command: string[], bodies: string[]): P
       }
       await new Promise((r) => setTimeout(r, 10));
     }
+    if (Number.isNaN(ready)) throw new Error(`${label}: no /healthz 200 within 60 s`);
     await new Promise((r) => setTimeout(r, 2000)); // let start-up garbage be collected before reading idle RSS
     const idle = rssMiB(child.pid!);
     let issued = 0;
@@ -104,8 +106,10 @@ async function benchServe(label: string, command: string[], bodies: string[]): P
     const loaded = rssMiB(child.pid!);
     console.log(`  ${label.padEnd(22)} first /healthz 200 after ${ready.toFixed(0).padStart(5)} ms   RSS idle ${idle.toFixed(1).padStart(6)} MiB   after ${issued} signings ${loaded.toFixed(1).padStart(6)} MiB`);
   } finally {
-    child.kill("SIGTERM");
-    await once(child, "exit");
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
     await rm(dir, { recursive: true, force: true });
   }
 }
