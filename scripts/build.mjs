@@ -93,6 +93,7 @@ const ESM_BANNER = [
 /** The options every bundle shares: Node 20 and 22, dependencies inside, names kept, a metafile. */
 function shared(target, commit) {
   return {
+    absWorkingDir: root, // metafile paths are relative to the checkout, wherever the script runs from
     bundle: true,
     platform: "node",
     target: "node20",
@@ -128,7 +129,6 @@ function report(result, metafilePath) {
 const builders = {
   async cli(commit) {
     const dir = join(outdir, "cli");
-    rmSync(dir, { recursive: true, force: true });
     const result = await build({
       ...shared("cli", commit),
       entryPoints: { kubeca: join(root, "src", "cli", "kubeca.ts") },
@@ -139,6 +139,10 @@ const builders = {
       chunkNames: "chunks/[name]-[hash]",
       banner: { js: ESM_BANNER },
     });
+    // Chunks of earlier builds go only now: a CLI running meanwhile never finds its files missing.
+    const written = new Set(Object.keys(result.metafile.outputs).map((o) => resolve(root, o)));
+    const chunks = join(dir, "chunks");
+    for (const f of readdirSync(chunks)) if (!written.has(join(chunks, f))) rmSync(join(chunks, f));
     report(result, join(dir, "kubeca.meta.json"));
   },
 
