@@ -1,6 +1,7 @@
 // buildServer({ https }) serves the same routes over TLS, and so does the built kubeca serve --tls-cert/--tls-key.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
@@ -42,14 +43,20 @@ it("serves /healthz over HTTPS with the given certificate", async (t) => {
 
 it("the built kubeca serve --tls-cert/--tls-key serves /healthz over HTTPS", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "kubeca-https-cli-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   execFileSync("openssl", [
     "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
     "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
     "-keyout", join(dir, "tls.key"), "-out", join(dir, "tls.crt"),
   ], { stdio: "ignore" });
   const child = spawn(process.execPath, [built(BUILT.bin), "serve", "--dev", "--dev-dir", join(dir, "dev"), "--port", "0", "--tls-cert", join(dir, "tls.crt"), "--tls-key", join(dir, "tls.key"), "--log-level", "warn"], { stdio: ["ignore", "ignore", "pipe"] });
-  t.after(() => child.kill("SIGTERM"));
+  // Stop the server (its last audit checkpoint goes into the dev dir) before removing the dir.
+  t.after(async () => {
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
   let stderr = "";
   const address = await new Promise<string>((resolve, reject) => {
     child.stderr.on("data", (d) => {
