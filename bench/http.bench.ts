@@ -53,7 +53,7 @@ const CLIENT_FILES: readonly [string, string, string[]][] = [
 ];
 
 /** `n` request bodies, no two alike: fresh keys, each used for every client file. */
-function distinctBodies(key: CsrKeyType, n: number): string[] {
+export function distinctBodies(key: CsrKeyType, n: number): string[] {
   const bodies: string[] = [];
   while (bodies.length < n) {
     const k = newKey(key);

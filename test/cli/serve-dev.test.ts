@@ -2,6 +2,7 @@
 // token and kubeadm's CA layout, says loudly that it is a development CA, signs a CSR made with openssl,
 // and `kubeca serve` without --dev refuses to start without a config.
 import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -43,12 +44,10 @@ describe("kubeca serve --dev", () => {
     });
   });
   after(async () => {
-    // On SIGTERM the server writes a last audit checkpoint under .kubeca-dev: remove the folder only
-    // once it has exited, or rm races that write (ENOTEMPTY).
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((done) => child.once("exit", done));
+    // Closing writes a last audit checkpoint into the dev dir: wait for it before removing the dir.
+    if (child.exitCode === null) {
       child.kill("SIGTERM");
-      await exited;
+      await once(child, "exit");
     }
     await rm(dir, { recursive: true, force: true });
   });
