@@ -10,10 +10,10 @@ import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
 import { assertSignerMatchesCertificate, isClosable } from "../signers/index.js";
 import { openIdempotencyStore } from "./create-idempotency-store.js";
-import { createIdempotency } from "./idempotency.js";
+import { createIdempotency, type Idempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
-import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
+import { openIssuingCa, type DevelopmentCa, type IssuingCa } from "./issuing-ca.js";
 import { auditSignerWarnings } from "./signer-warnings.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
 import type { IssuanceService, ReadinessCheck } from "./types.js";
@@ -29,6 +29,13 @@ export interface CreateServiceOptions {
   readonly idempotencyStore?: IdempotencyStore;
   /** Failures that refuse nothing (an idempotency store that cannot be read or written). */
   readonly onWarning?: (message: string, cause?: unknown) => void;
+  /** Development CAs' keys (and certificates) made by another process: `kubeca serve --workers N`. */
+  readonly development?: ReadonlyMap<CaName, DevelopmentCa>;
+  /**
+   * Set in a `kubeca serve` worker: the primary process owns the one audit chain and the one
+   * idempotency window, and has written the start-up records; this service only parses, checks and signs.
+   */
+  readonly primary?: { readonly audit: AuditLog; readonly idempotency: Idempotency };
 }
 
 export interface RunningIssuanceService extends IssuanceService {
@@ -36,6 +43,9 @@ export interface RunningIssuanceService extends IssuanceService {
   readonly issuingCas: ReadonlyMap<CaName, IssuingCa>;
   /** The log's reader for GET /v1/audit; undefined when a test injected a write-only log. */
   readonly auditReader: AuditReader | undefined;
+  /** The log and the idempotency window themselves: a serve primary answers its workers from them. */
+  readonly audit: AuditLog;
+  readonly idempotency: Idempotency;
   close(): Promise<void>;
 }
 
@@ -47,21 +57,28 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const cas = new Map<CaName, IssuingCa>();
   for (const name of CaName.options) {
     const cfg = config.cas[name];
-    if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now }));
+    const development = options.development?.get(name);
+    if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now, ...(development ? { development } : {}) }));
   }
   const policy = compilePolicy(config);
-  const owned = options.audit === undefined;
-  const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
-  await auditSignerWarnings(audit, cas.values());
+  const primary = options.primary;
+  const owned = options.audit === undefined && primary === undefined;
+  const audit =
+    primary?.audit ??
+    options.audit ??
+    createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
+  if (!primary) await auditSignerWarnings(audit, cas.values());
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
-  const opened = options.idempotencyStore ? undefined : openIdempotencyStore(config.idempotency);
-  const idempotency = createIdempotency({
-    store: options.idempotencyStore ?? opened!.store,
-    windowSeconds,
-    now,
-    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-  });
+  const opened = options.idempotencyStore || primary ? undefined : openIdempotencyStore(config.idempotency);
+  const idempotency =
+    primary?.idempotency ??
+    createIdempotency({
+      store: options.idempotencyStore ?? opened!.store,
+      windowSeconds,
+      now,
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
 
   const deps: PipelineDeps = { policy, cas, audit, now, serial: options.serial ?? randomSerial, idempotency };
 
@@ -69,6 +86,8 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     config,
     issuingCas: cas,
     auditReader: isReader(audit) ? audit : undefined,
+    audit,
+    idempotency,
     sign: (caller, origin, item) => runPipeline(deps, caller, origin, item),
     cas: () => [...cas.values()].map((ca) => ({ name: ca.name, certificate: ca.info.pem })),
     async recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void> {

@@ -28,7 +28,7 @@ export async function authenticateRequest(
     // Only a refusal is audited; an authenticator fault goes to the error handler as it is.
     if (!isKubecaError(error) || error.code !== "KUBECA_UNAUTHENTICATED") throw error;
     // Bounded per source address, so refused credentials cannot grow the audit log without limit.
-    rateLimiter?.admitRefusedCredential(request.ip);
+    await rateLimiter?.admitRefusedCredential(request.ip);
     try {
       await service.recordAuthenticationFailure(requestOrigin(request), error.detail);
     } catch (auditError) {

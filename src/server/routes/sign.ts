@@ -18,7 +18,7 @@ export async function signRoutes(app: FastifyInstance, options: SignRoutesOption
     // Authentication first: an anonymous caller learns nothing about the body's validity.
     const caller = await authenticateRequest(app.authenticator, app.issuance, request, options.rateLimiter);
     const item = parseBody(SignItemBody, request.body);
-    options.rateLimiter?.admit(caller, 1);
+    await options.rateLimiter?.admit(caller, 1);
     return app.issuance.sign(caller, requestOrigin(request), item);
   });
 
@@ -26,7 +26,7 @@ export async function signRoutes(app: FastifyInstance, options: SignRoutesOption
     const caller = await authenticateRequest(app.authenticator, app.issuance, request, options.rateLimiter);
     const body = parseBody(SignBatchBody, request.body);
     // The whole batch is admitted or refused: a half-charged batch would sign some items and 429 the rest.
-    options.rateLimiter?.admit(caller, body.items.length);
+    await options.rateLimiter?.admit(caller, body.items.length);
     return { items: await signBatch(app.issuance, caller, requestOrigin(request), body.items) };
   });
 }

@@ -1,0 +1,38 @@
+// Development CAs under `kubeca serve --dev --workers N`: every worker must sign with the same CA key,
+// and that key may never be written anywhere. The primary generates each memory signer's key, mints
+// the CA certificate with it, and hands the key (PKCS#8 DER) with the certificate to each worker in
+// its start message over node:cluster's IPC channel: an anonymous socket pair inherited by the child,
+// with no path in the file system, readable only by these processes. The key then lives in the
+// memory of processes of the same user, as it did in the one process before. Only --dev allows a
+// memory signer at all.
+import { createPrivateKey } from "node:crypto";
+import type { CaName, Config } from "../../config/index.js";
+import { CaName as CaNames } from "../../config/index.js";
+import type { DevelopmentCa, IssuingCa } from "../../issuance/issuing-ca.js";
+import { generateMemoryKey } from "../../signers/index.js";
+import type { WorkerStart } from "./protocol.js";
+
+/** A new key for each CA whose signer is memory; the primary's service mints their certificates. */
+export function generateDevelopmentKeys(config: Config): Map<CaName, DevelopmentCa> {
+  const keys = new Map<CaName, DevelopmentCa>();
+  for (const name of CaNames.options) {
+    const signer = config.cas[name]?.signer;
+    if (signer?.type === "memory") keys.set(name, { key: generateMemoryKey(signer.algorithm) });
+  }
+  return keys;
+}
+
+/** What a worker gets: each key with the certificate the primary minted for it. */
+export function developmentCasForWorkers(keys: ReadonlyMap<CaName, DevelopmentCa>, cas: ReadonlyMap<CaName, IssuingCa>): WorkerStart["development"] {
+  return [...keys].map(([name, { key }]) => {
+    const ca = cas.get(name);
+    if (!ca) throw new Error(`development CA ${name} was not opened`);
+    return { name, pkcs8: new Uint8Array(key.export({ format: "der", type: "pkcs8" })), certificate: ca.info.der };
+  });
+}
+
+export function developmentCasFromPrimary(list: WorkerStart["development"]): Map<CaName, DevelopmentCa> {
+  return new Map(
+    list.map(({ name, pkcs8, certificate }) => [name, { key: createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" }), certificate }] as const),
+  );
+}

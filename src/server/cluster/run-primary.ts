@@ -1,0 +1,163 @@
+// The primary process of `kubeca serve --workers N` (node:cluster). It opens the issuance service as a
+// single process would (CAs and signers checked, start-up records, checkpoint signer), so it owns the
+// one audit chain, the one idempotency window, the rate-limit buckets and the replay cache; it serves no
+// HTTP itself. Its N workers share the listening socket and do the per-request work: parse, check,
+// sign (each with its own signer: a KMS client, a PKCS#11 session pool, or the primary's development
+// key), and call the primary for everything that must be one.
+//
+// Lifecycle: a worker that exits while serving is started again; close() (SIGTERM, SIGINT) asks every
+// worker to drain and exit, then closes the audit log once, which writes the last checkpoint.
+// Workers exit by themselves when the primary dies (their channel closes).
+import cluster, { type Worker } from "node:cluster";
+import { createMemoryReplayCache } from "../../auth/replay-cache.js";
+import type { LoadedConfig } from "../../config/index.js";
+import { createIssuanceService } from "../../issuance/create-service.js";
+import type { ReadinessCheck } from "../../issuance/types.js";
+import { createRateLimiter } from "../rate-limiter.js";
+import { createCallAnswerer, type WorkerLink } from "./call-answerer.js";
+import { developmentCasForWorkers, generateDevelopmentKeys } from "./development-cas.js";
+import { fromStartError, type PrimaryMessage, type WorkerMessage, type WorkerStart } from "./protocol.js";
+
+export interface PrimaryOptions {
+  readonly loaded: LoadedConfig;
+  readonly dev: boolean;
+  readonly workers: number;
+  readonly host: string;
+  readonly port: number;
+  readonly https: { readonly cert: Uint8Array; readonly key: Uint8Array } | undefined;
+  readonly trustProxy: boolean;
+  readonly logLevel: string;
+  /** One line for the operator (stderr): a worker restarted, an unexpected failure. */
+  readonly log: (line: string) => void;
+}
+
+export interface RunningPrimary {
+  readonly address: string;
+  /** Drains and stops every worker, then closes the audit log (last checkpoint) and the signers. Once. */
+  close(): Promise<void>;
+}
+
+/** A worker that dies sooner than this after its start waits before it is started again (no busy crash loop). */
+const QUICK_EXIT_MS = 5_000;
+const RESTART_DELAY_MS = 1_000;
+
+export async function startPrimary(options: PrimaryOptions): Promise<RunningPrimary> {
+  const { loaded, dev } = options;
+  const development = dev ? generateDevelopmentKeys(loaded.config) : new Map();
+  const service = await createIssuanceService(loaded, { dev, development });
+
+  const serving = new Set<number>();
+  const running = new Map<number, { worker: Worker; exited: Promise<void> }>();
+  let closing = false;
+
+  const answerer = createCallAnswerer(
+    {
+      audit: service.audit,
+      idempotency: service.idempotency,
+      rateLimiter: createRateLimiter(loaded.config.rateLimits),
+      replayCache: createMemoryReplayCache(),
+      async readiness(): Promise<readonly ReadinessCheck[]> {
+        const checks = await service.readiness();
+        const workers: ReadinessCheck = { name: "workers", ok: serving.size > 0, detail: `${serving.size} of ${options.workers} worker(s) serving` };
+        return [...checks, workers];
+      },
+    },
+    (what, error) => options.log(`kubeca: unexpected failure ${what}: ${error instanceof Error ? error.message : String(error)}`),
+  );
+
+  let start: WorkerStart;
+  try {
+    // The file store creates its file here, so workers' audit readers find it from the first request.
+    await service.readiness();
+    start = {
+      loaded,
+      dev,
+      development: developmentCasForWorkers(development, service.issuingCas),
+      host: options.host,
+      port: options.port,
+      https: options.https,
+      trustProxy: options.trustProxy,
+      logLevel: options.logLevel,
+    };
+  } catch (e) {
+    await service.close();
+    throw e;
+  }
+  // Structured clone on the channel: byte arrays and undefined members arrive as sent.
+  cluster.setupPrimary({ serialization: "advanced" });
+
+  /** Starts one worker; resolves with its address once it listens, rejects if it cannot start. */
+  function fork(): Promise<string> {
+    const worker = cluster.fork();
+    const startedAt = Date.now();
+    const link: WorkerLink = {
+      id: worker.id,
+      send(message: PrimaryMessage) {
+        try {
+          if (worker.isConnected()) worker.send(message);
+        } catch {
+          // Gone between the check and the send: its exit handler cleans up.
+        }
+      },
+    };
+    let listening = false;
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    running.set(worker.id, { worker, exited });
+    return new Promise<string>((resolve, reject) => {
+      worker.on("message", (message: WorkerMessage) => {
+        switch (message.kind) {
+          case "call":
+          case "idempotency-outcome":
+            return answerer.handle(link, message);
+          case "hello":
+            return link.send({ kind: "start", start });
+          case "listening":
+            listening = true;
+            serving.add(worker.id);
+            return resolve(message.address);
+          case "start-failed":
+            return reject(fromStartError(message.error));
+        }
+      });
+      worker.once("exit", (code, signal) => {
+        running.delete(worker.id);
+        serving.delete(worker.id);
+        answerer.workerGone(worker.id);
+        if (!listening) return reject(new Error(`a server worker exited before it listened (${signal ?? `exit code ${code}`})`));
+        if (closing) return;
+        const delay = Date.now() - startedAt < QUICK_EXIT_MS ? RESTART_DELAY_MS : 0;
+        options.log(`kubeca: server worker ${worker.process.pid} exited (${signal ?? `exit code ${code}`}); starting another${delay ? ` in ${delay} ms` : ""}\n`);
+        setTimeout(() => {
+          if (closing) return;
+          fork().catch((e) => options.log(`kubeca: a server worker did not start again: ${(e as Error).message}\n`));
+        }, delay);
+      });
+    });
+  }
+
+  let closed: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closed ??= (async () => {
+      closing = true;
+      const exits = [...running.values()].map(({ worker, exited }) => {
+        try {
+          if (worker.isConnected()) worker.send({ kind: "close" } satisfies PrimaryMessage);
+        } catch {
+          // Already gone.
+        }
+        return exited;
+      });
+      await Promise.all(exits);
+      await service.close();
+    })();
+    return closed;
+  }
+
+  const started = await Promise.allSettled(Array.from({ length: options.workers }, fork));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await close();
+    throw failed.reason;
+  }
+  return { address: (started[0] as PromiseFulfilledResult<string>).value, close };
+}
