@@ -99,7 +99,7 @@ interface Served {
   readonly url: string;
   stdout(): string;
   stderr(): string;
-  /** Pids that logged "request completed": the workers that answered. */
+  /** Pids that logged a request line: the workers that answered. */
   answeringPids(): Set<number>;
 }
 
@@ -231,10 +231,10 @@ describe("kubeca serve --workers 3 with KMS-backed CAs", () => {
   it("SIGTERM lets every request in flight finish, stops the workers and writes one last checkpoint over the head", async () => {
     const workers = childPids(served.child.pid!);
     kms.setLatency(1_500);
-    const seen = served.stdout().split('"incoming request"').length;
+    const seen = kms.received();
     const inFlight = Array.from({ length: 6 }, () => post(served.url, CP1_TOKEN, "/v1/sign", { name: "admin.conf", csr: adminCsr() }));
-    // Every request reached a worker (and waits on the slow KMS) before the signal.
-    await waitFor("six requests inside the workers", () => served.stdout().split('"incoming request"').length - seen >= 6);
+    // Every request reached a worker and waits on the slow KMS's Sign before the signal.
+    await waitFor("six Sign calls at the KMS", () => kms.received() - seen >= 6);
     served.child.kill("SIGTERM");
     const answers = await Promise.all(inFlight);
     assert.deepEqual(
@@ -336,7 +336,7 @@ async function attach(child: ChildProcess): Promise<Served> {
     stderr: () => stderr,
     answeringPids() {
       const pids = new Set<number>();
-      for (const line of stdout.split("\n")) if (line.includes('"request completed"')) pids.add((JSON.parse(line) as { pid: number }).pid);
+      for (const line of stdout.split("\n")) if (line.includes('"msg":"request"')) pids.add((JSON.parse(line) as { pid: number }).pid);
       return pids;
     },
   };
