@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark in turn. Figures only; nothing here passes or fails on time.
-// Run one alone with `node --import tsx bench/run.ts pki|pkcs11|http|lambda|audit|kubelet|ship|cfssl`.
+// Run one alone with `node --import tsx bench/run.ts pki|pkcs11|http|latency|lambda|audit|kubelet|ship|cfssl`.
 // `cfssl` (kubeca next to cfssl under wrk) needs `apt-get install golang-cfssl wrk` and runs only when named.
 import { benchAudit } from "./audit.bench.js";
 import { benchCfssl } from "./cfssl.bench.js";
 import { benchHttp } from "./http.bench.js";
 import { benchKubelet } from "./kubelet.bench.js";
+import { benchLatency } from "./latency.bench.js";
 import { benchLambda } from "./lambda.bench.js";
 import { benchPkcs11 } from "./pkcs11.bench.js";
 import { benchPki } from "./pki.bench.js";
@@ -14,6 +15,7 @@ const all: Record<string, () => Promise<void>> = {
   pki: () => benchPki(1.5),
   pkcs11: () => benchPkcs11(1.5),
   http: () => benchHttp(),
+  latency: () => benchLatency(),
   lambda: () => benchLambda(),
   audit: () => benchAudit(),
   kubelet: () => benchKubelet(),

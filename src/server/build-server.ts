@@ -15,6 +15,7 @@ import "./decorations.js";
 import { errorHandler } from "./error-handler.js";
 import { useJsonBodies } from "./json-body.js";
 import { createNotFoundHandler, type RouteTable } from "./not-found.js";
+import { RequestLog } from "./request-log.js";
 import { caRoutes } from "./routes/ca.js";
 import { healthRoutes } from "./routes/health.js";
 import { openApiRoutes } from "./routes/openapi.js";
@@ -77,9 +78,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     exposeHeadRoutes: false,
     trustProxy: deps.trustProxy ?? false,
     clientErrorHandler,
-    // One line per request (below) instead of fastify's two: the audit log is the record of decisions,
-    // and each log line is serialised and written on the request's CPU budget.
-    disableRequestLogging: true,
+    logController: new RequestLog(),
   };
   // An HTTPS server changes fastify's raw-server type parameter only; the routes and hooks are the same.
   const app = (deps.https ? Fastify<HttpsServer>({ ...options, https: deps.https }) : Fastify(options)) as unknown as FastifyInstance;
@@ -98,13 +97,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
-  if (options.logger) {
-    app.addHook("onResponse", (request, reply, done) => {
-      // req and res go through the logger's serializers (and the redaction of credentials).
-      request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
-      done();
-    });
-  }
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(createNotFoundHandler(routes));
 

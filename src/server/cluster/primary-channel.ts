@@ -4,6 +4,7 @@
 import type { ErrorCode } from "../../errors/codes.js";
 import { KubecaError } from "../../errors/index.js";
 import type { RememberedIssuance } from "../../issuance/idempotency-store.js";
+import { Outbox, unbatch } from "./outbox.js";
 import { fromWireError, type CallResults, type PrimaryMessage, type WireError, type WorkerCall, type WorkerMessage } from "./protocol.js";
 
 /** What the worker needs of its process: node:cluster's worker `process` fits. */
@@ -31,19 +32,31 @@ function lost(code: ErrorCode): KubecaError {
 export class PrimaryChannel {
   readonly #endpoint: IpcEndpoint;
   readonly #waiting = new Map<number, Waiting>();
+  readonly #outbox: Outbox<WorkerMessage>;
   #next = 1;
   #closed = false;
 
   constructor(endpoint: IpcEndpoint, onOther: (message: PrimaryMessage) => void) {
     this.#endpoint = endpoint;
+    this.#outbox = new Outbox((message) => {
+      try {
+        if (!this.#closed && this.#endpoint.connected !== false) this.#endpoint.send?.(message);
+      } catch {
+        // The channel closed since: the disconnect handler refuses what waits.
+      }
+    });
     endpoint.on("message", (raw) => {
-      const message = raw as PrimaryMessage;
-      if (message.kind !== "answer") return onOther(message);
-      const waiting = this.#waiting.get(message.id);
-      if (!waiting) return;
-      this.#waiting.delete(message.id);
-      if ("error" in message) waiting.reject(fromWireError(message.error as WireError));
-      else waiting.resolve(message.value);
+      for (const message of unbatch(raw as PrimaryMessage)) {
+        if (message.kind !== "answer") {
+          onOther(message);
+          continue;
+        }
+        const waiting = this.#waiting.get(message.id);
+        if (!waiting) continue;
+        this.#waiting.delete(message.id);
+        if ("error" in message) waiting.reject(fromWireError(message.error as WireError));
+        else waiting.resolve(message.value);
+      }
     });
     endpoint.on("disconnect", () => {
       this.#closed = true;
@@ -78,14 +91,14 @@ export class PrimaryChannel {
     this.#send(message);
   }
 
+  /** Writes what waits in the outbox now (before the channel is let go). */
+  flush(): void {
+    this.#outbox.flush();
+  }
+
   #send(message: WorkerMessage): boolean {
     if (this.#closed || !this.#endpoint.send || this.#endpoint.connected === false) return false;
-    try {
-      // false only says the pipe is backed up; node queues the message all the same.
-      this.#endpoint.send(message);
-      return true;
-    } catch {
-      return false;
-    }
+    this.#outbox.push(message);
+    return true;
   }
 }

@@ -63,6 +63,12 @@ export type PrimaryMessage =
   | { readonly kind: "start"; readonly start: WorkerStart }
   | { readonly kind: "close" };
 
+/** Several messages written at once (outbox.ts). */
+export interface Batch<M> {
+  readonly kind: "batch";
+  readonly messages: readonly M[];
+}
+
 /** Why a worker could not start: a KubecaError, or an operating-system error (a port in use). */
 export type StartError =
   | ({ readonly type: "kubeca" } & WireError)

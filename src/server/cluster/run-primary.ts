@@ -16,6 +16,7 @@ import type { ReadinessCheck } from "../../issuance/types.js";
 import { createRateLimiter } from "../rate-limiter.js";
 import { createCallAnswerer, type WorkerLink } from "./call-answerer.js";
 import { developmentCasForWorkers, generateDevelopmentKeys } from "./development-cas.js";
+import { Outbox, unbatch } from "./outbox.js";
 import { fromStartError, type PrimaryMessage, type WorkerMessage, type WorkerStart } from "./protocol.js";
 
 export interface PrimaryOptions {
@@ -90,33 +91,37 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
   function fork(): Promise<string> {
     const worker = cluster.fork();
     const startedAt = Date.now();
-    const link: WorkerLink = {
-      id: worker.id,
-      send(message: PrimaryMessage) {
-        try {
-          if (worker.isConnected()) worker.send(message);
-        } catch {
-          // Gone between the check and the send: its exit handler cleans up.
-        }
-      },
-    };
+    const outbox = new Outbox<PrimaryMessage>((message) => {
+      try {
+        if (worker.isConnected()) worker.send(message);
+      } catch {
+        // Gone between the check and the send: its exit handler cleans up.
+      }
+    });
+    const link: WorkerLink = { id: worker.id, send: (message) => outbox.push(message) };
     let listening = false;
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
     running.set(worker.id, { worker, exited });
     return new Promise<string>((resolve, reject) => {
-      worker.on("message", (message: WorkerMessage) => {
-        switch (message.kind) {
-          case "call":
-          case "idempotency-outcome":
-            return answerer.handle(link, message);
-          case "hello":
-            return link.send({ kind: "start", start });
-          case "listening":
-            listening = true;
-            serving.add(worker.id);
-            return resolve(message.address);
-          case "start-failed":
-            return reject(fromStartError(message.error));
+      worker.on("message", (raw: WorkerMessage) => {
+        for (const message of unbatch(raw)) {
+          switch (message.kind) {
+            case "call":
+            case "idempotency-outcome":
+              answerer.handle(link, message);
+              break;
+            case "hello":
+              link.send({ kind: "start", start });
+              break;
+            case "listening":
+              listening = true;
+              serving.add(worker.id);
+              resolve(message.address);
+              break;
+            case "start-failed":
+              reject(fromStartError(message.error));
+              break;
+          }
         }
       });
       worker.once("exit", (code, signal) => {

@@ -22,6 +22,7 @@ export async function runWorker(endpoint: IpcEndpoint & { disconnect?(): void } 
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await app?.close().catch(() => undefined);
+      channel.flush();
       if (endpoint.connected) endpoint.disconnect?.();
       // Unreferenced: it fires only if something still holds the event loop open.
       setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
