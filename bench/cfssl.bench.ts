@@ -8,7 +8,10 @@
 // per request (user+system of the server and its workers, from /proc) and RSS, with the load average;
 // then medians and kubeca/cfssl ratios. Trust the ratios of one run over absolute figures on a shared
 // machine. Environment: KUBECA_BENCH_NODE (the node that runs kubeca; default tools/node22's if
-// installed, as shipped), KUBECA_BENCH_ROUNDS (3), KUBECA_BENCH_SECONDS (4 per run).
+// installed, as shipped), KUBECA_BENCH_ROUNDS (3), KUBECA_BENCH_SECONDS (4 per run), and
+// KUBECA_BENCH_BEFORE: another built checkout to run as a third server, e.g. the commit before a change:
+//   git archive <commit> | tar -x -C /tmp/before && ln -s $PWD/node_modules /tmp/before/ &&
+//   (cd /tmp/before && node scripts/build.mjs cli) && KUBECA_BENCH_BEFORE=/tmp/before npm run bench -- cfssl
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -29,6 +32,7 @@ const POOL = 14_000;
 const KUBECA_NODE = process.env.KUBECA_BENCH_NODE ?? (existsSync(NODE22) ? NODE22 : process.execPath);
 const TOKEN = "bench-token-" + randomBytes(16).toString("hex");
 const LUA = join(ROOT, "bench", "wrk-sign.lua");
+const BEFORE = process.env.KUBECA_BENCH_BEFORE;
 /** A private-arc OID: ignored by both servers (kubeca ignores every requested extension but SAN). */
 const NONCE_OID = "1.3.6.1.4.1.55555.1";
 
@@ -109,9 +113,9 @@ async function startCfssl(dir: string, pool: string): Promise<Server> {
   return { label: "cfssl", url, pool, token: "", pid: child.pid!, stop: () => stopChild(child) };
 }
 
-async function startKubeca(dir: string, pool: string, workers: number | undefined): Promise<Server> {
+async function startKubeca(dir: string, pool: string, workers: number | undefined, cli = BUILT.cli, label?: string): Promise<Server> {
   const port = nextPort++;
-  const args = [BUILT.cli, "serve", "--dev", "--dev-dir", join(dir, `dev-${port}`), "--config", join(dir, "kubeca.yaml"), "--port", String(port)];
+  const args = [cli, "serve", "--dev", "--dev-dir", join(dir, `dev-${port}`), "--config", join(dir, "kubeca.yaml"), "--port", String(port)];
   if (workers !== undefined) args.push("--workers", String(workers));
   const child = spawn(KUBECA_NODE, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
@@ -121,7 +125,7 @@ async function startKubeca(dir: string, pool: string, workers: number | undefine
     child.once("exit", (code) => reject(new Error(`kubeca serve exited ${code}:\n${err}`)));
   });
   const url = `http://127.0.0.1:${port}/v1/sign`;
-  return { label: workers === 1 ? "kubeca --workers 1" : "kubeca", url, pool, token: TOKEN, pid: child.pid!, stop: () => stopChild(child) };
+  return { label: label ?? (workers === 1 ? "kubeca --workers 1" : "kubeca"), url, pool, token: TOKEN, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -217,6 +221,7 @@ export async function benchCfssl(): Promise<void> {
     await writeFile(join(dir, "kubeca.yaml"), stringify(config));
 
     console.log(`\nkubeca vs cfssl ${spawnSync("cfssl", ["version"]).stdout.toString().split("\n")[0]}, wrk -t1, ${SECONDS} s a run, ${ROUNDS} interleaved rounds`);
+    if (BEFORE) console.log(`  before: ${BEFORE}/dist/cli, serve --dev as it was built there`);
     console.log(`  kubeca: built CLI on node ${spawnSync(KUBECA_NODE, ["--version"]).stdout.toString().trim()}, serve --dev (memory P-256 CA, file audit log with fsync), default workers = CPU count`);
     console.log(`  building pools of ${POOL} distinct CSRs per key type…`);
     const pools: Record<string, { kubeca: string; cfssl: string; warmKubeca: string; warmCfssl: string }> = {};
@@ -244,6 +249,7 @@ export async function benchCfssl(): Promise<void> {
       { label: "cfssl", start: (p: string) => startCfssl(dir, p) },
       { label: "kubeca", start: (p: string) => startKubeca(dir, p, undefined) },
       { label: "kubeca --workers 1", start: (p: string) => startKubeca(dir, p, 1) },
+      ...(BEFORE ? [{ label: "before", start: (p: string) => startKubeca(dir, p, undefined, join(BEFORE, "dist", "cli", "kubeca.mjs"), "before") }] : []),
     ];
     const results = new Map<string, RunFigures[]>();
     for (let round = 1; round <= ROUNDS; round++) {
@@ -275,7 +281,7 @@ export async function benchCfssl(): Promise<void> {
       const cP50 = median(c.map((f) => f.p50Us));
       const cCpu = median(c.map((f) => f.cpuMsPerRequest));
       console.log(`  ${s.name.padEnd(14)} cfssl              ${Math.round(cRate)} req/s, p50 ${(cP50 / 1000).toFixed(2)} ms, p99 ${(cP99 / 1000).toFixed(2)} ms, CPU ${cCpu.toFixed(3)} ms/req, RSS ${median(c.map((f) => f.rssMiB[0]!)).toFixed(0)} MiB`);
-      for (const label of ["kubeca", "kubeca --workers 1"]) {
+      for (const label of ["kubeca", "kubeca --workers 1", ...(BEFORE ? ["before"] : [])]) {
         const k = of(label);
         const kRate = median(k.map(rate));
         const kP99 = median(k.map((f) => f.p99Us));

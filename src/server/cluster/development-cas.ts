@@ -27,12 +27,15 @@ export function developmentCasForWorkers(keys: ReadonlyMap<CaName, DevelopmentCa
   return [...keys].map(([name, { key }]) => {
     const ca = cas.get(name);
     if (!ca) throw new Error(`development CA ${name} was not opened`);
-    return { name, pkcs8: new Uint8Array(key.export({ format: "der", type: "pkcs8" })), certificate: ca.info.der };
+    return { name, pkcs8: key.export({ format: "der", type: "pkcs8" }).toString("base64"), certificate: Buffer.from(ca.info.der).toString("base64") };
   });
 }
 
 export function developmentCasFromPrimary(list: WorkerStart["development"]): Map<CaName, DevelopmentCa> {
   return new Map(
-    list.map(({ name, pkcs8, certificate }) => [name, { key: createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" }), certificate }] as const),
+    list.map(
+      ({ name, pkcs8, certificate }) =>
+        [name, { key: createPrivateKey({ key: Buffer.from(pkcs8, "base64"), format: "der", type: "pkcs8" }), certificate: new Uint8Array(Buffer.from(certificate, "base64")) }] as const,
+    ),
   );
 }

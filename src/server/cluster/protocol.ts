@@ -1,6 +1,7 @@
 // The messages between the primary process of `kubeca serve --workers N` and its workers, over
-// node:cluster's IPC channel with `serialization: "advanced"` (structured clone: byte arrays and
-// undefined members cross as they are).
+// node:cluster's IPC channel as JSON (half the CPU of `serialization: "advanced"` per round trip,
+// measured: 30 against 73 µs on Node 20): bytes cross as base64, undefined members are left out (as
+// the audit log's canonical JSON leaves them out).
 //
 // A worker parses, checks and signs; the primary owns what must be one across workers. Every call a
 // worker makes is one request message and one answer:
@@ -79,11 +80,12 @@ export type StartError =
 export interface WorkerStart {
   readonly loaded: LoadedConfig;
   readonly dev: boolean;
-  /** PKCS#8 DER of each development CA key with its certificate: the primary's, so all sign alike. */
-  readonly development: readonly { readonly name: CaName; readonly pkcs8: Uint8Array; readonly certificate: Uint8Array }[];
+  /** PKCS#8 DER (base64) of each development CA key with its certificate: the primary's, so all sign alike. */
+  readonly development: readonly { readonly name: CaName; readonly pkcs8: string; readonly certificate: string }[];
   readonly host: string;
   readonly port: number;
-  readonly https: { readonly cert: Uint8Array; readonly key: Uint8Array } | undefined;
+  /** PEM text of the TLS certificate chain and key. */
+  readonly https: { readonly cert: string; readonly key: string } | undefined;
   readonly trustProxy: boolean;
   readonly logLevel: string;
 }

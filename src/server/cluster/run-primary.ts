@@ -76,7 +76,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
       development: developmentCasForWorkers(development, service.issuingCas),
       host: options.host,
       port: options.port,
-      https: options.https,
+      https: options.https && { cert: Buffer.from(options.https.cert).toString("utf8"), key: Buffer.from(options.https.key).toString("utf8") },
       trustProxy: options.trustProxy,
       logLevel: options.logLevel,
     };
@@ -84,8 +84,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
     await service.close();
     throw e;
   }
-  // Structured clone on the channel: byte arrays and undefined members arrive as sent.
-  cluster.setupPrimary({ serialization: "advanced" });
+  cluster.setupPrimary({ serialization: "json" });
 
   /** Starts one worker; resolves with its address once it listens, rejects if it cannot start. */
   function fork(): Promise<string> {

@@ -45,7 +45,7 @@ export async function runWorker(endpoint: IpcEndpoint & { disconnect?(): void } 
       development: developmentCasFromPrimary(start.development),
       logger: { level: start.logLevel },
       trustProxy: start.trustProxy,
-      ...(start.https ? { https: { cert: Buffer.from(start.https.cert), key: Buffer.from(start.https.key) } } : {}),
+      ...(start.https ? { https: start.https } : {}),
       primary: remoteServices(channel),
     });
     const address = await app.listen({ host: start.host, port: start.port });
