@@ -169,6 +169,10 @@ const builders = {
       outdir: dir,
       outExtension: { ".js": ".mjs" },
       format: "esm",
+      // Code both handlers use is one chunk, and a dynamic import (the SSM client, read only when the
+      // config is in SSM) is a chunk loaded only then, instead of inside every cold start's bundle.
+      splitting: true,
+      chunkNames: "chunks/[name]-[hash]",
       banner: { js: ESM_BANNER },
     });
     report(result, join(dir, "lambda.meta.json"));

@@ -54,12 +54,21 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const now = options.now ?? (() => new Date());
   const dev = options.dev ?? false;
 
-  const cas = new Map<CaName, IssuingCa>();
-  for (const name of CaName.options) {
-    const cfg = config.cas[name];
-    const development = options.development?.get(name);
-    if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now, ...(development ? { development } : {}) }));
+  // Every CA's key is read and checked against its certificate at once (a KMS GetPublicKey each: a
+  // cold start waited for three in a row), and all before anything can be signed.
+  const configured = CaName.options.flatMap((name) => (config.cas[name] ? [[name, config.cas[name]] as const] : []));
+  const opening = await Promise.allSettled(
+    configured.map(([name, cfg]) => {
+      const development = options.development?.get(name);
+      return openIssuingCa(name, cfg, baseDir, { dev, now, ...(development ? { development } : {}) });
+    }),
+  );
+  const failed = opening.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    for (const r of opening) if (r.status === "fulfilled" && isClosable(r.value.signer)) r.value.signer.close();
+    throw failed.reason;
   }
+  const cas = new Map<CaName, IssuingCa>(opening.map((r) => [(r as PromiseFulfilledResult<IssuingCa>).value.name, (r as PromiseFulfilledResult<IssuingCa>).value]));
   const policy = compilePolicy(config);
   const primary = options.primary;
   const owned = options.audit === undefined && primary === undefined;
