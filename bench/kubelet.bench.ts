@@ -148,6 +148,7 @@ export async function benchKubelet(n = 1000, workers = 4): Promise<void> {
   console.log(`kubelet signer, ${n} serving CSRs (P-256), fake apiserver on loopback, memory CA signer, node ${process.version}`);
   {
     const ca = await createTestCa("ca");
+    // 4: the default before issue 11, next to today's default.
     for (const w of [4, undefined]) await backlogFromLeadership(n, w, ca);
   }
   const ca = await createTestCa("ca");

@@ -6,7 +6,7 @@ import { CsrWatcher } from "./csr-watcher.js";
 import { settledReason } from "./decide.js";
 import { LeaderElector } from "./leader-election.js";
 import { reconcile, type ReconcileDeps } from "./reconcile.js";
-import type { KubeletRunDeps } from "./signing-deps.js";
+import { DEFAULT_KUBELET_WORKERS, type KubeletRunDeps } from "./signing-deps.js";
 import { WorkQueue } from "./work-queue.js";
 
 export interface KubeletControllerDeps extends KubeletRunDeps {
@@ -68,7 +68,7 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
         const r = await reconcile(csr, reconcileDeps);
         return r.requeueAfterSeconds === undefined ? undefined : r.requeueAfterSeconds * 1000;
       },
-      { concurrency: deps.workers ?? 4, baseBackoffMs: t.backoffBase ?? 500, maxBackoffMs: 5 * 60_000, log: deps.log },
+      { concurrency: deps.workers ?? DEFAULT_KUBELET_WORKERS, baseBackoffMs: t.backoffBase ?? 500, maxBackoffMs: 5 * 60_000, log: deps.log },
     );
     const watcher = new CsrWatcher(deps.kubeConfig, api, {
       resyncMs: t.resync ?? deps.policy.resyncSeconds * 1000,
