@@ -9,7 +9,7 @@ import { fromWireError, type CallResults, type PrimaryMessage, type WireError, t
 
 /** What the worker needs of its process: node:cluster's worker `process` fits. */
 export interface IpcEndpoint {
-  send?(message: unknown): boolean;
+  send?(message: unknown, callback: (error: Error | null) => void): boolean;
   readonly connected?: boolean;
   on(event: "message", listener: (message: unknown) => void): unknown;
   on(event: "disconnect", listener: () => void): unknown;
@@ -40,7 +40,9 @@ export class PrimaryChannel {
     this.#endpoint = endpoint;
     this.#outbox = new Outbox((message) => {
       try {
-        if (!this.#closed && this.#endpoint.connected !== false) this.#endpoint.send?.(message);
+        // With a callback a broken pipe (the primary died) is not an unhandled 'error' event; the
+        // disconnect handler refuses what waits.
+        if (!this.#closed && this.#endpoint.connected !== false) this.#endpoint.send?.(message, () => undefined);
       } catch {
         // The channel closed since: the disconnect handler refuses what waits.
       }

@@ -40,6 +40,8 @@ export interface RunningPrimary {
 
 /** A worker that dies sooner than this after its start waits before it is started again (no busy crash loop). */
 const QUICK_EXIT_MS = 5_000;
+/** For channel writes to a worker that is exiting: nothing to do, its exit handler cleans up. */
+const ignore = (): void => undefined;
 const RESTART_DELAY_MS = 1_000;
 
 export async function startPrimary(options: PrimaryOptions): Promise<RunningPrimary> {
@@ -90,13 +92,17 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
   function fork(): Promise<string> {
     const worker = cluster.fork();
     const startedAt = Date.now();
-    const outbox = new Outbox<PrimaryMessage>((message) => {
+    // A worker on its way out has a broken pipe (EPIPE): such a write is dropped, and its exit
+    // handler cleans up. Without the callback node reports it as an unhandled 'error' event.
+    const send = (message: unknown) => {
       try {
-        if (worker.isConnected()) worker.send(message);
+        if (worker.isConnected()) worker.send(message as PrimaryMessage, ignore);
       } catch {
-        // Gone between the check and the send: its exit handler cleans up.
+        // Gone between the check and the send.
       }
-    });
+    };
+    const outbox = new Outbox<PrimaryMessage>(send);
+    worker.on("error", ignore);
     const link: WorkerLink = { id: worker.id, send: (message) => outbox.push(message) };
     let listening = false;
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
@@ -145,7 +151,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
       closing = true;
       const exits = [...running.values()].map(({ worker, exited }) => {
         try {
-          if (worker.isConnected()) worker.send({ kind: "close" } satisfies PrimaryMessage);
+          if (worker.isConnected()) worker.send({ kind: "close" } satisfies PrimaryMessage, ignore);
         } catch {
           // Already gone.
         }
