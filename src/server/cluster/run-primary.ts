@@ -11,10 +11,10 @@
 import cluster, { type Worker } from "node:cluster";
 import { createMemoryReplayCache } from "../../auth/replay-cache.js";
 import type { LoadedConfig } from "../../config/index.js";
-import { createIssuanceService } from "../../issuance/create-service.js";
+import { createIssuanceService, type RunningIssuanceService } from "../../issuance/create-service.js";
 import type { ReadinessCheck } from "../../issuance/types.js";
 import { createRateLimiter } from "../rate-limiter.js";
-import { createCallAnswerer, type WorkerLink } from "./call-answerer.js";
+import { createCallAnswerer, type CallAnswerer, type WorkerLink } from "./call-answerer.js";
 import { developmentCasForWorkers, generateDevelopmentKeys } from "./development-cas.js";
 import { Outbox, unbatch } from "./outbox.js";
 import { fromStartError, type PrimaryMessage, type WorkerMessage, type WorkerStart } from "./protocol.js";
@@ -46,46 +46,16 @@ const RESTART_DELAY_MS = 1_000;
 
 export async function startPrimary(options: PrimaryOptions): Promise<RunningPrimary> {
   const { loaded, dev } = options;
-  const development = dev ? generateDevelopmentKeys(loaded.config) : new Map();
-  const service = await createIssuanceService(loaded, { dev, development });
-
   const serving = new Set<number>();
   const running = new Map<number, { worker: Worker; exited: Promise<void> }>();
   let closing = false;
+  let service: RunningIssuanceService | undefined;
+  let answerer: CallAnswerer | undefined;
 
-  const answerer = createCallAnswerer(
-    {
-      audit: service.audit,
-      idempotency: service.idempotency,
-      rateLimiter: createRateLimiter(loaded.config.rateLimits),
-      replayCache: createMemoryReplayCache(),
-      async readiness(): Promise<readonly ReadinessCheck[]> {
-        const checks = await service.readiness();
-        const workers: ReadinessCheck = { name: "workers", ok: serving.size > 0, detail: `${serving.size} of ${options.workers} worker(s) serving` };
-        return [...checks, workers];
-      },
-    },
-    (what, error) => options.log(`kubeca: unexpected failure ${what}: ${error instanceof Error ? error.message : String(error)}`),
-  );
-
-  let start: WorkerStart;
-  try {
-    // The file store creates its file here, so workers' audit readers find it from the first request.
-    await service.readiness();
-    start = {
-      loaded,
-      dev,
-      development: developmentCasForWorkers(development, service.issuingCas),
-      host: options.host,
-      port: options.port,
-      https: options.https && { cert: Buffer.from(options.https.cert).toString("utf8"), key: Buffer.from(options.https.key).toString("utf8") },
-      trustProxy: options.trustProxy,
-      logLevel: options.logLevel,
-    };
-  } catch (e) {
-    await service.close();
-    throw e;
-  }
+  // Workers boot (load the CLI and its modules, most of their start time) while this process opens
+  // the service; each gets its start message once the service is open and the CA certificates exist.
+  let provideStart: (start: WorkerStart) => void = () => undefined;
+  const startMessage = new Promise<WorkerStart>((resolve) => (provideStart = resolve));
   cluster.setupPrimary({ serialization: "json" });
 
   /** Starts one worker; resolves with its address once it listens, rejects if it cannot start. */
@@ -113,10 +83,13 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
           switch (message.kind) {
             case "call":
             case "idempotency-outcome":
-              answerer.handle(link, message);
+              // Calls come only after the start message, which is sent once the answerer exists.
+              answerer?.handle(link, message);
               break;
             case "hello":
-              link.send({ kind: "start", start });
+              // A close sent before the worker listened for messages was lost: say it again.
+              if (closing) link.send({ kind: "close" });
+              else void startMessage.then((start) => link.send(closing ? { kind: "close" } : { kind: "start", start }));
               break;
             case "listening":
               listening = true;
@@ -132,7 +105,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
       worker.once("exit", (code, signal) => {
         running.delete(worker.id);
         serving.delete(worker.id);
-        answerer.workerGone(worker.id);
+        answerer?.workerGone(worker.id);
         if (!listening) return reject(new Error(`a server worker exited before it listened (${signal ?? `exit code ${code}`})`));
         if (closing) return;
         const delay = Date.now() - startedAt < QUICK_EXIT_MS ? RESTART_DELAY_MS : 0;
@@ -158,12 +131,50 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
         return exited;
       });
       await Promise.all(exits);
-      await service.close();
+      await service?.close();
     })();
     return closed;
   }
 
-  const started = await Promise.allSettled(Array.from({ length: options.workers }, fork));
+  const forks = Array.from({ length: options.workers }, fork);
+  // A worker that fails before the service is open is reported with the others below.
+  for (const f of forks) f.catch(() => undefined);
+  try {
+    const development = dev ? generateDevelopmentKeys(loaded.config) : new Map();
+    service = await createIssuanceService(loaded, { dev, development });
+    const opened = service;
+    answerer = createCallAnswerer(
+      {
+        audit: opened.audit,
+        idempotency: opened.idempotency,
+        rateLimiter: createRateLimiter(loaded.config.rateLimits),
+        replayCache: createMemoryReplayCache(),
+        async readiness(): Promise<readonly ReadinessCheck[]> {
+          const checks = await opened.readiness();
+          const workers: ReadinessCheck = { name: "workers", ok: serving.size > 0, detail: `${serving.size} of ${options.workers} worker(s) serving` };
+          return [...checks, workers];
+        },
+      },
+      (what, error) => options.log(`kubeca: unexpected failure ${what}: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    // The file store creates its file here, so workers' audit readers find it from the first request.
+    await opened.readiness();
+    provideStart({
+      loaded,
+      dev,
+      development: developmentCasForWorkers(development, opened.issuingCas),
+      host: options.host,
+      port: options.port,
+      https: options.https && { cert: Buffer.from(options.https.cert).toString("utf8"), key: Buffer.from(options.https.key).toString("utf8") },
+      trustProxy: options.trustProxy,
+      logLevel: options.logLevel,
+    });
+  } catch (e) {
+    await close();
+    throw e;
+  }
+
+  const started = await Promise.allSettled(forks);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
     await close();
