@@ -48,6 +48,8 @@ export async function apply(
   switch (decision.kind) {
     case "approve":
     case "deny": {
+      // A replica that lost its Lease records nothing: its decision would never be written.
+      deps.fence();
       const event = decision.kind === "approve" ? "kubelet-csr-approved" : "kubelet-csr-denied";
       const violations = decision.kind === "deny" ? decision.violations : undefined;
       await deps.audit.append(kubeletAuditEvent({ event, csr, parsed, reason: decision.reason, message: decision.message, violations }));
@@ -55,6 +57,7 @@ export async function apply(
       return write(csr, deps, "approval", (c) => (decided(c) ? undefined : addCondition(c, type, decision.reason, decision.message, now)));
     }
     case "fail": {
+      deps.fence();
       await deps.audit.append(
         kubeletAuditEvent({ event: "refused", csr, parsed, reason: decision.reason, message: `Failed: ${decision.message}`, violations: decision.violations }),
       );

@@ -18,7 +18,9 @@ test("a 409 on the approval and on the status write is retried with a fresh obje
       touched.add(k);
       h.server.touch("certificatesigningrequests", r.name);
     });
-    const { controller, audit } = h.controller("a");
+    // A Lease that outlives any stall of a loaded machine: losing it mid-write is another test's subject,
+    // and a replica that re-acquires it decides (and records) the CSR again.
+    const { controller, audit } = h.controller("a", { timingsMs: { lease: 30_000, renewDeadline: 20_000 } });
     controller.start();
     const name = await h.submit("node:cp-1", honest);
     await waitFor("a certificate", () => certificatePem(h.csr(name)));
