@@ -77,6 +77,7 @@ export function createAuthenticator(config: Config, options: CreateAuthenticator
 
   const tokens = createTokenAuthenticator(callers.tokens, config.nodes, {
     auditors: callers.auditors,
+    operators: callers.operators,
     ...(options.devToken ? { devToken: options.devToken } : {}),
   });
   const iam = createIamAuthenticator(callers.iam, nodes);
