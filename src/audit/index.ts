@@ -1,5 +1,5 @@
 // What other layers use from the audit log. No side effects.
-export type { AuditActor, AuditEvent, AuditEventType, AuditLog, AuditRecord, AuditRequest, AuditResult } from "./types.js";
+export type { AuditActor, AuditEvent, AuditEventType, AuditLog, AuditRecord, AuditRequest, AuditResult, AuditRotation, AuditTrustReportCa } from "./types.js";
 export type { AuditReader, AuditStore, Stored } from "./store.js";
 export { createAuditLog, openAuditReader, fileAuditPaths, type AuditLogOptions } from "./create-audit-log.js";
 export { createFileAuditStore, type FileAuditStoreOptions } from "./file-store.js";

@@ -2,7 +2,7 @@
 //   hash     = hex SHA-256 of canonical(record without `hash`)   (canonical-json.ts)
 //   prevHash = the previous record's hash; the first record links to GENESIS_HASH.
 import { createHash } from "node:crypto";
-import type { AuditActor, AuditEvent, AuditEventType, AuditRecord, AuditRequest, AuditResult } from "./types.js";
+import type { AuditActor, AuditEvent, AuditEventType, AuditRecord, AuditRequest, AuditResult, AuditRotation, AuditTrustReportCa } from "./types.js";
 import type { Violation } from "../errors/index.js";
 import { canonicalJson } from "./canonical-json.js";
 
@@ -21,6 +21,9 @@ const EVENT_TYPES: Record<AuditEventType, true> = {
   "ca-created": true,
   "signer-mismatch": true,
   "signer-warning": true,
+  "ca-rotation": true,
+  "ca-rotation-refused": true,
+  "node-trust-reported": true,
 };
 export const AUDIT_EVENT_TYPES = Object.freeze(Object.keys(EVENT_TYPES) as AuditEventType[]);
 
@@ -61,6 +64,8 @@ export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: str
     request: event.request && copyRequest(event.request),
     result: event.result && copyResult(event.result),
     violations: event.violations?.map(copyViolation),
+    rotation: event.rotation && copyRotation(event.rotation),
+    trust: event.trust?.map(copyTrust),
     message: event.message,
     prevHash: head.hash,
   });
@@ -101,6 +106,18 @@ function copyResult(r: AuditResult): AuditResult {
     notAfter: r.notAfter,
     certificateSha256: r.certificateSha256,
   });
+}
+
+function copyRotation(r: AuditRotation): AuditRotation {
+  return compact({ ca: r.ca, action: r.action, from: r.from, to: r.to, current: r.current, next: r.next, version: r.version, forced: r.forced });
+}
+
+function copyTrust(t: AuditTrustReportCa): AuditTrustReportCa {
+  return {
+    name: t.name,
+    trusted: [...t.trusted],
+    leaves: t.leaves.map((l) => ({ file: l.file, issuer: l.issuer, serial: l.serial, notAfter: l.notAfter })),
+  };
 }
 
 function copyViolation(v: Violation): Violation {

@@ -13,10 +13,13 @@ import { openIdempotencyStore } from "./create-idempotency-store.js";
 import { createIdempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
+import { CaRotations, type CaPair } from "./ca-rotation.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
+import { openRotationStore, type RotationStore } from "./rotation-store.js";
 import { auditSignerWarnings } from "./signer-warnings.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
-import type { IssuanceService, ReadinessCheck } from "./types.js";
+import type { CaSummary, IssuanceService, ReadinessCheck } from "./types.js";
+import type { RotationView } from "./ca-rotation.js";
 
 export interface CreateServiceOptions {
   /** Development mode: memory signers allowed; their CA certificates are minted at start. */
@@ -27,6 +30,8 @@ export interface CreateServiceOptions {
   readonly audit?: AuditLog;
   /** Replace the configured idempotency store (tests inject failing or shared stores). */
   readonly idempotencyStore?: IdempotencyStore;
+  /** Replace the rotation state store (tests share one between instances). */
+  readonly rotationStore?: RotationStore;
   /** Failures that refuse nothing (an idempotency store that cannot be read or written). */
   readonly onWarning?: (message: string, cause?: unknown) => void;
 }
@@ -34,6 +39,10 @@ export interface CreateServiceOptions {
 export interface RunningIssuanceService extends IssuanceService {
   readonly config: Config;
   readonly issuingCas: ReadonlyMap<CaName, IssuingCa>;
+  /** Current and next CA of each configured CA, with the rotation phase. */
+  readonly rotations: CaRotations;
+  /** The audit log the service writes (rotation changes and node reports go here too). */
+  readonly audit: AuditLog;
   /** The log's reader for GET /v1/audit; undefined when a test injected a write-only log. */
   readonly auditReader: AuditReader | undefined;
   close(): Promise<void>;
@@ -45,14 +54,21 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const dev = options.dev ?? false;
 
   const cas = new Map<CaName, IssuingCa>();
+  const pairs = new Map<CaName, CaPair>();
   for (const name of CaName.options) {
     const cfg = config.cas[name];
-    if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now }));
+    if (!cfg) continue;
+    const current = await openIssuingCa(name, cfg, baseDir, { dev, now });
+    cas.set(name, current);
+    pairs.set(name, { current, next: cfg.next ? await openIssuingCa(name, cfg.next, baseDir, { dev, now }, `cas.${name}.next`) : undefined });
   }
+  const rotationStore = options.rotationStore ?? openRotationStore(config.audit, baseDir);
+  const rotations = new CaRotations(pairs, { store: rotationStore, refreshSeconds: config.rotation.refreshSeconds, now });
+  await rotations.load();
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
   const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
-  await auditSignerWarnings(audit, cas.values());
+  await auditSignerWarnings(audit, [...pairs.values()].flatMap((p) => (p.next ? [p.current, p.next] : [p.current])));
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
   const opened = options.idempotencyStore ? undefined : openIdempotencyStore(config.idempotency);
@@ -63,14 +79,16 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
 
-  const deps: PipelineDeps = { policy, cas, audit, now, serial: options.serial ?? randomSerial, idempotency };
+  const deps: PipelineDeps = { policy, signingCa: async (name) => (await rotations.view(name))?.signing, audit, now, serial: options.serial ?? randomSerial, idempotency };
 
   return {
     config,
     issuingCas: cas,
     auditReader: isReader(audit) ? audit : undefined,
     sign: (caller, origin, item) => runPipeline(deps, caller, origin, item),
-    cas: () => [...cas.values()].map((ca) => ({ name: ca.name, certificate: ca.info.pem })),
+    rotations,
+    audit,
+    cas: async () => (await rotations.views()).map(caSummary),
     async recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void> {
       await audit.append({
         event: "authentication-failed",
@@ -81,7 +99,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     },
     async readiness(): Promise<readonly ReadinessCheck[]> {
       const checks: ReadinessCheck[] = [{ name: "config", ok: true, detail: `${config.nodes.length} node(s), ${cas.size} CA(s)` }];
-      for (const ca of cas.values()) checks.push(signerCheck(ca));
+      for (const p of pairs.values()) for (const ca of p.next ? [p.current, p.next] : [p.current]) checks.push(signerCheck(ca));
       checks.push(await auditCheck(audit));
       return checks;
     },
@@ -89,8 +107,21 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
       opened?.close();
       if (owned && hasClose(audit)) await audit.close();
       // After the audit log: its checkpoint signer may be one of these.
-      for (const ca of cas.values()) if (isClosable(ca.signer)) ca.signer.close();
+      for (const p of pairs.values()) for (const ca of p.next ? [p.current, p.next] : [p.current]) if (isClosable(ca.signer)) ca.signer.close();
+      rotationStore.close();
     },
+  };
+}
+
+/** GET /v1/ca's entry for one CA: the signing CA, the bundle nodes must trust, and the rotation when a next CA is configured. */
+export function caSummary(view: RotationView): CaSummary {
+  return {
+    name: view.name,
+    certificate: view.signing.info.pem,
+    bundle: view.trusted.map((ca) => ca.info.pem).join(""),
+    ...(view.next
+      ? { rotation: { phase: view.phase, current: view.current.info.pem, next: view.next.info.pem, ...(view.since ? { since: view.since } : {}) } }
+      : {}),
   };
 }
 

@@ -18,7 +18,8 @@ import type { SignItem, SignResult } from "./types.js";
 
 export interface PipelineDeps {
   readonly policy: Policy;
-  readonly cas: ReadonlyMap<CaName, IssuingCa>;
+  /** The CA that signs for a CA name in the current rotation phase. */
+  readonly signingCa: (name: CaName) => Promise<IssuingCa | undefined>;
   readonly audit: AuditLog;
   /** Injected so tests pin time and serials. */
   readonly now: () => Date;
@@ -94,7 +95,7 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
     return refuse(policyRefusal(item.name, decision.violations), profile.name, csr);
   }
 
-  const ca = deps.cas.get(decision.issuer);
+  const ca = await deps.signingCa(decision.issuer);
   if (!ca) {
     // The policy only allows profiles whose CA is configured; reaching this is a configuration bug.
     throw new KubecaError("KUBECA_CONFIG_INVALID", `${profile.name} is issued by ${decision.issuer}, which is not configured under cas`);

@@ -1,6 +1,6 @@
 // The contract between the transports (server/, lambda/, cli/) and the issuance pipeline.
 import type { Caller, RequestOrigin } from "../auth/caller.js";
-import type { CaName } from "../config/index.js";
+import type { CaName, RotationPhase } from "../config/index.js";
 
 export interface SignItem {
   /** kubeadm file name: `apiserver`, `etcd/server`, `admin.conf`, or a legacy `--csr-only` name such as `etcd-server`. */
@@ -26,7 +26,18 @@ export interface SignResult {
 
 export interface CaSummary {
   readonly name: CaName;
+  /** The CA that signs new leaves now, PEM. */
   readonly certificate: string;
+  /** What nodes must trust now: one or two certificates, the signing CA first, PEM. */
+  readonly bundle: string;
+  /** Present when the config names a next CA. */
+  readonly rotation?: {
+    readonly phase: RotationPhase;
+    readonly current: string;
+    readonly next: string;
+    /** When the phase began. */
+    readonly since?: string;
+  };
 }
 
 export interface ReadinessCheck {
@@ -38,7 +49,7 @@ export interface ReadinessCheck {
 export interface IssuanceService {
   /** Runs the whole pipeline for one item. Throws KubecaError on refusal or failure. */
   sign(caller: Caller, origin: RequestOrigin, item: SignItem): Promise<SignResult>;
-  cas(): readonly CaSummary[];
+  cas(): Promise<readonly CaSummary[]>;
   /** Records a refused credential in the audit log before the 401 is sent (fails closed like any append). */
   recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void>;
   /** Configuration, signers (public key == CA certificate) and the audit store. */

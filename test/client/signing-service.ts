@@ -43,7 +43,7 @@ export async function startSigningService(dir: string, options: ServiceOptions =
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   const tokenFile = join(dir, "token");
   await writeFile(tokenFile, (await readToken(env.tokenPath)) + "\n", { mode: 0o600 });
-  const caPem = Object.fromEntries(service.cas().map((c) => [c.name, c.certificate])) as Record<CaName, string>;
+  const caPem = Object.fromEntries((await service.cas()).map((c) => [c.name, c.certificate])) as Record<CaName, string>;
   return {
     url,
     tokenFile,
