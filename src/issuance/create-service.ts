@@ -3,9 +3,10 @@
 import { randomUUID } from "node:crypto";
 import { createAuditLog, type AuditReader } from "../audit/index.js";
 import type { AuditLog } from "../audit/types.js";
-import type { RequestOrigin } from "../auth/caller.js";
-import { CaName, type Config, type LoadedConfig } from "../config/index.js";
-import { isKubecaError } from "../errors/index.js";
+import type { Caller, RequestOrigin } from "../auth/caller.js";
+import type { AuditTrustReportCa } from "../audit/types.js";
+import { CaName, rotationTarget, type Config, type LoadedConfig } from "../config/index.js";
+import { isKubecaError, KubecaError } from "../errors/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
 import { assertSignerMatchesCertificate, isClosable } from "../signers/index.js";
@@ -13,12 +14,13 @@ import { openIdempotencyStore } from "./create-idempotency-store.js";
 import { createIdempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
-import { CaRotations, type CaPair } from "./ca-rotation.js";
+import { CaRotations, type CaPair, type RotationChange } from "./ca-rotation.js";
+import { latestTrustReports, nodeProgress, readinessViolations, type NodeProgress } from "./rotation-status.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
 import { openRotationStore, type RotationStore } from "./rotation-store.js";
 import { auditSignerWarnings } from "./signer-warnings.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
-import type { CaSummary, IssuanceService, ReadinessCheck } from "./types.js";
+import type { CaSummary, IssuanceService, ReadinessCheck, RotationStatus } from "./types.js";
 import type { RotationView } from "./ca-rotation.js";
 
 export interface CreateServiceOptions {
@@ -81,14 +83,61 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
 
   const deps: PipelineDeps = { policy, signingCa: async (name) => (await rotations.view(name))?.signing, audit, now, serial: options.serial ?? randomSerial, idempotency };
 
+  const reader = isReader(audit) ? audit : undefined;
+  /** Each listed node, and each node-group member that has reported, as it stands for one CA. */
+  async function progressOf(ca: CaName, current: string, next: string, since: string | undefined): Promise<NodeProgress[]> {
+    const reports = await latestTrustReports(reader!, since);
+    const names = [...new Set([...config.nodes.map((n) => n.name), ...reports.keys()])];
+    return names.map((n) => nodeProgress(n, reports.get(n), ca, current, next));
+  }
+
   return {
     config,
     issuingCas: cas,
-    auditReader: isReader(audit) ? audit : undefined,
+    auditReader: reader,
     sign: (caller, origin, item) => runPipeline(deps, caller, origin, item),
     rotations,
     audit,
     cas: async () => (await rotations.views()).map(caSummary),
+    async rotationStatus(): Promise<RotationStatus[]> {
+      const out: RotationStatus[] = [];
+      for (const view of await rotations.views()) {
+        const status: RotationStatus = {
+          name: view.name,
+          phase: view.phase,
+          ...(view.since ? { since: view.since } : {}),
+          current: view.current.info.sha256,
+          ...(view.next ? { next: view.next.info.sha256 } : {}),
+          nodes: [],
+        };
+        if (!view.next || view.phase === "idle" || !reader) {
+          out.push(status);
+          continue;
+        }
+        const nodes = await progressOf(view.name, view.current.info.sha256, view.next.info.sha256, view.since);
+        const to = rotationTarget("advance", view.phase);
+        out.push({
+          ...status,
+          nodes,
+          ...(to ? { advance: { to, blocking: readinessViolations(view.name, view.phase, to, nodes) } } : {}),
+        });
+      }
+      return out;
+    },
+    async changeRotation(caller: Caller, origin: RequestOrigin, change: RotationChange): Promise<CaSummary> {
+      const view = await rotations.change(change, actorOf(caller, origin), origin.requestId, audit, async (ca, from, to, since) => {
+        const pair = rotations.pair(ca)!;
+        if (!reader) return [{ field: "audit", rule: "audit-unreadable", message: "this service cannot read its audit log, so it cannot tell whether the nodes are ready; pass force" }];
+        // An abort to idle must see every node's newest report, whenever it came.
+        const nodes = await progressOf(ca, pair.current.info.sha256, pair.next!.info.sha256, to === "idle" ? undefined : since);
+        return readinessViolations(ca, from, to, nodes);
+      });
+      return caSummary(view);
+    },
+    async reportTrust(caller: Caller, origin: RequestOrigin, trust: readonly AuditTrustReportCa[]): Promise<void> {
+      if (caller.node === undefined) throw new KubecaError("KUBECA_FORBIDDEN", `${caller.subject} is an ${caller.role} caller; only nodes report what they trust`);
+      await audit.append({ event: "node-trust-reported", requestId: origin.requestId, actor: actorOf(caller, origin), trust });
+    },
     async recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void> {
       await audit.append({
         event: "authentication-failed",

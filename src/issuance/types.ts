@@ -1,5 +1,9 @@
 // The contract between the transports (server/, lambda/, cli/) and the issuance pipeline.
+import type { AuditTrustReportCa } from "../audit/types.js";
 import type { Caller, RequestOrigin } from "../auth/caller.js";
+import type { Violation } from "../errors/index.js";
+import type { RotationChange } from "./ca-rotation.js";
+import type { NodeProgress } from "./rotation-status.js";
 import type { CaName, RotationPhase } from "../config/index.js";
 
 export interface SignItem {
@@ -40,6 +44,20 @@ export interface CaSummary {
   };
 }
 
+/** GET /v1/ca/rotation's entry for one CA. */
+export interface RotationStatus {
+  readonly name: CaName;
+  readonly phase: RotationPhase;
+  readonly since?: string;
+  /** SHA-256 of the current CA certificate, and of the next one when configured. */
+  readonly current: string;
+  readonly next?: string;
+  /** Every listed node, and node-group members that reported; empty when idle. */
+  readonly nodes: readonly NodeProgress[];
+  /** The next advance and what stands in its way (empty: safe to advance). */
+  readonly advance?: { readonly to: RotationPhase; readonly blocking: readonly Violation[] };
+}
+
 export interface ReadinessCheck {
   readonly name: string;
   readonly ok: boolean;
@@ -50,6 +68,12 @@ export interface IssuanceService {
   /** Runs the whole pipeline for one item. Throws KubecaError on refusal or failure. */
   sign(caller: Caller, origin: RequestOrigin, item: SignItem): Promise<SignResult>;
   cas(): Promise<readonly CaSummary[]>;
+  /** Every CA's rotation phase and how far the nodes have followed it (from the audit log). */
+  rotationStatus(): Promise<readonly RotationStatus[]>;
+  /** One phase change (operators only; the route checks the role). Throws KUBECA_ROTATION_REFUSED. */
+  changeRotation(caller: Caller, origin: RequestOrigin, change: RotationChange): Promise<CaSummary>;
+  /** A node's report of what it trusts and holds, recorded in the audit log. */
+  reportTrust(caller: Caller, origin: RequestOrigin, trust: readonly AuditTrustReportCa[]): Promise<void>;
   /** Records a refused credential in the audit log before the 401 is sent (fails closed like any append). */
   recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void>;
   /** Configuration, signers (public key == CA certificate) and the audit store. */

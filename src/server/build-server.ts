@@ -18,6 +18,7 @@ import { createNotFoundHandler, type RouteTable } from "./not-found.js";
 import { caRoutes } from "./routes/ca.js";
 import { healthRoutes } from "./routes/health.js";
 import { openApiRoutes } from "./routes/openapi.js";
+import { rotationRoutes } from "./routes/rotation.js";
 import { signRoutes } from "./routes/sign.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
@@ -102,6 +103,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(openApiRoutes);
   app.register(caRoutes, { prefix: "/v1" });
   app.register(signRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
+  app.register(rotationRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
   app.register(auditRoutes, {
     prefix: "/v1",
     reader: deps.auditReader ?? unavailableReader,

@@ -72,6 +72,11 @@ export function recordingService(): RecordingService {
       return service.onSign(item);
     },
     cas: async () => cas,
+    rotationStatus: async () => [],
+    changeRotation: async () => {
+      throw new Error("not used by these tests");
+    },
+    reportTrust: async () => {},
     async recordAuthenticationFailure(origin, reason) {
       service.authFailures.push({ origin, reason });
       return service.onRecordAuthFailure();
