@@ -69,7 +69,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   await rotations.load();
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
-  const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
+  const audit = options.audit ?? createAuditLog(config.audit, baseDir, { now, checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
   await auditSignerWarnings(audit, [...pairs.values()].flatMap((p) => (p.next ? [p.current, p.next] : [p.current])));
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
