@@ -8,7 +8,9 @@ import { createAuditLog } from "../audit/index.js";
 import type { CaName, KubeletAddressSourceConfig, LoadedConfig } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
 import { openCheckpointSigner } from "../issuance/checkpoint-signer.js";
+import { CaRotations, type CaPair } from "../issuance/ca-rotation.js";
 import { openIssuingCa, type IssuingCa } from "../issuance/issuing-ca.js";
+import { openRotationStore, type RotationStore } from "../issuance/rotation-store.js";
 import { auditSignerWarnings } from "../issuance/signer-warnings.js";
 import { randomSerial } from "../pki/index.js";
 import { crossCheckedAddressSource, nodeStatusAddressSource, type AddressSource } from "./address-source.js";
@@ -24,6 +26,8 @@ export interface KubeletSignerParts {
 
 export interface OpenKubeletSignerOptions {
   readonly now: () => Date;
+  /** Replace the rotation state store (tests share the service's). */
+  readonly rotationStore?: RotationStore;
   /** Client settings for the EC2 address source (tests pass credentials). */
   readonly ec2?: Omit<Ec2InventoryOptions, "now">;
 }
@@ -33,14 +37,22 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
   const policy = compileKubeletPolicy(config);
   const names = [...new Set<CaName>(["ca", policy.servingCa])];
   const opened: IssuingCa[] = [];
+  const pairs = new Map<CaName, CaPair>();
   for (const name of names) {
     const cfg = config.cas[name];
     if (!cfg) {
       throw new KubecaError("KUBECA_CONFIG_INVALID", `kubeletSigner.servingCa is ${name}, but cas.${name} is not configured`);
     }
     // Production only: memory signers are refused here, as a kubelet CA must outlive the process.
-    opened.push(await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now }));
+    const current = await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now });
+    const next = cfg.next ? await openIssuingCa(name, cfg.next, baseDir, { dev: false, now: options.now }, `cas.${name}.next`) : undefined;
+    opened.push(current, ...(next ? [next] : []));
+    pairs.set(name, { current, next });
   }
+  // The phase from the store the service writes (next to the audit log), so both follow one rotation.
+  const rotationStore = options.rotationStore ?? openRotationStore(config.audit, baseDir);
+  const rotations = new CaRotations(pairs, { store: rotationStore, refreshSeconds: config.rotation.refreshSeconds, now: options.now });
+  await rotations.load();
   const source = await openAddressSource(config.kubeletSigner?.addressSource ?? { type: "node-status" }, options.ec2);
   // Checkpoints as the signing service signs them, so this log is provable too.
   const checkpointSigner = await openCheckpointSigner(config, (name) => opened.find((c) => c.name === name)?.signer, false);
@@ -49,7 +61,7 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
   return {
     signing: Object.freeze({
       policy,
-      cas: (name: CaName) => opened.find((c) => c.name === name),
+      cas: async (name: CaName) => (await rotations.view(name))?.signing,
       audit,
       addressSource: source.addressSource,
       serial: randomSerial,
@@ -57,6 +69,7 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
     }),
     async close() {
       source.close();
+      rotationStore.close();
       const closable = audit as Partial<{ close(): Promise<void> }>;
       if (typeof closable.close === "function") await closable.close();
     },
