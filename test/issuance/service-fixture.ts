@@ -2,15 +2,18 @@
 // written to disk (minted for memory signers, or made with `kubeca ca init` for KMS keys), and the file
 // audit store. Only time and the audit store may be swapped, to pin dates and to inject failures.
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { fileAuditPaths } from "../../src/audit/index.js";
 import type { AuditLog } from "../../src/audit/types.js";
 import type { Caller, RequestOrigin } from "../../src/auth/caller.js";
 import { loadConfigFile } from "../../src/config/index.js";
 import { isKubecaError, type KubecaError } from "../../src/errors/index.js";
 import { createIssuanceService, type RunningIssuanceService } from "../../src/issuance/create-service.js";
+import { verifyWithBoth } from "../support/python-audit-verifier.js";
 
 export type CaKey = "ECDSA-P256" | "ECDSA-P384" | "RSA-2048";
 
@@ -98,10 +101,26 @@ export async function startService(options: FixtureOptions = {}, existing?: { di
         .map((l) => JSON.parse(l));
     },
     async close() {
-      await service.close();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await service.close();
+        // Every log this fixture wrote, hostile requests included, must read the same to an independent
+        // verifier written from docs/audit.md; the checkpoints of the default signer (ca) are checked too.
+        if (!options.audit && service.config.audit.store === "file") {
+          const checkpointSigner = service.config.audit.checkpoint?.signer ?? "ca";
+          const keys = checkpointSigner === "ca" ? [await caKey(join(dir, files.ca))] : [];
+          const verdict = await verifyWithBoth(fileAuditPaths(service.config.audit, dir), keys);
+          assert.equal(verdict.ok, true, `the audit log of this fixture does not verify: ${verdict.broken?.detail}`);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
+}
+
+async function caKey(path: string): Promise<{ der: Uint8Array; pem: string }> {
+  const pem = await readFile(path, "utf8");
+  return { der: new X509Certificate(pem).publicKey.export({ format: "der", type: "spki" }), pem };
 }
 
 /** The apiserver DNS SANs spec §6 gives node cp-1. */
