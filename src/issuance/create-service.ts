@@ -2,7 +2,7 @@
 // compiled policy → audit log → the IssuanceService the transports call.
 import { randomUUID } from "node:crypto";
 import { createAuditLog, type AuditReader } from "../audit/index.js";
-import type { AuditLog } from "../audit/types.js";
+import type { AuditLog, AuditRequest } from "../audit/types.js";
 import type { RequestOrigin } from "../auth/caller.js";
 import { CaName, type Config, type LoadedConfig } from "../config/index.js";
 import { isKubecaError } from "../errors/index.js";
@@ -77,6 +77,15 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
         message: reason,
       });
     },
+    async recordRefusal(caller, origin, refusal): Promise<void> {
+      await audit.append({
+        event: "refused",
+        requestId: origin.requestId,
+        actor: actorOf(caller, origin),
+        ...(refusal.file === undefined ? {} : { request: fileOnly(refusal.file) }),
+        violations: refusal.error.violations,
+      });
+    },
     async readiness(): Promise<readonly ReadinessCheck[]> {
       const checks: ReadinessCheck[] = [{ name: "config", ok: true, detail: `${config.nodes.length} node(s), ${cas.size} CA(s)` }];
       for (const ca of cas.values()) checks.push(signerCheck(ca));
@@ -88,6 +97,11 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
       if (owned && hasClose(audit)) await audit.close();
     },
   };
+}
+
+/** The request part of a record when all that is known is the file name asked for. */
+function fileOnly(file: string): AuditRequest {
+  return { file, profile: undefined, csrSha256: undefined, publicKeySha256: undefined, keyAlgorithm: undefined, subject: undefined, dnsNames: [], ipAddresses: [] };
 }
 
 function signerCheck(ca: IssuingCa): ReadinessCheck {
