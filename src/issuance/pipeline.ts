@@ -10,7 +10,7 @@ import type { CaName } from "../config/index.js";
 import { KubecaError, isKubecaError, type Violation } from "../errors/index.js";
 import { findProfile, profileNames } from "../kubeadm/index.js";
 import { parseCsr, type ParsedCsr } from "../pki/index.js";
-import { describeKey, type Policy } from "../policy/index.js";
+import { describeKey, violation, type Policy } from "../policy/index.js";
 import type { Idempotency } from "./idempotency.js";
 import { idempotencyKey, type RememberedIssuance } from "./idempotency-store.js";
 import type { IssuingCa } from "./issuing-ca.js";
@@ -61,7 +61,7 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
       requestId: origin.requestId,
       actor,
       request: requestOf(item, profile, csr),
-      violations: error.violations.length > 0 ? error.violations : [{ field: "request", rule: error.code, message: error.detail }],
+      violations: error.violations,
     };
     await deps.audit.append(event); // rejects with KUBECA_AUDIT_UNAVAILABLE: fail closed, the 503 wins
     throw error;
@@ -84,7 +84,9 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
   try {
     csr = parseCsr(item.csr);
   } catch (e) {
-    if (isKubecaError(e)) return refuse(e, profile.name, undefined);
+    if (isKubecaError(e) && (e.code === "KUBECA_CSR_MALFORMED" || e.code === "KUBECA_CSR_SIGNATURE_INVALID")) {
+      return refuse(csrRefusal(e), profile.name, undefined);
+    }
     throw e;
   }
 
@@ -153,6 +155,16 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
       return { ...prior.result, name: item.name };
     },
   });
+}
+
+/**
+ * pki/ says what is wrong with a CSR in its detail; the answer and the record carry it as the one
+ * violation of field `csr`, so every refusal has the same shape whatever its status.
+ */
+function csrRefusal(e: KubecaError): KubecaError {
+  if (e.violations.length > 0) return e;
+  const rule = e.code === "KUBECA_CSR_SIGNATURE_INVALID" ? "csr-signature-invalid" : "csr-malformed";
+  return new KubecaError(e.code, e.detail, { violations: [violation("csr", rule, e.detail)], cause: e });
 }
 
 function policyRefusal(name: string, violations: readonly Violation[]): KubecaError {
