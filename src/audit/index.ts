@@ -1,5 +1,6 @@
 // What other layers use from the audit log. No side effects.
-export type { AuditActor, AuditEvent, AuditEventType, AuditLog, AuditRecord, AuditRequest, AuditResult } from "./types.js";
+export type { AuditActor, AuditEvent, AuditEventType, AuditFailure, AuditLog, AuditRecord, AuditRequest, AuditResult, SigningFailureReason } from "./types.js";
+export { signingFailure } from "./signing-failure.js";
 export type { AuditReader, AuditStore, Stored, TornTail } from "./store.js";
 export { createAuditLog, openAuditReader, fileAuditPaths, type AuditLogOptions } from "./create-audit-log.js";
 export { createFileAuditStore, type FileAuditStoreOptions } from "./file-store.js";

@@ -22,6 +22,7 @@ const EVENT_TYPES: Record<AuditEventType, true> = {
   "kubelet-csr-signed": true,
   "node-client-csr-signed": true,
   "ca-created": true,
+  "signing-failed": true,
   "signer-mismatch": true,
 };
 export const AUDIT_EVENT_TYPES = Object.freeze(Object.keys(EVENT_TYPES) as AuditEventType[]);
@@ -64,6 +65,7 @@ export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: str
     request: event.request && copyRequest(event.request),
     result: event.result && copyResult(event.result),
     violations: event.violations?.map(copyViolation),
+    failure: event.failure && { issuer: text(event.failure.issuer), code: text(event.failure.code), reason: text(event.failure.reason) },
     message: text(event.message),
     prevHash: head.hash,
   });

@@ -74,7 +74,7 @@ export const ERRORS = {
   KUBECA_SIGNER_UNAVAILABLE: {
     status: 503,
     title: "The signer is temporarily unavailable",
-    fix: "The KMS throttled or timed out; retry after Retry-After. If it persists, check KMS quotas and network reachability.",
+    fix: "The KMS throttled, timed out or could not be reached, or the CA's key cannot sign now (disabled, pending deletion, deleted, not permitted): detail says which and what to do. Retry after Retry-After; /readyz shows the key's state.",
   },
   KUBECA_SIGNER_MISCONFIGURED: {
     status: 500,

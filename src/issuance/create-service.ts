@@ -8,12 +8,12 @@ import { CaName, type Config, type LoadedConfig } from "../config/index.js";
 import { isKubecaError } from "../errors/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
-import { assertSignerMatchesCertificate } from "../signers/index.js";
 import { openIdempotencyStore } from "./create-idempotency-store.js";
 import { createIdempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
+import { SignerHealth } from "./signer-health.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
 import type { IssuanceService, ReadinessCheck } from "./types.js";
 
@@ -28,6 +28,8 @@ export interface CreateServiceOptions {
   readonly idempotencyStore?: IdempotencyStore;
   /** Failures that refuse nothing (an idempotency store that cannot be read or written). */
   readonly onWarning?: (message: string, cause?: unknown) => void;
+  /** How often each KMS key's state is asked for (default KEY_CHECK_INTERVAL_MS); tests shorten it. */
+  readonly keyCheckIntervalMs?: number;
 }
 
 export interface RunningIssuanceService extends IssuanceService {
@@ -61,7 +63,17 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
 
-  const deps: PipelineDeps = { policy, cas, audit, now, serial: options.serial ?? randomSerial, idempotency };
+  const health = new SignerHealth(cas.values(), options.keyCheckIntervalMs === undefined ? {} : { intervalMs: options.keyCheckIntervalMs });
+  health.start();
+  const deps: PipelineDeps = {
+    policy,
+    cas,
+    audit,
+    now,
+    serial: options.serial ?? randomSerial,
+    idempotency,
+    onSigningFailure: (ca, error) => health.signingFailed(ca, error),
+  };
 
   return {
     config,
@@ -88,11 +100,12 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     },
     async readiness(): Promise<readonly ReadinessCheck[]> {
       const checks: ReadinessCheck[] = [{ name: "config", ok: true, detail: `${config.nodes.length} node(s), ${cas.size} CA(s)` }];
-      for (const ca of cas.values()) checks.push(signerCheck(ca));
+      checks.push(...(await health.checks()));
       checks.push(await auditCheck(audit));
       return checks;
     },
     async close(): Promise<void> {
+      health.stop();
       opened?.close();
       if (owned && hasClose(audit)) await audit.close();
     },
@@ -102,16 +115,6 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
 /** The request part of a record when all that is known is the file name asked for. */
 function fileOnly(file: string): AuditRequest {
   return { file, profile: undefined, csrSha256: undefined, publicKeySha256: undefined, keyAlgorithm: undefined, subject: undefined, dnsNames: [], ipAddresses: [] };
-}
-
-function signerCheck(ca: IssuingCa): ReadinessCheck {
-  try {
-    // Same comparison as at start; a signer whose key changed under us must stop being ready.
-    assertSignerMatchesCertificate(ca.name, ca.signer, ca.info.spkiDer);
-    return { name: `signer:${ca.name}`, ok: true, detail: "public key matches the CA certificate" };
-  } catch (e) {
-    return { name: `signer:${ca.name}`, ok: false, detail: isKubecaError(e) ? e.detail : "signer check failed" };
-  }
 }
 
 async function auditCheck(audit: AuditLog): Promise<ReadinessCheck> {

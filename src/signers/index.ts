@@ -10,3 +10,7 @@ export type { MemorySigner } from "./memory.js";
 export { createSigner } from "./create-signer.js";
 export type { CreateSignerOptions } from "./create-signer.js";
 export { assertSignerMatchesCertificate, spkiFingerprint } from "./key-match.js";
+export { SignerError, isSignerError, SIGNER_FAILURE_REASONS, KEY_STATE_REASONS } from "./signer-error.js";
+export type { SignerFailureReason } from "./signer-error.js";
+export { checksKeyState } from "./key-state.js";
+export type { KeyState, KeyStateChecking } from "./key-state.js";

@@ -27,6 +27,8 @@ export interface FixtureOptions {
   readonly now?: () => Date;
   /** Changes to the raw config before it is written. */
   readonly edit?: (raw: Record<string, any>) => void;
+  /** How often KMS key states are asked for (the service's default is 30 s). */
+  readonly keyCheckIntervalMs?: number;
 }
 
 export interface ServiceFixture {
@@ -86,6 +88,7 @@ export async function startService(options: FixtureOptions = {}, existing?: { di
     dev: options.dev ?? true,
     ...(options.audit ? { audit: options.audit } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.keyCheckIntervalMs ? { keyCheckIntervalMs: options.keyCheckIntervalMs } : {}),
   });
   const files = { ca: "pki/ca.crt", "etcd-ca": "pki/etcd/ca.crt", "front-proxy-ca": "pki/front-proxy-ca.crt" } as const;
   return {
