@@ -14,6 +14,7 @@ import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
 import { SignerHealth } from "./signer-health.js";
+import { recordSignerMismatch } from "./signer-mismatch.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
 import type { IssuanceService, ReadinessCheck } from "./types.js";
 
@@ -46,9 +47,17 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const dev = options.dev ?? false;
 
   const cas = new Map<CaName, IssuingCa>();
-  for (const name of CaName.options) {
-    const cfg = config.cas[name];
-    if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now }));
+  try {
+    for (const name of CaName.options) {
+      const cfg = config.cas[name];
+      if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now }));
+    }
+  } catch (e) {
+    if (isKubecaError(e) && e.code === "KUBECA_SIGNER_KEY_MISMATCH") {
+      const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "KubecaAuditWarning"));
+      await recordSignerMismatch(e, { config, baseDir, component: "kubeca serve", ...(options.audit ? { audit: options.audit } : {}) }, warn);
+    }
+    throw e;
   }
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;

@@ -120,6 +120,7 @@ describe("issuance through AWS KMS", () => {
     const raw = parse(await readFile(fx.configPath, "utf8"));
     raw.cas["front-proxy-ca"].signer.keyId = keys.ca!.arn; // the wrong key
     raw.cas["front-proxy-ca"].signer.rsaPadding = "pkcs1";
+    raw.audit.path = "mismatch-audit.jsonl"; // its own log: the running service is this folder's one writer
     const path = join(fx.dir, "mismatch.yaml");
     await writeFile(path, stringify(raw));
     const error = await createIssuanceService(await loadConfigFile(path)).catch((e: unknown) => e);
@@ -127,6 +128,10 @@ describe("issuance through AWS KMS", () => {
     assert.equal(error.code, "KUBECA_SIGNER_KEY_MISMATCH");
     assert.match(error.detail, /front-proxy-ca/);
     assert.equal(error.detail.match(/SHA256:[0-9a-f:]{95}/g)?.length, 2, error.detail);
+    // A swapped key is a security event: the refusal is in the audit log, naming both fingerprints.
+    const records = (await readFile(join(fx.dir, "mismatch-audit.jsonl"), "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(records.map((r) => [r.event, r.actor.method, r.actor.identity]), [["signer-mismatch", "startup", "kubeca serve"]]);
+    assert.equal(records[0].message, `${error.detail}; kubeca serve refused to start`);
   });
 
   it("the memory signer is refused outside development mode", async () => {
