@@ -70,7 +70,7 @@ export async function apply(
       try {
         certificate = await ca.issuer.issue({
           csr: parsed,
-          extensions: ca.extensionsFor([decision.eku]),
+          extensions: ca.extensionsFor([decision.eku], { keyEncipherment: decision.keyEncipherment }),
           serial: deps.serial(),
           now,
           validitySeconds: decision.validitySeconds,
