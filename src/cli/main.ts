@@ -5,6 +5,7 @@ import { auditCommands } from "./commands/audit.js";
 import { caInitCommand, caShowCommand } from "./commands/ca.js";
 import { kubeletSignerCommand } from "./commands/kubelet-signer.js";
 import { policyCheckCommand } from "./commands/policy-check.js";
+import { recoverCommand } from "./commands/recover.js";
 import { renewCommand } from "./commands/renew.js";
 import { serveCommand } from "./commands/serve.js";
 import { statusCommand } from "./commands/status.js";
@@ -17,6 +18,7 @@ export const COMMANDS: readonly CliCommand[] = [
   caShowCommand,
   renewCommand,
   statusCommand,
+  recoverCommand,
   kubeletSignerCommand,
   ...auditCommands,
   policyCheckCommand,

@@ -1,5 +1,7 @@
 // `kubeca status`: kubeadm's check-expiration tables for this node, with an exit code for cron and
-// monitoring.
+// monitoring. An install a crash interrupted is repaired first (as kubeca recover does), so the table
+// shows what the node will run with; if it cannot be, status says so and exits 1.
+import { join } from "node:path";
 import {
   authoritiesDue,
   certificatesDue,
@@ -12,9 +14,10 @@ import {
 import type { CliCommand, CliIo } from "../command.js";
 import { EXIT_CA_EXPIRING, EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
+import { runRecovery } from "./recover.js";
 
 
-const help = `Usage: kubeca status [--cert-dir DIR] [--kubeconfig-dir DIR] [--output text|json] [--warn-within DUR]
+const help = `Usage: kubeca status [--cert-dir DIR] [--kubeconfig-dir DIR] [--backup-dir DIR] [--output text|json] [--warn-within DUR]
 
 Shows the two tables of 'kubeadm certs check-expiration' for this node: every certificate and
 kubeconfig client certificate (CERTIFICATE, EXPIRES, RESIDUAL TIME, CERTIFICATE AUTHORITY, EXTERNALLY
@@ -22,14 +25,19 @@ MANAGED), then the CAs. Missing files show as !MISSING! <name>. kubelet.conf is 
 does: the kubelet rotates its own client certificate. super-admin.conf exists only on the node where
 'kubeadm init' ran; its absence is shown but never counts as due.
 
+First, an install that a crash or power loss interrupted is rolled back, as 'kubeca recover' does
+(the repair is printed on stderr), so that the table shows the files the node will really use.
+
 Flags:
   --cert-dir DIR        default ${DEFAULT_CERT_DIR}
   --kubeconfig-dir DIR  default ${DEFAULT_KUBECONFIG_DIR}
+  --backup-dir DIR      where kubeca renew keeps backups and journals (default <kubeconfig-dir>/tmp)
   --output text|json    json is kubeadm's output.kubeadm.k8s.io/v1alpha3 CertificateExpirationInfo
   --warn-within DUR     count certificates expiring within DUR as due, e.g. 30d, 720h (default 0s)
 
 Exit codes: 0 nothing due; 1 a certificate or kubeconfig is missing, unreadable, expired or expires
-within --warn-within (kubeca renew fixes it); 2 bad flags; 4 only a CA expires within the window
+within --warn-within (kubeca renew fixes it), or an interrupted install could not be repaired (run
+kubeca recover as root); 2 bad flags; 4 only a CA expires within the window
 (renewal cannot fix that: replace the CA).
 `;
 
@@ -40,6 +48,7 @@ export interface StatusCommandDeps {
 const flags = {
   "cert-dir": { type: "string", default: DEFAULT_CERT_DIR },
   "kubeconfig-dir": { type: "string", default: DEFAULT_KUBECONFIG_DIR },
+  "backup-dir": { type: "string" },
   output: { type: "string", default: "text" },
   "warn-within": { type: "string", default: "0s" },
 } as const;
@@ -54,6 +63,7 @@ export function createStatusCommand(deps: StatusCommandDeps = {}): CliCommand {
       if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not "${values.output}"`);
       const windowMs = parseDurationSeconds(values["warn-within"], "--warn-within") * 1000;
       const now = (deps.now ?? (() => new Date()))();
+      const recovered = await runRecovery(values["backup-dir"] ?? join(values["kubeconfig-dir"], "tmp"), { ...io, stdout: io.stderr }, "kubeca status");
       const status = await readExpirationStatus({ certDir: values["cert-dir"], kubeconfigDir: values["kubeconfig-dir"] }, now);
       const due = certificatesDue(status, windowMs);
       const casDue = authoritiesDue(status, windowMs);
@@ -64,7 +74,7 @@ export function createStatusCommand(deps: StatusCommandDeps = {}): CliCommand {
       const window = values["warn-within"];
       if (due.length > 0) io.stderr.write(`kubeca status: renewal due (missing, expired or expiring within ${window}): ${due.map((r) => r.name).join(", ")}\n`);
       if (casDue.length > 0) io.stderr.write(`kubeca status: CA missing or expiring within ${window}: ${casDue.map((a) => a.name).join(", ")}; kubeca renew cannot fix this\n`);
-      if (due.length > 0) return EXIT_FAILURE;
+      if (due.length > 0 || !recovered) return EXIT_FAILURE;
       return casDue.length > 0 ? EXIT_CA_EXPIRING : EXIT_OK;
     },
   };
