@@ -2,6 +2,7 @@
 // token and kubeadm's CA layout, says loudly that it is a development CA, signs a CSR made with openssl,
 // and `kubeca serve` without --dev refuses to start without a config.
 import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -42,7 +43,12 @@ describe("kubeca serve --dev", () => {
     });
   });
   after(async () => {
-    child.kill("SIGTERM");
+    // Wait for the exit: on SIGTERM the service still writes its last audit checkpoint into the folder.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      await exited;
+    }
     await rm(dir, { recursive: true, force: true });
   });
 
