@@ -132,6 +132,31 @@ async function crashAt(killAt: number): Promise<{ killed: boolean; steps?: numbe
   return { killed: false, steps: JSON.parse(run.stdout).steps };
 }
 
+/**
+ * The step number (1-based, as the child counts) of the first operation `match` accepts, read from a
+ * recorded run of the same install on this node; the node is put back to the old set afterwards.
+ */
+async function stepOf(match: (step: InstallStep) => boolean): Promise<number> {
+  const recorded: InstallStep[] = [];
+  const hooks = { step: (s: InstallStep) => void recorded.push(s) };
+  // From exactly where crashAt starts the child: no backups yet, the old set in place.
+  await rm(backupRoot(), { recursive: true, force: true });
+  await writePlain(writesOf(node, old));
+  await installAtomically(writesOf(node, next), await createBackupDir(backupRoot(), new Date(), hooks), hooks);
+  await rm(backupRoot(), { recursive: true, force: true });
+  await writePlain(writesOf(node, old));
+  const index = recorded.findIndex(match);
+  assert.ok(index >= 0, "no such step");
+  return index + 1;
+}
+
+/** A kill between apiserver.key's rename and apiserver.crt's: the power cut the issue describes. */
+async function crashWithApiserverMixed(): Promise<void> {
+  const crash = await crashAt(await stepOf((s) => s.op === "rename" && s.to.endsWith("apiserver.crt")));
+  assert.ok(crash.killed);
+  assert.deepEqual((await inspect(node, old, next)).mixed, ["apiserver"]);
+}
+
 describe("an install killed at every step", () => {
   it("leaves at most one mixed pair, and kubeca recover leaves every pair matching and the set wholly old", async () => {
     let killAt = 1;
@@ -164,15 +189,6 @@ describe("an install killed at every step", () => {
 });
 
 describe("the recovery unit and kubeca status", () => {
-  /** A kill between apiserver.key's rename and apiserver.crt's: the power cut the issue describes. */
-  async function crashWithApiserverMixed(): Promise<void> {
-    for (let killAt = 1; ; killAt++) {
-      const crash = await crashAt(killAt);
-      assert.ok(crash.killed, "no kill point left the apiserver pair mixed");
-      if ((await inspect(node, old, next)).mixed.includes("apiserver")) return;
-    }
-  }
-
   it("kubeca-recover.service runs before kubelet.service, and its command, run by the kubeca bin, repairs the node", async () => {
     const unit = await readFile(join(repo, "infra", "node", "kubeca-recover.service"), "utf8");
     const value = (key: string) => unit.match(new RegExp(`^${key}=(.*)$`, "m"))?.[1];
@@ -218,12 +234,7 @@ describe("the recovery unit and kubeca status", () => {
 describe("an install still running in another process", () => {
   it("is left alone by recovery, renew refuses to start beside it, and it is rolled back once its process is gone", async () => {
     // Pause the installer between apiserver.key's rename and apiserver.crt's.
-    const recorded: InstallStep[] = [];
-    const hooks = { step: (s: InstallStep) => void recorded.push(s) };
-    await installAtomically(writesOf(node, next), await createBackupDir(backupRoot(), new Date(), hooks), hooks);
-    await rm(backupRoot(), { recursive: true, force: true });
-    await writePlain(writesOf(node, old));
-    const pauseAt = recorded.findIndex((s) => s.op === "rename" && s.to.endsWith("apiserver.crt")) + 1;
+    const pauseAt = await stepOf((s) => s.op === "rename" && s.to.endsWith("apiserver.crt"));
     const planFile = join(node.root, "plan.json");
     await writeFile(planFile, JSON.stringify({ ...plan(0), pauseAt }));
     const child = spawn(process.execPath, [childJs, planFile], { stdio: ["ignore", "pipe", "inherit"] });
@@ -315,15 +326,10 @@ describe("the fsync order", () => {
     assert.deepEqual(assertJournalTrue(recorded), ["rolled-back"]);
   });
 
-  /** Kills the child just before its install rename number `n` (0-based), counted on a recorded run of the same install. */
+  /** Kills the child just before its install rename number `n` (0-based). */
   async function crashWithRenamesDone(n: number): Promise<void> {
-    const recorded: InstallStep[] = [];
-    const hooks = { step: (s: InstallStep) => void recorded.push(s) };
-    await rm(backupRoot(), { recursive: true, force: true });
-    await writePlain(writesOf(node, old));
-    await installAtomically(writesOf(node, next), await createBackupDir(backupRoot(), new Date(), hooks), hooks);
-    const renameSteps = recorded.flatMap((s, i) => (s.op === "rename" ? [i + 1] : []));
-    const crash = await crashAt(renameSteps[n]!);
+    let renames = 0;
+    const crash = await crashAt(await stepOf((s) => s.op === "rename" && renames++ === n));
     assert.ok(crash.killed);
   }
 });
