@@ -10,6 +10,7 @@ import { caInitHelp, caShowHelp } from "./help/ca.js";
 import { caKeygenHelp } from "./help/ca-keygen.js";
 import { kubeletSignerHelp } from "./help/kubelet-signer.js";
 import { policyCheckHelp } from "./help/policy-check.js";
+import { recoverHelp } from "./help/recover.js";
 import { renewHelp } from "./help/renew.js";
 import { serveHelp } from "./help/serve.js";
 import { statusHelp } from "./help/status.js";
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CliCommand[] = [
   { path: ["ca", "keygen"], summary: "create a CA key pair inside a PKCS#11 token and print its signer config", help: caKeygenHelp, load: async () => (await import("./commands/ca-keygen.js")).caKeygenCommand },
   { path: ["renew"], summary: "get this node's kubeadm CSRs signed and install certificates and kubeconfigs atomically", help: renewHelp, load: async () => (await import("./commands/renew.js")).renewCommand },
   { path: ["status"], summary: "show certificate expiry like kubeadm certs check-expiration; non-zero exit when renewal is due", help: statusHelp, load: async () => (await import("./commands/status.js")).statusCommand },
+  { path: ["recover"], summary: "roll back a certificate install a crash interrupted (run before the kubelet starts)", help: recoverHelp, load: async () => (await import("./commands/recover.js")).recoverCommand },
   { path: ["kubelet-signer"], summary: "approve and sign kubelet serving CSRs, sign node client CSRs", help: kubeletSignerHelp, load: async () => (await import("./commands/kubelet-signer.js")).kubeletSignerCommand },
   { path: ["audit", "list"], summary: "list audit records, newest first (filters: time, node, serial, event)", help: auditListHelp, load: async () => (await import("./commands/audit.js")).auditListCommand },
   { path: ["audit", "verify"], summary: "prove the audit log complete and untampered (hash chain and signed checkpoints)", help: auditVerifyHelp, load: async () => (await import("./commands/audit.js")).auditVerifyCommand },

@@ -2,19 +2,21 @@
 // compiled policy → audit log → the IssuanceService the transports call.
 import { randomUUID } from "node:crypto";
 import { createAuditLog, type AuditReader } from "../audit/index.js";
-import type { AuditLog } from "../audit/types.js";
+import type { AuditLog, AuditRequest } from "../audit/types.js";
 import type { RequestOrigin } from "../auth/caller.js";
 import { CaName, type Config, type LoadedConfig } from "../config/index.js";
 import { isKubecaError } from "../errors/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
-import { assertSignerMatchesCertificate, isClosable } from "../signers/index.js";
+import { isClosable } from "../signers/index.js";
 import { openIdempotencyStore } from "./create-idempotency-store.js";
 import { createIdempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
 import { auditSignerWarnings } from "./signer-warnings.js";
+import { SignerHealth } from "./signer-health.js";
+import { recordSignerMismatch } from "./signer-mismatch.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
 import type { IssuanceService, ReadinessCheck } from "./types.js";
 
@@ -29,6 +31,8 @@ export interface CreateServiceOptions {
   readonly idempotencyStore?: IdempotencyStore;
   /** Failures that refuse nothing (an idempotency store that cannot be read or written). */
   readonly onWarning?: (message: string, cause?: unknown) => void;
+  /** How often each KMS key's state is asked for (default KEY_CHECK_INTERVAL_MS); tests shorten it. */
+  readonly keyCheckIntervalMs?: number;
 }
 
 export interface RunningIssuanceService extends IssuanceService {
@@ -45,9 +49,17 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const dev = options.dev ?? false;
 
   const cas = new Map<CaName, IssuingCa>();
-  for (const name of CaName.options) {
-    const cfg = config.cas[name];
-    if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now }));
+  try {
+    for (const name of CaName.options) {
+      const cfg = config.cas[name];
+      if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now }));
+    }
+  } catch (e) {
+    if (isKubecaError(e) && e.code === "KUBECA_SIGNER_KEY_MISMATCH") {
+      const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "KubecaAuditWarning"));
+      await recordSignerMismatch(e, { config, baseDir, component: "kubeca serve", ...(options.audit ? { audit: options.audit } : {}) }, warn);
+    }
+    throw e;
   }
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
@@ -63,7 +75,17 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
 
-  const deps: PipelineDeps = { policy, cas, audit, now, serial: options.serial ?? randomSerial, idempotency };
+  const health = new SignerHealth(cas.values(), options.keyCheckIntervalMs === undefined ? {} : { intervalMs: options.keyCheckIntervalMs });
+  health.start();
+  const deps: PipelineDeps = {
+    policy,
+    cas,
+    audit,
+    now,
+    serial: options.serial ?? randomSerial,
+    idempotency,
+    onSigningFailure: (ca, error) => health.signingFailed(ca, error),
+  };
 
   return {
     config,
@@ -79,13 +101,23 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
         message: reason,
       });
     },
+    async recordRefusal(caller, origin, refusal): Promise<void> {
+      await audit.append({
+        event: "refused",
+        requestId: origin.requestId,
+        actor: actorOf(caller, origin),
+        ...(refusal.file === undefined ? {} : { request: fileOnly(refusal.file) }),
+        violations: refusal.error.violations,
+      });
+    },
     async readiness(): Promise<readonly ReadinessCheck[]> {
       const checks: ReadinessCheck[] = [{ name: "config", ok: true, detail: `${config.nodes.length} node(s), ${cas.size} CA(s)` }];
-      for (const ca of cas.values()) checks.push(signerCheck(ca));
+      checks.push(...(await health.checks()));
       checks.push(await auditCheck(audit));
       return checks;
     },
     async close(): Promise<void> {
+      health.stop();
       opened?.close();
       if (owned && hasClose(audit)) await audit.close();
       // After the audit log: its checkpoint signer may be one of these.
@@ -94,14 +126,9 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   };
 }
 
-function signerCheck(ca: IssuingCa): ReadinessCheck {
-  try {
-    // Same comparison as at start; a signer whose key changed under us must stop being ready.
-    assertSignerMatchesCertificate(ca.name, ca.signer, ca.info.spkiDer);
-    return { name: `signer:${ca.name}`, ok: true, detail: "public key matches the CA certificate" };
-  } catch (e) {
-    return { name: `signer:${ca.name}`, ok: false, detail: isKubecaError(e) ? e.detail : "signer check failed" };
-  }
+/** The request part of a record when all that is known is the file name asked for. */
+function fileOnly(file: string): AuditRequest {
+  return { file, profile: undefined, csrSha256: undefined, publicKeySha256: undefined, keyAlgorithm: undefined, subject: undefined, dnsNames: [], ipAddresses: [] };
 }
 
 async function auditCheck(audit: AuditLog): Promise<ReadinessCheck> {

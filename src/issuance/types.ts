@@ -1,6 +1,7 @@
 // The contract between the transports (server/, lambda/, cli/) and the issuance pipeline.
 import type { Caller, RequestOrigin } from "../auth/caller.js";
 import type { CaName } from "../config/index.js";
+import type { KubecaError } from "../errors/index.js";
 
 export interface SignItem {
   /** kubeadm file name: `apiserver`, `etcd/server`, `admin.conf`, or a legacy `--csr-only` name such as `etcd-server`. */
@@ -41,6 +42,11 @@ export interface IssuanceService {
   cas(): readonly CaSummary[];
   /** Records a refused credential in the audit log before the 401 is sent (fails closed like any append). */
   recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void>;
+  /**
+   * Records a request from an authenticated caller that was refused before the pipeline (its body broke
+   * the schema), with the refusal's violations and the file name if it had one, before the answer.
+   */
+  recordRefusal(caller: Caller, origin: RequestOrigin, refusal: { readonly file: string | undefined; readonly error: KubecaError }): Promise<void>;
   /** Configuration, signers (public key == CA certificate) and the audit store. */
   readiness(): Promise<readonly ReadinessCheck[]>;
 }

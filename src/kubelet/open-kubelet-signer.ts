@@ -6,10 +6,11 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { createAuditLog } from "../audit/index.js";
 import type { CaName, KubeletAddressSourceConfig, LoadedConfig } from "../config/index.js";
-import { KubecaError } from "../errors/index.js";
+import { isKubecaError, KubecaError } from "../errors/index.js";
 import { openCheckpointSigner } from "../issuance/checkpoint-signer.js";
 import { openIssuingCa, type IssuingCa } from "../issuance/issuing-ca.js";
 import { auditSignerWarnings } from "../issuance/signer-warnings.js";
+import { recordSignerMismatch } from "../issuance/signer-mismatch.js";
 import { randomSerial } from "../pki/index.js";
 import { crossCheckedAddressSource, nodeStatusAddressSource, type AddressSource } from "./address-source.js";
 import type { Ec2InventoryOptions } from "./ec2-inventory.js";
@@ -39,7 +40,14 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
       throw new KubecaError("KUBECA_CONFIG_INVALID", `kubeletSigner.servingCa is ${name}, but cas.${name} is not configured`);
     }
     // Production only: memory signers are refused here, as a kubelet CA must outlive the process.
-    opened.push(await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now }));
+    try {
+      opened.push(await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now }));
+    } catch (e) {
+      if (isKubecaError(e) && e.code === "KUBECA_SIGNER_KEY_MISMATCH") {
+        await recordSignerMismatch(e, { config, baseDir, component: "kubeca kubelet-signer" }, (message) => process.emitWarning(message, "KubecaAuditWarning"));
+      }
+      throw e;
+    }
   }
   const source = await openAddressSource(config.kubeletSigner?.addressSource ?? { type: "node-status" }, options.ec2);
   // Checkpoints as the signing service signs them, so this log is provable too.
