@@ -190,6 +190,7 @@ export function createFileAuditStore(options: FileAuditStoreOptions): AuditStore
     },
     chain: () => reader.chain(),
     checkpoints: () => reader.checkpoints(),
+    tornTail: () => reader.tornTail!(),
 
     ready: () => queue.run(openRecords),
 

@@ -1,6 +1,7 @@
 // What other layers use from the audit log. No side effects.
-export type { AuditActor, AuditEvent, AuditEventType, AuditLog, AuditRecord, AuditRequest, AuditResult, AuditRotation, AuditTrustReportCa } from "./types.js";
-export type { AuditReader, AuditStore, Stored } from "./store.js";
+export type { AuditActor, AuditEvent, AuditEventType, AuditFailure, AuditLog, AuditRecord, AuditRequest, AuditResult, AuditRotation, AuditTrustReportCa, SigningFailureReason } from "./types.js";
+export { signingFailure } from "./signing-failure.js";
+export type { AuditReader, AuditStore, Stored, TornTail } from "./store.js";
 export { createAuditLog, openAuditReader, fileAuditPaths, type AuditLogOptions } from "./create-audit-log.js";
 export { createFileAuditStore, type FileAuditStoreOptions } from "./file-store.js";
 export { createFileAuditReader, checkpointPathFor, type FileAuditPaths } from "./file-reader.js";
@@ -13,6 +14,7 @@ export {
 } from "./dynamodb-store.js";
 export { withStdoutMirror } from "./stdout-mirror.js";
 export { canonicalJson } from "./canonical-json.js";
+export { MAX_RECORD_TEXT, isWellFormed, loneSurrogates, recordText } from "./record-text.js";
 export { GENESIS_HASH, AUDIT_EVENT_TYPES, isAuditEventType, recordHash, sealRecord } from "./record.js";
 export { signCheckpoint, checkpointSignatureValid, asStoredCheckpoint, type AuditCheckpoint } from "./checkpoint.js";
 export { DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from "./checkpoint-schedule.js";

@@ -1,6 +1,7 @@
 // The issuance log's record shape and the one operation the rest of kubeca needs from it.
 // Every decision is appended, and the append has resolved, before any answer leaves.
 import type { Violation } from "../errors/index.js";
+import type { SignerFailureReason } from "../signers/signer-error.js";
 
 export type AuditEventType =
   | "issued"
@@ -14,6 +15,8 @@ export type AuditEventType =
   | "kubelet-csr-signed"
   | "node-client-csr-signed"
   | "ca-created"
+  /** A request (or a kubelet CSR) passed every check, and its certificate could not be signed. */
+  | "signing-failed"
   | "signer-mismatch"
   /** At start: a CA signs with a key the operator allowed although it can leave its token. */
   | "signer-warning"
@@ -79,6 +82,17 @@ export interface AuditTrustReportCa {
   readonly leaves: readonly { readonly file: string; readonly issuer: string; readonly serial: string; readonly notAfter: string }[];
 }
 
+/** Why signing failed: the signer's closed set of reasons, a CA that expired, or a fault of kubeca's own. */
+export type SigningFailureReason = SignerFailureReason | "ca-expired" | "internal";
+
+export interface AuditFailure {
+  /** The CA whose signer failed (`ca`, `etcd-ca`, `front-proxy-ca`). */
+  readonly issuer: string;
+  /** The error code the caller was answered with (`KUBECA_SIGNER_UNAVAILABLE`, …). */
+  readonly code: string;
+  readonly reason: SigningFailureReason;
+}
+
 /** What a caller hands to the log; the store adds seq, time, id and the hashes. */
 export interface AuditEvent {
   readonly event: AuditEventType;
@@ -91,7 +105,9 @@ export interface AuditEvent {
   readonly rotation?: AuditRotation;
   /** node-trust-reported only: per CA, in the order of the report. */
   readonly trust?: readonly AuditTrustReportCa[];
-  /** Short free text for events without a request (ca-created, signer-mismatch, signer-warning). */
+  /** signing-failed only. */
+  readonly failure?: AuditFailure;
+  /** Short free text for events without a request (ca-created, signer-mismatch, signer-warning), or the failure's detail. */
   readonly message?: string;
 }
 

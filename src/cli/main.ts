@@ -11,6 +11,7 @@ import { caKeygenHelp } from "./help/ca-keygen.js";
 import { caRotateAbortHelp, caRotateAdvanceHelp, caRotatePrepareHelp, caRotateStatusHelp } from "./help/ca-rotate.js";
 import { kubeletSignerHelp } from "./help/kubelet-signer.js";
 import { policyCheckHelp } from "./help/policy-check.js";
+import { recoverHelp } from "./help/recover.js";
 import { renewHelp } from "./help/renew.js";
 import { serveHelp } from "./help/serve.js";
 import { statusHelp } from "./help/status.js";
@@ -30,6 +31,7 @@ export const COMMANDS: readonly CliCommand[] = [
   { path: ["ca", "rotate", "status"], summary: "show each CA's rotation phase, which nodes have followed it, and whether it is safe to advance", help: caRotateStatusHelp, load: async () => (await import("./commands/ca-rotate.js")).caRotateStatusCommand },
   { path: ["renew"], summary: "get this node's kubeadm CSRs signed and install certificates and kubeconfigs atomically", help: renewHelp, load: async () => (await import("./commands/renew.js")).renewCommand },
   { path: ["status"], summary: "show certificate expiry like kubeadm certs check-expiration; non-zero exit when renewal is due", help: statusHelp, load: async () => (await import("./commands/status.js")).statusCommand },
+  { path: ["recover"], summary: "roll back a certificate install a crash interrupted (run before the kubelet starts)", help: recoverHelp, load: async () => (await import("./commands/recover.js")).recoverCommand },
   { path: ["kubelet-signer"], summary: "approve and sign kubelet serving CSRs, sign node client CSRs", help: kubeletSignerHelp, load: async () => (await import("./commands/kubelet-signer.js")).kubeletSignerCommand },
   { path: ["audit", "list"], summary: "list audit records, newest first (filters: time, node, serial, event)", help: auditListHelp, load: async () => (await import("./commands/audit.js")).auditListCommand },
   { path: ["audit", "verify"], summary: "prove the audit log complete and untampered (hash chain and signed checkpoints)", help: auditVerifyHelp, load: async () => (await import("./commands/audit.js")).auditVerifyCommand },

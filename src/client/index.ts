@@ -7,8 +7,8 @@ export { createRequestProver, ProofCredentialsError } from "./request-prover.js"
 export type { RequestProver, ProofCredentials, RequestProverOptions } from "./request-prover.js";
 export { discoverPending } from "./discover.js";
 export type { Discovery, PendingFile, Layout, FileProblem } from "./discover.js";
-export { installAtomically, recoverInterruptedInstalls, createBackupDir, InstallError, JOURNAL_FILE } from "./atomic-install.js";
-export type { InstallHooks, InstallReceipt } from "./atomic-install.js";
+export { installAtomically, recoverInterruptedInstalls, findInterruptedInstalls, createBackupDir, InstallError, JOURNAL_FILE, BACKUP_PREFIX } from "./atomic-install.js";
+export type { InstallHooks, InstallReceipt, InstallStep, InterruptedInstall } from "./atomic-install.js";
 export { readExpirationStatus, certificatesDue, authoritiesDue } from "./expiration-status.js";
 export type { ExpirationStatus, CertificateRow, AuthorityRow } from "./expiration-status.js";
 export { renderExpirationTables, expirationInfo } from "./expiration-table.js";

@@ -8,7 +8,7 @@ import type { CaName } from "../config/index.js";
 import type { Violation } from "../errors/index.js";
 import type { SignResult } from "../issuance/types.js";
 import { findProfile, KNOWN_PROFILE_NAMES } from "../kubeadm/index.js";
-import { createBackupDir, InstallError, installAtomically, recoverInterruptedInstalls, type InstallHooks } from "./atomic-install.js";
+import { createBackupDir, findInterruptedInstalls, InstallError, installAtomically, recoverInterruptedInstalls, type InstallHooks } from "./atomic-install.js";
 import { discoverPending, type FileProblem, type Layout } from "./discover.js";
 import { readExpirationStatus, type ExpirationStatus } from "./expiration-status.js";
 import { planWrites, type FileWrite } from "./install-plan.js";
@@ -102,7 +102,16 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
   const backupRoot = options.backupRoot ?? join(options.kubeconfigDir, "tmp");
   const base = { notes, caFilesWritten: [] as string[], restart: NO_RESTART, restarted: [] as StaticPod[] };
 
-  if (!options.dryRun) for (const line of await recoverInterruptedInstalls(backupRoot)) note(line);
+  if (!options.dryRun) {
+    // Another renew installing right now (the timer and a hand-run one): leave the node to it.
+    const running = (await findInterruptedInstalls(backupRoot)).find((i) => i.running);
+    if (running) {
+      const why = `another kubeca renew is installing (journal in ${running.backupDir}, started ${running.startedAt}); nothing was done: run again once it has finished`;
+      log(`  ✗ ${why}`);
+      return { ...base, outcome: "failed", failure: why, items: [] };
+    }
+    for (const line of await recoverInterruptedInstalls(backupRoot)) note(line);
+  }
 
   // 1. Discover.
   if (options.only) {
@@ -257,7 +266,7 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
   trustPlan.refused.forEach((r) => note(r));
   const writes: FileWrite[] = [...trustPlan.writes, ...planWrites(options, verified, [], trustPlan.clusterCaPem)];
   const caToWrite = trustPlan.writes.filter((w) => w.kind === "ca-certificate");
-  const backupDir = await createBackupDir(backupRoot, deps.now());
+  const backupDir = await createBackupDir(backupRoot, deps.now(), deps.installHooks);
   try {
     const receipt = await installAtomically(writes, backupDir, deps.installHooks);
     log(`installed ${writes.length} file(s); ${receipt.replaced.length} replaced file(s) backed up in ${backupDir}`);
@@ -378,7 +387,7 @@ async function syncTrustOnly(
     plan.writes.forEach((w) => log(`dry run: would write ${w.path}`));
     return { ...base, outcome: "dry-run", items: [] };
   }
-  const backupDir = await createBackupDir(backupRoot, deps.now());
+  const backupDir = await createBackupDir(backupRoot, deps.now(), deps.installHooks);
   try {
     await installAtomically(plan.writes, backupDir, deps.installHooks);
   } catch (e) {

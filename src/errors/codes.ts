@@ -74,7 +74,7 @@ export const ERRORS = {
   KUBECA_SIGNER_UNAVAILABLE: {
     status: 503,
     title: "The signer is temporarily unavailable",
-    fix: "The KMS throttled or timed out, or the HSM token is absent or refused the PIN; retry after Retry-After. If it persists, check KMS quotas and network reachability, or the token and kubeca's log.",
+    fix: "The KMS throttled, timed out or could not be reached, the CA's key cannot sign now (disabled, pending deletion, deleted, not permitted), or the HSM token is absent or refused the PIN: detail says which and what to do. Retry after Retry-After; /readyz shows the key's state.",
   },
   KUBECA_SIGNER_MISCONFIGURED: {
     status: 500,

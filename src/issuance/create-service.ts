@@ -2,26 +2,26 @@
 // compiled policy → audit log → the IssuanceService the transports call.
 import { randomUUID } from "node:crypto";
 import { createAuditLog, type AuditReader } from "../audit/index.js";
-import type { AuditLog } from "../audit/types.js";
+import type { AuditLog, AuditRequest, AuditTrustReportCa } from "../audit/types.js";
 import type { Caller, RequestOrigin } from "../auth/caller.js";
-import type { AuditTrustReportCa } from "../audit/types.js";
 import { CaName, rotationTarget, type Config, type LoadedConfig } from "../config/index.js";
 import { isKubecaError, KubecaError } from "../errors/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
-import { assertSignerMatchesCertificate, isClosable } from "../signers/index.js";
+import { isClosable } from "../signers/index.js";
 import { openIdempotencyStore } from "./create-idempotency-store.js";
 import { createIdempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
-import { CaRotations, type CaPair, type RotationChange } from "./ca-rotation.js";
-import { latestTrustReports, nodeProgress, readinessViolations, type NodeProgress } from "./rotation-status.js";
+import { CaRotations, type CaPair, type RotationChange, type RotationView } from "./ca-rotation.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
 import { openRotationStore, type RotationStore } from "./rotation-store.js";
+import { latestTrustReports, nodeProgress, readinessViolations, type NodeProgress } from "./rotation-status.js";
 import { auditSignerWarnings } from "./signer-warnings.js";
+import { SignerHealth } from "./signer-health.js";
+import { recordSignerMismatch } from "./signer-mismatch.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
 import type { CaSummary, IssuanceService, ReadinessCheck, RotationStatus } from "./types.js";
-import type { RotationView } from "./ca-rotation.js";
 
 export interface CreateServiceOptions {
   /** Development mode: memory signers allowed; their CA certificates are minted at start. */
@@ -36,6 +36,8 @@ export interface CreateServiceOptions {
   readonly rotationStore?: RotationStore;
   /** Failures that refuse nothing (an idempotency store that cannot be read or written). */
   readonly onWarning?: (message: string, cause?: unknown) => void;
+  /** How often each KMS key's state is asked for (default KEY_CHECK_INTERVAL_MS); tests shorten it. */
+  readonly keyCheckIntervalMs?: number;
 }
 
 export interface RunningIssuanceService extends IssuanceService {
@@ -57,20 +59,29 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
 
   const cas = new Map<CaName, IssuingCa>();
   const pairs = new Map<CaName, CaPair>();
-  for (const name of CaName.options) {
-    const cfg = config.cas[name];
-    if (!cfg) continue;
-    const current = await openIssuingCa(name, cfg, baseDir, { dev, now });
-    cas.set(name, current);
-    pairs.set(name, { current, next: cfg.next ? await openIssuingCa(name, cfg.next, baseDir, { dev, now }, `cas.${name}.next`) : undefined });
+  try {
+    for (const name of CaName.options) {
+      const cfg = config.cas[name];
+      if (!cfg) continue;
+      const current = await openIssuingCa(name, cfg, baseDir, { dev, now });
+      cas.set(name, current);
+      pairs.set(name, { current, next: cfg.next ? await openIssuingCa(name, cfg.next, baseDir, { dev, now }, `cas.${name}.next`) : undefined });
+    }
+  } catch (e) {
+    if (isKubecaError(e) && e.code === "KUBECA_SIGNER_KEY_MISMATCH") {
+      const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "KubecaAuditWarning"));
+      await recordSignerMismatch(e, { config, baseDir, component: "kubeca serve", ...(options.audit ? { audit: options.audit } : {}) }, warn);
+    }
+    throw e;
   }
+  const nexts = [...pairs.values()].flatMap((p) => (p.next ? [p.next] : []));
   const rotationStore = options.rotationStore ?? openRotationStore(config.audit, baseDir);
   const rotations = new CaRotations(pairs, { store: rotationStore, refreshSeconds: config.rotation.refreshSeconds, now });
   await rotations.load();
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
   const audit = options.audit ?? createAuditLog(config.audit, baseDir, { now, checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
-  await auditSignerWarnings(audit, [...pairs.values()].flatMap((p) => (p.next ? [p.current, p.next] : [p.current])));
+  await auditSignerWarnings(audit, [...cas.values(), ...nexts]);
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
   const opened = options.idempotencyStore ? undefined : openIdempotencyStore(config.idempotency);
@@ -81,7 +92,22 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
 
-  const deps: PipelineDeps = { policy, signingCa: async (name) => (await rotations.view(name))?.signing, audit, now, serial: options.serial ?? randomSerial, idempotency };
+  const healthOptions = options.keyCheckIntervalMs === undefined ? {} : { intervalMs: options.keyCheckIntervalMs };
+  const health = new SignerHealth(cas.values(), healthOptions);
+  // The next CAs' keys are checked too (readiness names them signer:<name>:next): a rotation must
+  // not reach sign-new with a key that cannot sign.
+  const nextHealth = new SignerHealth(nexts, healthOptions);
+  health.start();
+  nextHealth.start();
+  const deps: PipelineDeps = {
+    policy,
+    signingCa: async (name) => (await rotations.view(name))?.signing,
+    audit,
+    now,
+    serial: options.serial ?? randomSerial,
+    idempotency,
+    onSigningFailure: (ca, error) => (nexts.includes(ca) ? nextHealth : health).signingFailed(ca.name, error),
+  };
 
   const reader = isReader(audit) ? audit : undefined;
   /** Each listed node, and each node-group member that has reported, as it stands for one CA. */
@@ -94,10 +120,10 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   return {
     config,
     issuingCas: cas,
-    auditReader: reader,
-    sign: (caller, origin, item) => runPipeline(deps, caller, origin, item),
     rotations,
     audit,
+    auditReader: reader,
+    sign: (caller, origin, item) => runPipeline(deps, caller, origin, item),
     cas: async () => (await rotations.views()).map(caSummary),
     async rotationStatus(): Promise<RotationStatus[]> {
       const out: RotationStatus[] = [];
@@ -116,11 +142,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
         }
         const nodes = await progressOf(view.name, view.current.info.sha256, view.next.info.sha256, view.since);
         const to = rotationTarget("advance", view.phase);
-        out.push({
-          ...status,
-          nodes,
-          ...(to ? { advance: { to, blocking: readinessViolations(view.name, view.phase, to, nodes) } } : {}),
-        });
+        out.push({ ...status, nodes, ...(to ? { advance: { to, blocking: readinessViolations(view.name, view.phase, to, nodes) } } : {}) });
       }
       return out;
     },
@@ -146,17 +168,29 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
         message: reason,
       });
     },
+    async recordRefusal(caller, origin, refusal): Promise<void> {
+      await audit.append({
+        event: "refused",
+        requestId: origin.requestId,
+        actor: actorOf(caller, origin),
+        ...(refusal.file === undefined ? {} : { request: fileOnly(refusal.file) }),
+        violations: refusal.error.violations,
+      });
+    },
     async readiness(): Promise<readonly ReadinessCheck[]> {
       const checks: ReadinessCheck[] = [{ name: "config", ok: true, detail: `${config.nodes.length} node(s), ${cas.size} CA(s)` }];
-      for (const p of pairs.values()) for (const ca of p.next ? [p.current, p.next] : [p.current]) checks.push(signerCheck(ca));
+      checks.push(...(await health.checks()));
+      checks.push(...(await nextHealth.checks()).map((c) => ({ ...c, name: `${c.name}:next` })));
       checks.push(await auditCheck(audit));
       return checks;
     },
     async close(): Promise<void> {
+      health.stop();
+      nextHealth.stop();
       opened?.close();
       if (owned && hasClose(audit)) await audit.close();
       // After the audit log: its checkpoint signer may be one of these.
-      for (const p of pairs.values()) for (const ca of p.next ? [p.current, p.next] : [p.current]) if (isClosable(ca.signer)) ca.signer.close();
+      for (const ca of [...cas.values(), ...nexts]) if (isClosable(ca.signer)) ca.signer.close();
       rotationStore.close();
     },
   };
@@ -174,14 +208,9 @@ export function caSummary(view: RotationView): CaSummary {
   };
 }
 
-function signerCheck(ca: IssuingCa): ReadinessCheck {
-  try {
-    // Same comparison as at start; a signer whose key changed under us must stop being ready.
-    assertSignerMatchesCertificate(ca.name, ca.signer, ca.info.spkiDer);
-    return { name: `signer:${ca.name}`, ok: true, detail: "public key matches the CA certificate" };
-  } catch (e) {
-    return { name: `signer:${ca.name}`, ok: false, detail: isKubecaError(e) ? e.detail : "signer check failed" };
-  }
+/** The request part of a record when all that is known is the file name asked for. */
+function fileOnly(file: string): AuditRequest {
+  return { file, profile: undefined, csrSha256: undefined, publicKeySha256: undefined, keyAlgorithm: undefined, subject: undefined, dnsNames: [], ipAddresses: [] };
 }
 
 async function auditCheck(audit: AuditLog): Promise<ReadinessCheck> {

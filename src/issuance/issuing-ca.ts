@@ -24,7 +24,8 @@ export interface IssuingCa {
   readonly info: CaCertificateInfo;
   readonly signer: Signer;
   readonly issuer: LeafIssuer;
-  extensionsFor(eku: readonly ExtKeyUsageName[]): LeafExtensions;
+  /** The constant extensions for these EKUs; key encipherment in KeyUsage unless `keyEncipherment: false`. */
+  extensionsFor(eku: readonly ExtKeyUsageName[], keyUsage?: { readonly keyEncipherment: boolean }): LeafExtensions;
 }
 
 export function resolveFrom(baseDir: string, path: string): string {
@@ -68,11 +69,11 @@ export async function openIssuingCa(
     info,
     signer,
     issuer,
-    extensionsFor(eku: readonly ExtKeyUsageName[]): LeafExtensions {
-      const key = eku.join(",");
+    extensionsFor(eku: readonly ExtKeyUsageName[], keyUsage = { keyEncipherment: true }): LeafExtensions {
+      const key = `${eku.join(",")}/${keyUsage.keyEncipherment}`;
       let ext = cache.get(key);
       if (!ext) {
-        ext = compileLeafExtensions(eku);
+        ext = compileLeafExtensions(eku, keyUsage);
         cache.set(key, ext);
       }
       return ext;

@@ -1,7 +1,7 @@
 // The contract between the transports (server/, lambda/, cli/) and the issuance pipeline.
 import type { AuditTrustReportCa } from "../audit/types.js";
 import type { Caller, RequestOrigin } from "../auth/caller.js";
-import type { Violation } from "../errors/index.js";
+import type { KubecaError, Violation } from "../errors/index.js";
 import type { RotationChange } from "./ca-rotation.js";
 import type { NodeProgress } from "./rotation-status.js";
 import type { CaName, RotationPhase } from "../config/index.js";
@@ -76,6 +76,11 @@ export interface IssuanceService {
   reportTrust(caller: Caller, origin: RequestOrigin, trust: readonly AuditTrustReportCa[]): Promise<void>;
   /** Records a refused credential in the audit log before the 401 is sent (fails closed like any append). */
   recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void>;
+  /**
+   * Records a request from an authenticated caller that was refused before the pipeline (its body broke
+   * the schema), with the refusal's violations and the file name if it had one, before the answer.
+   */
+  recordRefusal(caller: Caller, origin: RequestOrigin, refusal: { readonly file: string | undefined; readonly error: KubecaError }): Promise<void>;
   /** Configuration, signers (public key == CA certificate) and the audit store. */
   readiness(): Promise<readonly ReadinessCheck[]>;
 }

@@ -2,6 +2,7 @@
 // the CSR untouched for the next pass). Approval goes through /approval, certificate and Failed
 // through /status; a 409 is retried on a fresh copy, re-checking that the write is still due.
 import type { V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";
+import { signingFailure } from "../audit/index.js";
 import type { AuditLog } from "../audit/types.js";
 import { KubecaError, isKubecaError, type ErrorCode } from "../errors/index.js";
 import type { IssuedCertificate, ParsedCsr } from "../pki/types.js";
@@ -72,12 +73,15 @@ export async function apply(
       try {
         certificate = await ca.issuer.issue({
           csr: parsed,
-          extensions: ca.extensionsFor([decision.eku]),
+          extensions: ca.extensionsFor([decision.eku], { keyEncipherment: decision.keyEncipherment }),
           serial: deps.serial(),
           now,
           validitySeconds: decision.validitySeconds,
         });
       } catch (e) {
+        // Recorded as the issuance pipeline records it, before anything else happens to the CSR: a
+        // transient failure leaves no other trace (the CSR is retried), a permanent one is Failed below.
+        await deps.audit.append(kubeletAuditEvent({ event: "signing-failed", csr, parsed, reason: Reasons.SigningFailed, ...signingFailure(ca.name, e) }));
         if (!isKubecaError(e) || !PERMANENT_SIGNING_ERRORS.has(e.code)) throw e;
         const violation = { field: `ca.${ca.name}`, rule: Reasons.SigningFailed, message: e.detail };
         return apply(csr, { kind: "fail", reason: Reasons.SigningFailed, message: `${Reasons.SigningFailed}: ${e.detail}`, violations: [violation] }, parsed, now, deps);

@@ -1,5 +1,5 @@
 // /healthz and /readyz for the Deployment's probes. Liveness only proves the event loop turns;
-// readiness is the controller's (a standby is ready; a leader once its first list succeeded).
+// readiness is the controller's (it reaches the apiserver and holds or can read the Lease; controller.ts).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 

@@ -6,7 +6,8 @@ import type { ExtKeyUsageName, LeafExtensions, LeafIssuer } from "../pki/types.j
 export interface KubeletCa {
   readonly name: CaName;
   readonly issuer: LeafIssuer;
-  extensionsFor(eku: readonly ExtKeyUsageName[]): LeafExtensions;
+  /** KeyUsage is digitalSignature, plus keyEncipherment when asked (an RSA key whose spec.usages list it). */
+  extensionsFor(eku: readonly ExtKeyUsageName[], keyUsage: { readonly keyEncipherment: boolean }): LeafExtensions;
 }
 
 /**

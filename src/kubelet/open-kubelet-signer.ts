@@ -6,12 +6,13 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { createAuditLog } from "../audit/index.js";
 import type { CaName, KubeletAddressSourceConfig, LoadedConfig } from "../config/index.js";
-import { KubecaError } from "../errors/index.js";
+import { isKubecaError, KubecaError } from "../errors/index.js";
 import { openCheckpointSigner } from "../issuance/checkpoint-signer.js";
 import { CaRotations, type CaPair } from "../issuance/ca-rotation.js";
 import { openIssuingCa, type IssuingCa } from "../issuance/issuing-ca.js";
 import { openRotationStore, type RotationStore } from "../issuance/rotation-store.js";
 import { auditSignerWarnings } from "../issuance/signer-warnings.js";
+import { recordSignerMismatch } from "../issuance/signer-mismatch.js";
 import { randomSerial } from "../pki/index.js";
 import { crossCheckedAddressSource, nodeStatusAddressSource, type AddressSource } from "./address-source.js";
 import type { Ec2InventoryOptions } from "./ec2-inventory.js";
@@ -44,10 +45,17 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
       throw new KubecaError("KUBECA_CONFIG_INVALID", `kubeletSigner.servingCa is ${name}, but cas.${name} is not configured`);
     }
     // Production only: memory signers are refused here, as a kubelet CA must outlive the process.
-    const current = await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now });
-    const next = cfg.next ? await openIssuingCa(name, cfg.next, baseDir, { dev: false, now: options.now }, `cas.${name}.next`) : undefined;
-    opened.push(current, ...(next ? [next] : []));
-    pairs.set(name, { current, next });
+    try {
+      const current = await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now });
+      const next = cfg.next ? await openIssuingCa(name, cfg.next, baseDir, { dev: false, now: options.now }, `cas.${name}.next`) : undefined;
+      opened.push(current, ...(next ? [next] : []));
+      pairs.set(name, { current, next });
+    } catch (e) {
+      if (isKubecaError(e) && e.code === "KUBECA_SIGNER_KEY_MISMATCH") {
+        await recordSignerMismatch(e, { config, baseDir, component: "kubeca kubelet-signer" }, (message) => process.emitWarning(message, "KubecaAuditWarning"));
+      }
+      throw e;
+    }
   }
   // The phase from the store the service writes (next to the audit log), so both follow one rotation.
   const rotationStore = options.rotationStore ?? openRotationStore(config.audit, baseDir);

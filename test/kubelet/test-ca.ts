@@ -26,7 +26,7 @@ export async function createTestCa(
   const issuer = createLeafIssuer(info, signer);
   const pemFile = join(mkdtempSync(join(tmpdir(), "kubeca-kubelet-")), `${name}.crt`);
   writeFileSync(pemFile, pem);
-  return { name, issuer, extensionsFor: (eku: readonly ExtKeyUsageName[]) => compileLeafExtensions(eku), pem, pemFile };
+  return { name, issuer, extensionsFor: (eku: readonly ExtKeyUsageName[], keyUsage: { keyEncipherment: boolean }) => compileLeafExtensions(eku, keyUsage), pem, pemFile };
 }
 
 export function lookup(...cas: KubeletCa[]): KubeletCaLookup {

@@ -8,6 +8,7 @@ import type { FastifyInstance } from "fastify";
 import type { Caller, RequestOrigin } from "../../src/auth/caller.js";
 import { createTokenAuthenticator } from "../../src/auth/bearer-token.js";
 import type { NodeConfig } from "../../src/config/index.js";
+import type { KubecaError } from "../../src/errors/index.js";
 import type { CaSummary, IssuanceService, ReadinessCheck, SignItem, SignResult } from "../../src/issuance/types.js";
 import { buildServer } from "../../src/server/index.js";
 import { listen, type HttpClient } from "../support/http.js";
@@ -47,6 +48,7 @@ export function resultFor(item: SignItem): SignResult {
 export interface RecordingService extends IssuanceService {
   readonly signCalls: { caller: Caller; origin: RequestOrigin; item: SignItem }[];
   readonly authFailures: { origin: RequestOrigin; reason: string }[];
+  readonly refusals: { caller: Caller; origin: RequestOrigin; file: string | undefined; error: KubecaError }[];
   /** Decides each sign call; default: a result for the item. */
   onSign: (item: SignItem) => Promise<SignResult>;
   onRecordAuthFailure: () => Promise<void>;
@@ -61,6 +63,7 @@ export function recordingService(): RecordingService {
   const service: RecordingService = {
     signCalls: [],
     authFailures: [],
+    refusals: [],
     onSign: async (item) => resultFor(item),
     onRecordAuthFailure: async () => {},
     onReadiness: async () => [
@@ -80,6 +83,9 @@ export function recordingService(): RecordingService {
     async recordAuthenticationFailure(origin, reason) {
       service.authFailures.push({ origin, reason });
       return service.onRecordAuthFailure();
+    },
+    async recordRefusal(caller, origin, refusal) {
+      service.refusals.push({ caller, origin, ...refusal });
     },
     readiness: () => service.onReadiness(),
   };

@@ -181,6 +181,9 @@ function describeVerify(result: VerifyResult, keys: number): string {
         : "OK: the log is empty",
     );
   }
+  if (result.tornTail) {
+    lines.push(`torn tail: ${result.tornTail.bytes} bytes ${result.tornTail.location} (a write cut off by a crash, never acknowledged; not a record, and the writer removes it when it next opens the log)`);
+  }
   if (!result.signaturesChecked) {
     lines.push(`checkpoints: ${result.checkpoints}; signatures NOT checked (pass --public-key)`);
   } else {
