@@ -29,6 +29,8 @@ export interface RotationView {
   readonly next: IssuingCa | undefined;
   /** When the phase began; undefined when idle with no recorded rotation. */
   readonly since: string | undefined;
+  /** The seq of the audit record that began the phase. */
+  readonly sinceSeq: number | undefined;
 }
 
 export interface RotationChange {
@@ -41,7 +43,7 @@ export interface RotationChange {
 }
 
 /** Why the nodes are not ready for `from → to`; empty when they are. Gathered from the audit log. */
-export type ReadinessGate = (ca: CaName, from: RotationPhase, to: RotationPhase, since: string | undefined) => Promise<readonly Violation[]>;
+export type ReadinessGate = (ca: CaName, from: RotationPhase, to: RotationPhase, afterSeq: number | undefined) => Promise<readonly Violation[]>;
 
 export interface CaRotationsOptions {
   readonly store: RotationStore;
@@ -130,6 +132,7 @@ export class CaRotations {
       current: pair.current,
       next: pair.next,
       since: phase === "idle" ? undefined : entry?.since,
+      sinceSeq: phase === "idle" ? undefined : entry?.seq,
     };
   }
 
@@ -178,12 +181,12 @@ export class CaRotations {
       }
     }
     if (!request.force) {
-      const blocking = await gate(ca, phase, target, since);
+      const blocking = await gate(ca, phase, target, phase === "idle" ? undefined : entry?.seq);
       if (blocking.length > 0) return refuse(phase, target, [...blocking]);
     }
 
-    const next: RotationEntry = { phase: target, current: pair.current.info.sha256, next: pair.next.info.sha256, since: this.#now().toISOString() };
-    await audit.append({ event: "ca-rotation", requestId, actor, rotation: record(phase, target, state.version + 1) });
+    const stored = await audit.append({ event: "ca-rotation", requestId, actor, rotation: record(phase, target, state.version + 1) });
+    const next: RotationEntry = { phase: target, current: pair.current.info.sha256, next: pair.next.info.sha256, since: this.#now().toISOString(), seq: stored.seq };
     const written = await this.#store.replace(state.version, { cas: { ...state.cas, [ca]: next } });
     if (!written) {
       return refuse(phase, target, [{ field: "version", rule: "concurrent-change", message: `another change to the rotation state was stored while this one was decided (version ${state.version} is gone); the ca-rotation record before this one did not take effect; run kubeca ca rotate status and decide again` }]);

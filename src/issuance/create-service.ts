@@ -80,7 +80,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   await rotations.load();
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
-  const audit = options.audit ?? createAuditLog(config.audit, baseDir, { now, checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
+  const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
   await auditSignerWarnings(audit, [...cas.values(), ...nexts]);
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
@@ -111,8 +111,8 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
 
   const reader = isReader(audit) ? audit : undefined;
   /** Each listed node, and each node-group member that has reported, as it stands for one CA. */
-  async function progressOf(ca: CaName, current: string, next: string, since: string | undefined): Promise<NodeProgress[]> {
-    const reports = await latestTrustReports(reader!, since);
+  async function progressOf(ca: CaName, current: string, next: string, afterSeq: number | undefined): Promise<NodeProgress[]> {
+    const reports = await latestTrustReports(reader!, afterSeq);
     const names = [...new Set([...config.nodes.map((n) => n.name), ...reports.keys()])];
     return names.map((n) => nodeProgress(n, reports.get(n), ca, current, next));
   }
@@ -140,18 +140,18 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
           out.push(status);
           continue;
         }
-        const nodes = await progressOf(view.name, view.current.info.sha256, view.next.info.sha256, view.since);
+        const nodes = await progressOf(view.name, view.current.info.sha256, view.next.info.sha256, view.sinceSeq);
         const to = rotationTarget("advance", view.phase);
         out.push({ ...status, nodes, ...(to ? { advance: { to, blocking: readinessViolations(view.name, view.phase, to, nodes) } } : {}) });
       }
       return out;
     },
     async changeRotation(caller: Caller, origin: RequestOrigin, change: RotationChange): Promise<CaSummary> {
-      const view = await rotations.change(change, actorOf(caller, origin), origin.requestId, audit, async (ca, from, to, since) => {
+      const view = await rotations.change(change, actorOf(caller, origin), origin.requestId, audit, async (ca, from, to, afterSeq) => {
         const pair = rotations.pair(ca)!;
         if (!reader) return [{ field: "audit", rule: "audit-unreadable", message: "this service cannot read its audit log, so it cannot tell whether the nodes are ready; pass force" }];
         // An abort to idle must see every node's newest report, whenever it came.
-        const nodes = await progressOf(ca, pair.current.info.sha256, pair.next!.info.sha256, to === "idle" ? undefined : since);
+        const nodes = await progressOf(ca, pair.current.info.sha256, pair.next!.info.sha256, to === "idle" ? undefined : afterSeq);
         return readinessViolations(ca, from, to, nodes);
       });
       return caSummary(view);

@@ -18,13 +18,17 @@ export interface NodeTrustReport {
   readonly cas: readonly AuditTrustReportCa[];
 }
 
-/** Newest report per node at or after `since` (all of them when undefined), newest first. */
-export async function latestTrustReports(reader: AuditReader, since: string | undefined): Promise<Map<string, NodeTrustReport>> {
+/**
+ * Newest report per node recorded after the record with seq `afterSeq` (the phase change), or every
+ * report when undefined. By seq, not time: instances' clocks differ, the chain's order does not.
+ */
+export async function latestTrustReports(reader: AuditReader, afterSeq: number | undefined): Promise<Map<string, NodeTrustReport>> {
   const found = new Map<string, NodeTrustReport>();
   let cursor: string | undefined;
   do {
-    const page = await reader.read({ event: "node-trust-reported", limit: 500, ...(since ? { since } : {}), ...(cursor ? { cursor } : {}) });
+    const page = await reader.read({ event: "node-trust-reported", limit: 500, ...(cursor ? { cursor } : {}) });
     for (const r of page.records) {
+      if (afterSeq !== undefined && r.seq <= afterSeq) return found;
       const node = r.actor.node;
       if (node === undefined || found.has(node) || !r.trust) continue;
       found.set(node, { node, time: r.time, seq: r.seq, cas: r.trust });

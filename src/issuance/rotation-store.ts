@@ -23,6 +23,8 @@ export interface RotationEntry {
   readonly next: string;
   /** When this phase began (ISO-8601). */
   readonly since: string;
+  /** The seq of the ca-rotation audit record that began it: node reports after it count for this phase. */
+  readonly seq?: number;
 }
 
 export interface RotationState {
@@ -59,7 +61,8 @@ export function parseRotationState(value: unknown, where: string): RotationState
     if (!CaName.safeParse(name).success) throw bad(`${name} is not a CA name`);
     const e = entry as Partial<RotationEntry>;
     if (!isRotationPhase(e.phase) || typeof e.current !== "string" || typeof e.next !== "string" || typeof e.since !== "string") throw bad(`${name} is incomplete`);
-    cas[name as CaName] = { phase: e.phase, current: e.current, next: e.next, since: e.since };
+    if (e.seq !== undefined && !Number.isSafeInteger(e.seq)) throw bad(`${name}.seq is not a number`);
+    cas[name as CaName] = { phase: e.phase, current: e.current, next: e.next, since: e.since, ...(e.seq !== undefined ? { seq: e.seq } : {}) };
   }
   return { version: v.version as number, cas };
 }
