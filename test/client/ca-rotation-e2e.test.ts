@@ -33,6 +33,8 @@ import { buildServer } from "../../src/server/build-server.js";
 import { trustedCasOf } from "../../src/server/create-app.js";
 import { kubeadmCsr, kubeadmKey, kubeconfigText, SPEC_FILES, type SpecFile } from "../support/kubeadm-layout.js";
 import { opensslVerify } from "../support/openssl.js";
+import { verifyWithBoth } from "../support/python-audit-verifier.js";
+import { fileAuditPaths } from "../../src/audit/index.js";
 import { recordingIo } from "./node-fixture.js";
 
 const NODES = [
@@ -539,5 +541,8 @@ describe("CA rotation end to end: etcd, kubectl and openssl accept every step", 
     assert.ok(lines.filter((l) => l.event === "node-trust-reported").length >= 12);
     const verify = await cli(["audit", "verify", "--config", join(dir, "service/kubeca.yaml")]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    // And the independent verifier of docs/audit.md, with the new members (rotation, trust) in the hashes.
+    const verdict = await verifyWithBoth(fileAuditPaths(service.config.audit, join(dir, "service")));
+    assert.equal(verdict.ok, true, verdict.broken?.detail);
   });
 });
