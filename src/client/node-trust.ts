@@ -238,19 +238,14 @@ export async function planTrust(input: TrustPlanInput): Promise<TrustPlan> {
 export function withClientCaFile(manifest: string, [from, to]: readonly [string, string]): string | undefined {
   const doc = parseDocument(manifest);
   if (doc.errors.length > 0) return undefined;
-  const containers = doc.getIn(["spec", "containers"]) as { items?: unknown[] } | undefined;
-  const count = containers?.items?.length ?? 0;
-  let changed = false;
-  for (let i = 0; i < count; i++) {
-    const command = doc.getIn(["spec", "containers", i, "command"]) as { items?: { value?: unknown }[] } | undefined;
-    command?.items?.forEach((item, j) => {
-      if (item.value === `--client-ca-file=${from}`) {
-        doc.setIn(["spec", "containers", i, "command", j], `--client-ca-file=${to}`);
-        changed = true;
-      }
-    });
-  }
-  return changed ? doc.toString({ lineWidth: 0 }) : undefined;
+  const containers = (doc.toJS() as { spec?: { containers?: { command?: unknown[] }[] } } | null)?.spec?.containers ?? [];
+  if (!containers.some((c) => c.command?.includes(`--client-ca-file=${from}`))) return undefined;
+  // The flag is in a container's command: change that line's text alone, so the kubelet sees the
+  // manifest exactly as kubeadm (or the operator) wrote it otherwise.
+  const escaped = `--client-ca-file=${from}`.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const line = new RegExp(`^(\\s*-\\s*["']?)${escaped}(["']?\\s*)$`, "m");
+  if (!line.test(manifest)) return undefined;
+  return manifest.replace(line, (_all, before: string, after: string) => `${before}--client-ca-file=${to}${after}`);
 }
 
 /** The report kubeca renew sends after each run: per CA, the node's CA file and its leaves' issuers. */

@@ -20,6 +20,9 @@ import { createIssuanceService, type RunningIssuanceService } from "../../src/is
 import { startDynalite, type Dynalite } from "../support/dynalite.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
 import { opensslVerify } from "../support/openssl.js";
+import { openKubeletSigner } from "../../src/kubelet/open-kubelet-signer.js";
+import { parseCsr } from "../../src/pki/index.js";
+import { buildCsr, withCommonName, withIpAddresses, withKey, withOrganizations } from "../support/csr-builder.js";
 import { csrFor } from "./section6.js";
 import { CP1, ORIGIN, rawConfig } from "./service-fixture.js";
 
@@ -190,6 +193,20 @@ describe("CA rotation across two service instances", () => {
       assert.equal(ca.bundle, nextPem + (await readFile(join(dir, "pki/ca.crt"), "utf8")), "the signing CA comes first");
       assert.equal((await opensslVerify({ caPem: nextPem, certPem: issued.certificate, purpose: "sslclient", at: now() })).code, 0);
       assert.notEqual((await opensslVerify({ caPem: await readFile(join(dir, "pki/ca.crt"), "utf8"), certPem: issued.certificate, at: now() })).code, 0);
+    }
+  });
+
+  it("the kubelet signer follows the same phase: in sign-new it signs kubelet certificates with the next CA", async () => {
+    const parts = await openKubeletSigner(await loadConfigFile(join(dir, "kubeca.yaml")), { now });
+    try {
+      const ca = await parts.signing.cas("ca");
+      assert.equal(ca && "info" in ca ? (ca as { info: { sha256: string } }).info.sha256 : undefined, next);
+      const csr = parseCsr(buildCsr(withKey("P-256"), withCommonName("system:node:cp-1"), withOrganizations("system:nodes"), withIpAddresses("10.0.0.10")).pem);
+      const issued = await ca!.issuer.issue({ csr, extensions: ca!.extensionsFor(["serverAuth"], { keyEncipherment: false }), serial: new Uint8Array([7]), now: now(), validitySeconds: 3600 });
+      const nextPem = await readFile(join(dir, "pki/ca-next.crt"), "utf8");
+      assert.equal((await opensslVerify({ caPem: nextPem, certPem: issued.pem, purpose: "sslserver", at: now() })).code, 0);
+    } finally {
+      await parts.close();
     }
   });
 

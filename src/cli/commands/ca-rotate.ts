@@ -3,11 +3,11 @@
 // (another operator) is refused instead of skipped.
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { createSignClient, type SignClient } from "../../client/index.js";
+import { createSignClient, ServiceUnreachableError, type SignClient } from "../../client/index.js";
 import { CaName, type RotationAction } from "../../config/index.js";
 import type { RotationStatus } from "../../issuance/types.js";
 import type { CliIo, CommandRunner } from "../command.js";
-import { EXIT_OK } from "../exit-codes.js";
+import { EXIT_OK, EXIT_UNAVAILABLE } from "../exit-codes.js";
 import { parseFlags, UsageError } from "../flags.js";
 
 const CONNECTION = {
@@ -48,7 +48,19 @@ function caFlag(value: string | undefined, required: boolean): CaName | undefine
   return parsed.data;
 }
 
+/** The service cannot be reached at all: one line, exit 3, and nothing changed. */
+function unreachable(io: CliIo, command: string, e: unknown): number {
+  if (!(e instanceof ServiceUnreachableError)) throw e;
+  io.stderr.write(`kubeca ca rotate ${command}: ${e.message}; nothing was changed\nhint: check --server and that the kubeca service is up\n`);
+  return EXIT_UNAVAILABLE;
+}
+
 function changeCommand(action: RotationAction): CommandRunner {
+  const runner = changeRunner(action);
+  return { run: (argv, io) => runner.run(argv, io).catch((e: unknown) => unreachable(io, action, e)) };
+}
+
+function changeRunner(action: RotationAction): CommandRunner {
   return {
     async run(argv: string[], io: CliIo): Promise<number> {
       const { values } = parseFlags(argv, { ...CONNECTION, ...(action === "prepare" ? {} : { force: { type: "boolean", default: false } }) });
@@ -84,6 +96,10 @@ export const caRotateAdvanceCommand = changeCommand("advance");
 export const caRotateAbortCommand = changeCommand("abort");
 
 export const caRotateStatusCommand: CommandRunner = {
+  run: (argv, io) => statusRunner.run(argv, io).catch((e: unknown) => unreachable(io, "status", e)),
+};
+
+const statusRunner: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseFlags(argv, { ...CONNECTION, output: { type: "string", default: "text" } });
     if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not ${values.output}`);
