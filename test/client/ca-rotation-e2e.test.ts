@@ -305,6 +305,22 @@ describe("CA rotation end to end: etcd, kubectl and openssl accept every step", 
     await startApiserver(n);
   }
 
+  /** The node's kubelet.conf client certificate and key in one PEM file, as the kubelet keeps its own. */
+  async function kubeletPem(n: Node, file: string): Promise<string> {
+    const text = await readFile(join(n.kubeconfigDir, "kubelet.conf"), "utf8");
+    const data = (key: string) => Buffer.from(new RegExp(`${key}: (\\S+)`).exec(text)![1]!, "base64").toString();
+    const path = join(dir, file);
+    await writeFile(path, data("client-certificate-data") + data("client-key-data"), { mode: 0o600 });
+    return path;
+  }
+
+  /** kubeca renew without CSRs, authenticated by a certificate proof instead of the token. */
+  function renewWithProof(n: Node, proofCert: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const args = renewArgs(n, false);
+    args.splice(args.indexOf("--token-file"), 2, "--proof-cert", proofCert);
+    return cli(["renew", ...args]);
+  }
+
   async function kcmClientCaFile(n: Node): Promise<string> {
     return /--client-ca-file=(\S+)/.exec(await readFile(join(n.manifestDir, "kube-controller-manager.yaml"), "utf8"))![1]!;
   }
@@ -443,13 +459,21 @@ describe("CA rotation end to end: etcd, kubectl and openssl accept every step", 
   });
 
   let oldClient: { cert: string; key: string; ca: string };
+  let oldKubelet: string;
 
   it("sign-new: one node on new leaves, the other on old ones, then a renew killed mid-install is recovered", async () => {
     oldClient = await clientOf(node("cp-2"));
+    oldKubelet = await kubeletPem(node("cp-1"), "kubelet-old.pem");
     await rotateOk("advance");
     await renew("cp-1", true);
     await restartComponents(node("cp-1"));
     const cp1 = node("cp-1");
+    // A certificate of the next CA proves the node to the service from now on (and one of the current CA still does).
+    for (const proof of [await kubeletPem(cp1, "kubelet-new.pem"), oldKubelet]) {
+      const proved = await renewWithProof(cp1, proof);
+      assert.equal(proved.code, 0, proved.stdout + proved.stderr);
+      assert.doesNotMatch(proved.stdout + proved.stderr, /was not told/, "the report was accepted");
+    }
     const nextCa = certsIn(await readFile(join(cp1.certDir, "ca.crt"), "utf8"))[0]!;
     assert.ok(new X509Certificate(await readFile(join(cp1.certDir, "apiserver.crt"))).verify(nextCa.publicKey), "apiserver.crt comes from the next CA, now first in ca.crt");
     assert.equal(await readFile(join(cp1.certDir, "kubeca-kcm-client-ca.crt"), "utf8"), nextCa.toString());
@@ -493,6 +517,11 @@ describe("CA rotation end to end: etcd, kubectl and openssl accept every step", 
       assert.equal(await kcmClientCaFile(node(name)), `${node(name).certDir}/ca.crt`);
     }
     await clusterWorks("finish");
+    // The replaced CA no longer proves anything to the service either.
+    const proved = await renewWithProof(node("cp-1"), oldKubelet);
+    assert.match(proved.stdout + proved.stderr, /the service was not told what this node trusts \(.*was not issued by this service's CAs/);
+    const fresh = await renewWithProof(node("cp-1"), await kubeletPem(node("cp-1"), "kubelet-new.pem"));
+    assert.doesNotMatch(fresh.stdout + fresh.stderr, /was not told/);
     const refused = await etcdCall(node("cp-1"), { ...oldClient, ca: await readFile(join(node("cp-1").certDir, "etcd/ca.crt"), "utf8") }, "/v3/kv/range", { key: "eA==" }).then(
       (r) => `answered ${r.status}`,
       (e: Error) => e.message,
