@@ -449,6 +449,10 @@ describe("CA rotation end to end: etcd, kubectl and openssl accept every step", 
     await renew("cp-2", false);
     await restartComponents(node("cp-2"));
     await clusterWorks("trust-both");
+    const text = await cli(["ca", "rotate", "status", "--ca", "etcd-ca", "--server", url, "--token-file", operatorTokenFile]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^etcd-ca: trust-both since \S+\n  current [0-9a-f]{64}\n  next    [0-9a-f]{64}\n/);
+    assert.match(text.stdout, /\n  cp-1 +\S+ +current\+next +4 +0\n  cp-2 +\S+ +current\+next +4 +0\n  safe to advance to sign-new\n$/);
     const status = await cli(["ca", "rotate", "status", "--server", url, "--token-file", operatorTokenFile, "--output", "json"]);
     assert.equal(status.code, 0, status.stderr);
     for (const s of JSON.parse(status.stdout).cas.filter((c: { name: string }) => c.name !== "front-proxy-ca")) {
