@@ -9,7 +9,8 @@ import type { Caller, RequestOrigin } from "../auth/caller.js";
 import type { CaName } from "../config/index.js";
 import { KubecaError, isKubecaError, type Violation } from "../errors/index.js";
 import { findProfile, profileNames } from "../kubeadm/index.js";
-import { parseCsr, type ParsedCsr } from "../pki/index.js";
+import type { IssuanceMetrics } from "../metrics/index.js";
+import { parseCsr, type IssuedCertificate, type ParsedCsr } from "../pki/index.js";
 import { describeKey, type Policy } from "../policy/index.js";
 import type { Idempotency } from "./idempotency.js";
 import { idempotencyKey, type RememberedIssuance } from "./idempotency-store.js";
@@ -24,6 +25,8 @@ export interface PipelineDeps {
   readonly now: () => Date;
   readonly serial: () => Uint8Array;
   readonly idempotency: Idempotency;
+  /** Counted after each decision is durably audited. */
+  readonly metrics: IssuanceMetrics;
 }
 
 export function actorOf(caller: Caller | undefined, origin: RequestOrigin): AuditActor {
@@ -64,6 +67,8 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
       violations: error.violations.length > 0 ? error.violations : [{ field: "request", rule: error.code, message: error.detail }],
     };
     await deps.audit.append(event); // rejects with KUBECA_AUDIT_UNAVAILABLE: fail closed, the 503 wins
+    const found = profile && findProfile(profile);
+    deps.metrics.certificateRequest("refused", found ? found.issuer : "unknown", found ? found.name : "unknown", distinctRules(event.violations ?? []));
     throw error;
   };
 
@@ -107,13 +112,19 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
   return deps.idempotency.run(idempotencyKey(caller, profile.name, csr.sha256, ca.info.sha256), {
     issue: async (): Promise<RememberedIssuance> => {
       // 5. Certificate from the profile, signed by the issuing CA's signer.
-      const issued = await ca.issuer.issue({
-        csr,
-        extensions: ca.extensionsFor(decision.extKeyUsage),
-        serial: deps.serial(),
-        now: deps.now(),
-        validitySeconds: decision.validitySeconds,
-      });
+      let issued: IssuedCertificate;
+      try {
+        issued = await ca.issuer.issue({
+          csr,
+          extensions: ca.extensionsFor(decision.extKeyUsage),
+          serial: deps.serial(),
+          now: deps.now(),
+          validitySeconds: decision.validitySeconds,
+        });
+      } catch (e) {
+        deps.metrics.signerFailure(ca.name, isKubecaError(e) ? e.code : "KUBECA_INTERNAL");
+        throw e;
+      }
 
       // 6. The record is durable before the certificate leaves (or is remembered for a replay).
       const result: AuditResult = {
@@ -124,6 +135,7 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
         certificateSha256: issued.sha256,
       };
       await deps.audit.append({ event: "issued", requestId: origin.requestId, actor, request, result });
+      deps.metrics.certificateRequest("issued", ca.name, profile.name);
 
       return {
         result: {
@@ -150,9 +162,14 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
         result: prior.audit,
         message: `the same CSR for ${profile.name} from the same caller within the idempotency window: the certificate of request ${prior.requestId ?? "(unknown)"} is returned, nothing was signed`,
       });
+      deps.metrics.certificateRequest("reissued", ca.name, profile.name);
       return { ...prior.result, name: item.name };
     },
   });
+}
+
+function distinctRules(violations: readonly Violation[]): string[] {
+  return [...new Set(violations.map((v) => v.rule))];
 }
 
 function policyRefusal(name: string, violations: readonly Violation[]): KubecaError {

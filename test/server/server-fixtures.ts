@@ -8,6 +8,7 @@ import type { Caller, RequestOrigin } from "../../src/auth/caller.js";
 import { createTokenAuthenticator } from "../../src/auth/bearer-token.js";
 import type { NodeConfig } from "../../src/config/index.js";
 import type { CaSummary, IssuanceService, ReadinessCheck, SignItem, SignResult } from "../../src/issuance/types.js";
+import { ServeMetrics } from "../../src/metrics/prometheus.js";
 import { buildServer } from "../../src/server/index.js";
 
 export const CP_TOKEN = "cp1-token-0123456789abcdef";
@@ -101,6 +102,7 @@ export function testServer(options: { log?: boolean } = {}): {
   const app = buildServer({
     service,
     authenticator: createTokenAuthenticator(TOKENS, NODES),
+    metricsEndpoint: new ServeMetrics({ version: "test", processMetrics: false }),
     logger: options.log === false ? false : { level: "info", stream },
   });
   const logs: LogCapture = {

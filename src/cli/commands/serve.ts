@@ -2,7 +2,9 @@
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { loadConfigFile, type LoadedConfig } from "../../config/index.js";
+import { ServeMetrics } from "../../metrics/prometheus.js";
 import { createApp } from "../../server/index.js";
+import { BUILD_INFO } from "../build-info.js";
 import type { CliCommand, CliIo } from "../command.js";
 import { prepareDevEnvironment } from "../dev-environment.js";
 import { EXIT_OK } from "../exit-codes.js";
@@ -11,7 +13,8 @@ import { parseFlags, parsePort, UsageError } from "../flags.js";
 const help = `Usage: kubeca serve --config FILE [flags]
        kubeca serve --dev [--dev-dir DIR] [--config FILE]
 
-Runs the signing service (POST /v1/sign, POST /v1/sign/batch, GET /v1/ca, /healthz, /readyz).
+Runs the signing service (POST /v1/sign, POST /v1/sign/batch, GET /v1/ca, /healthz, /readyz) and
+GET /metrics for Prometheus (docs/metrics.md), all on one listener: /metrics asks for no credentials.
 
 Flags:
   --config FILE     the kubeca config (YAML). Required unless --dev.
@@ -80,6 +83,7 @@ export const serveCommand: CliCommand = {
       dev: values.dev,
       logger: { level: values["log-level"] },
       trustProxy: values["trust-proxy"],
+      prometheus: new ServeMetrics({ version: BUILD_INFO.version }),
       ...(https ? { https } : {}),
     });
     // Closing the app waits for requests in flight and proves the audit head with a last checkpoint.

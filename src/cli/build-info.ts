@@ -1,0 +1,15 @@
+// What this kubeca is: the build (scripts/build.mjs) replaces KUBECA_BUILD with the package version,
+// the git commit and the artifact it wrote. Run from sources through tsx there is no build to name.
+
+export interface BuildInfo {
+  readonly version: string;
+  /** Short git commit of the build, with "-dirty" when the tree had changes; null when unknown. */
+  readonly commit: string | null;
+  /** Which artifact: "cli" (npm package, image, npm start), "single-file" (dist/kubeca.cjs and the executable). */
+  readonly target: string;
+}
+
+declare const KUBECA_BUILD: BuildInfo | undefined;
+
+export const BUILD_INFO: BuildInfo =
+  typeof KUBECA_BUILD === "undefined" ? { version: "development", commit: null, target: "sources (tsx)" } : KUBECA_BUILD;
