@@ -2,6 +2,7 @@
 import { ERRORS, isKubecaError } from "../errors/index.js";
 import type { CliCommand, CliIo } from "./command.js";
 import { auditCommands } from "./commands/audit.js";
+import { auditInventoryCommand } from "./commands/audit-inventory.js";
 import { caInitCommand, caShowCommand } from "./commands/ca.js";
 import { caKeygenCommand } from "./commands/ca-keygen.js";
 import { kubeletSignerCommand } from "./commands/kubelet-signer.js";
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CliCommand[] = [
   statusCommand,
   kubeletSignerCommand,
   ...auditCommands,
+  auditInventoryCommand,
   policyCheckCommand,
 ];
 

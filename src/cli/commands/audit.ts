@@ -53,7 +53,7 @@ const FILTER_HELP = `  --since TIME      records at or after TIME (ISO-8601, e.g
   --event TYPE      only this event; repeatable. One of:
                     ${AUDIT_EVENT_TYPES.join(", ")}`;
 
-async function openReader(values: { config?: string | undefined; file?: string | undefined }, io: CliIo): Promise<AuditReader> {
+export async function openReader(values: { config?: string | undefined; file?: string | undefined }, io: CliIo): Promise<AuditReader> {
   if (values.config && values.file) throw new UsageError("pass --config FILE or --file PATH, not both");
   if (values.file) {
     const records = resolve(io.cwd, values.file);
@@ -81,7 +81,7 @@ function filters(values: { since?: string | undefined; until?: string | undefine
   };
 }
 
-function outputFormat(value: string): "text" | "json" {
+export function outputFormat(value: string): "text" | "json" {
   if (value !== "text" && value !== "json") throw new UsageError(`--output must be text or json, not ${value}`);
   return value;
 }
