@@ -4,6 +4,7 @@
 import type { V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";
 import type { AuditLog } from "../audit/types.js";
 import { KubecaError, isKubecaError, type ErrorCode } from "../errors/index.js";
+import { NO_METRICS, type KubeletDecision, type KubeletMetrics, type KubeletSignerName } from "../metrics/index.js";
 import type { IssuedCertificate, ParsedCsr } from "../pki/types.js";
 import { isConflict } from "./api-errors.js";
 import { kubeletAuditEvent } from "./audit-event.js";
@@ -11,7 +12,7 @@ import { hasCertificate, hasCondition, type ConditionType } from "./csr-conditio
 import type { CsrApi } from "./csr-api.js";
 import type { Decision } from "./decision.js";
 import type { KubeletCaLookup } from "./kubelet-ca.js";
-import { Reasons } from "./reasons.js";
+import { KUBELET_SERVING_SIGNER, Reasons } from "./reasons.js";
 
 /**
  * Issuing errors no retry can fix for this CSR: they end in a Failed condition. Everything else
@@ -29,6 +30,16 @@ export interface ApplyDeps {
   readonly fence: () => void;
   /** Conflicts retried per write before the CSR is handed back to the queue. */
   readonly conflictRetries?: number;
+  /** Each decision is counted once its audit record is stored (default: nowhere). */
+  readonly metrics?: KubeletMetrics;
+}
+
+function signerOf(csr: V1CertificateSigningRequest): KubeletSignerName {
+  return csr.spec.signerName === KUBELET_SERVING_SIGNER ? "kubelet-serving" : "kubelet-client";
+}
+
+function counted(deps: ApplyDeps, csr: V1CertificateSigningRequest, decision: KubeletDecision, reason: string): void {
+  (deps.metrics ?? NO_METRICS).kubeletCsr(signerOf(csr), decision, reason);
 }
 
 export type Applied =
@@ -51,6 +62,7 @@ export async function apply(
       const event = decision.kind === "approve" ? "kubelet-csr-approved" : "kubelet-csr-denied";
       const violations = decision.kind === "deny" ? decision.violations : undefined;
       await deps.audit.append(kubeletAuditEvent({ event, csr, parsed, reason: decision.reason, message: decision.message, violations }));
+      counted(deps, csr, decision.kind === "approve" ? "approved" : "denied", decision.reason);
       const type = decision.kind === "approve" ? "Approved" : "Denied";
       return write(csr, deps, "approval", (c) => (decided(c) ? undefined : addCondition(c, type, decision.reason, decision.message, now)));
     }
@@ -58,6 +70,7 @@ export async function apply(
       await deps.audit.append(
         kubeletAuditEvent({ event: "refused", csr, parsed, reason: decision.reason, message: `Failed: ${decision.message}`, violations: decision.violations }),
       );
+      counted(deps, csr, "failed", decision.reason);
       return write(csr, deps, "status", (c) => (signable(c) ? addCondition(c, "Failed", decision.reason, decision.message, now) : undefined));
     }
     case "sign": {
@@ -75,6 +88,7 @@ export async function apply(
           validitySeconds: decision.validitySeconds,
         });
       } catch (e) {
+        (deps.metrics ?? NO_METRICS).signerFailure(ca.name, isKubecaError(e) ? e.code : "KUBECA_INTERNAL");
         if (!isKubecaError(e) || !PERMANENT_SIGNING_ERRORS.has(e.code)) throw e;
         const violation = { field: `ca.${ca.name}`, rule: Reasons.SigningFailed, message: e.detail };
         return apply(csr, { kind: "fail", reason: Reasons.SigningFailed, message: `${Reasons.SigningFailed}: ${e.detail}`, violations: [violation] }, parsed, now, deps);
@@ -89,6 +103,7 @@ export async function apply(
           issued: { certificate, issuer: ca.name },
         }),
       );
+      counted(deps, csr, "signed", decision.reason);
       const pem = Buffer.from(certificate.pem, "utf8").toString("base64");
       // Never a second certificate: if one appeared meanwhile, ours is dropped unwritten.
       return write(csr, deps, "status", (c) => (signable(c) && hasCondition(c, "Approved") ? withCertificate(c, pem) : undefined));

@@ -4,11 +4,13 @@
 // `kubeca kubelet-signer` and the Lambda sweep so both start the same way.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { createAuditLog } from "../audit/index.js";
+import { createAuditLog, startLiveInventory, type LiveInventory } from "../audit/index.js";
 import type { CaName, KubeletAddressSourceConfig, LoadedConfig } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
 import { openCheckpointSigner } from "../issuance/checkpoint-signer.js";
 import { openIssuingCa, type IssuingCa } from "../issuance/issuing-ca.js";
+import { observedAuditLog } from "../issuance/observed-audit-log.js";
+import { NO_METRICS, type KubeletMetrics } from "../metrics/index.js";
 import { auditSignerWarnings } from "../issuance/signer-warnings.js";
 import { randomSerial } from "../pki/index.js";
 import { crossCheckedAddressSource, nodeStatusAddressSource, type AddressSource } from "./address-source.js";
@@ -19,6 +21,10 @@ import type { KubeletSigning } from "./signing-deps.js";
 export interface KubeletSignerParts {
   /** One object, so a setting added here reaches both the controller and the sweep. */
   readonly signing: KubeletSigning & { readonly addressSource: AddressSource };
+  /** The CAs it signs with (their certificates' expiry for the metrics). */
+  readonly cas: readonly IssuingCa[];
+  /** With `fleet: true`: the latest certificate per node and file, from this signer's audit log. */
+  readonly fleet: LiveInventory | undefined;
   close(): Promise<void>;
 }
 
@@ -26,6 +32,10 @@ export interface OpenKubeletSignerOptions {
   readonly now: () => Date;
   /** Client settings for the EC2 address source (tests pass credentials). */
   readonly ec2?: Omit<Ec2InventoryOptions, "now">;
+  /** Where signing, audit appends and decisions are counted. */
+  readonly metrics?: KubeletMetrics;
+  /** Keep a fleet inventory from the audit log (read once, then fed by every append): the long-running signer's gauges. */
+  readonly fleet?: boolean;
 }
 
 export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubeletSignerOptions): Promise<KubeletSignerParts> {
@@ -39,12 +49,14 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
       throw new KubecaError("KUBECA_CONFIG_INVALID", `kubeletSigner.servingCa is ${name}, but cas.${name} is not configured`);
     }
     // Production only: memory signers are refused here, as a kubelet CA must outlive the process.
-    opened.push(await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now }));
+    opened.push(await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now, ...(options.metrics ? { metrics: options.metrics } : {}) }));
   }
   const source = await openAddressSource(config.kubeletSigner?.addressSource ?? { type: "node-status" }, options.ec2);
   // Checkpoints as the signing service signs them, so this log is provable too.
   const checkpointSigner = await openCheckpointSigner(config, (name) => opened.find((c) => c.name === name)?.signer, false);
-  const audit = createAuditLog(config.audit, baseDir, { checkpointSigner });
+  const store = createAuditLog(config.audit, baseDir, { checkpointSigner });
+  const fleet = options.fleet ? startLiveInventory(store, { onWarning: (message) => process.emitWarning(message, "KubecaMetricsWarning") }) : undefined;
+  const audit = options.metrics || fleet ? observedAuditLog(store, options.metrics ?? NO_METRICS, fleet?.observe) : store;
   await auditSignerWarnings(audit, opened);
   return {
     signing: Object.freeze({
@@ -54,11 +66,14 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
       addressSource: source.addressSource,
       serial: randomSerial,
       now: options.now,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     }),
+    cas: opened,
+    fleet,
     async close() {
+      fleet?.close();
       source.close();
-      const closable = audit as Partial<{ close(): Promise<void> }>;
-      if (typeof closable.close === "function") await closable.close();
+      await store.close();
     },
   };
 }

@@ -6,6 +6,8 @@ import { startHealthServer } from "../../kubelet/health-server.js";
 import { jsonLinesLog } from "../../kubelet/kubelet-log.js";
 import { openKubeletSigner, replicaIdentity } from "../../kubelet/open-kubelet-signer.js";
 import { runSweep } from "../../kubelet/sweep.js";
+import { KubeletSignerMetrics } from "../../metrics/prometheus.js";
+import { BUILD_INFO } from "../build-info.js";
 import type { CliCommand, CliIo } from "../command.js";
 import { EXIT_OK, EXIT_UNAVAILABLE } from "../exit-codes.js";
 import { parseFlags, parsePort, UsageError } from "../flags.js";
@@ -21,7 +23,8 @@ Flags:
   --config FILE       the kubeca config (YAML); the kubeletSigner section tunes this command
   --kubeconfig FILE   talk to the cluster with this kubeconfig (default: in-cluster service account,
                       else $KUBECONFIG or ~/.kube/config)
-  --health-port PORT  serve /healthz and /readyz on this port (default 8080; 0 picks a free one)
+  --health-port PORT  serve /healthz, /readyz and /metrics (Prometheus, docs/metrics.md; no
+                      credentials asked) on this port (default 8080; 0 picks a free one)
   --once              one reconcile pass (list, decide, sign), then exit; as the Lambda sweep does
   --debug             log every skipped CSR too
   -h, --help          show this help
@@ -56,7 +59,9 @@ export const kubeletSignerCommand: CliCommand = {
     const log = jsonLinesLog(io.stderr, { debug: values.debug });
     const loaded = await loadConfigFile(values.config);
     const kubeConfig = kubeConfigFrom(values.kubeconfig, io.env);
-    const parts = await openKubeletSigner(loaded, { now });
+    // --once is one pass that exits: nothing would scrape its metrics or read its fleet view.
+    const metrics = values.once ? undefined : new KubeletSignerMetrics({ version: BUILD_INFO.version });
+    const parts = await openKubeletSigner(loaded, { now, ...(metrics ? { metrics, fleet: true } : {}) });
     const common = {
       kubeConfig,
       ...parts.signing,
@@ -73,7 +78,13 @@ export const kubeletSignerCommand: CliCommand = {
       }
     }
     const controller = createKubeletController(common);
-    const health = await startHealthServer(healthPort, () => controller.ready());
+    if (metrics) {
+      metrics.controller(controller);
+      metrics.caCertificates(parts.cas.map((ca) => ({ name: ca.name, notAfter: ca.info.notAfter })));
+      const fleet = parts.fleet;
+      if (fleet) metrics.nodeCertificates({ rows: () => fleet.inventory.values(), loaded: () => fleet.loaded() });
+    }
+    const health = await startHealthServer(healthPort, () => controller.ready(), undefined, metrics);
     controller.start();
     log.info("started", { identity: common.identity, healthPort: health.port, leaderElection: parts.signing.policy.leaderElection.enabled });
     await new Promise<void>((resolve) => {
