@@ -25,6 +25,8 @@ export interface HttpHandlerOptions {
   readonly now?: () => number;
   /** One JSON object per line; CloudWatch keeps stdout and stderr. Default: console.error. */
   readonly log?: (line: Record<string, unknown>) => void;
+  /** Runs when each invocation has its answer, failed or not: the EMF line of its metrics. */
+  readonly onInvocationEnd?: () => void;
 }
 
 /** The request property @fastify/aws-lambda decorates with `{ event, context }`. */
@@ -92,6 +94,14 @@ export function createHttpHandler(start: () => Promise<FastifyInstance>, options
   }
 
   return async function handler(event: unknown, context: unknown): Promise<LambdaHttpResponse> {
+    try {
+      return await answer(event, context);
+    } finally {
+      options.onInvocationEnd?.();
+    }
+  };
+
+  async function answer(event: unknown, context: unknown): Promise<LambdaHttpResponse> {
     if (booting === undefined || (failure !== undefined && now() - failure.at >= restartAfterMs)) {
       booting = boot();
       booting.catch(() => {}); // observed below; keeps a rejected start from being "unhandled"
@@ -106,5 +116,5 @@ export function createHttpHandler(start: () => Promise<FastifyInstance>, options
       return response;
     }
     return proxy(event, context);
-  };
+  }
 }
