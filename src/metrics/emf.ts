@@ -37,6 +37,9 @@ const COUNTS = {
 } as const;
 const DURATIONS = { sign: "SignDuration", audit: "AuditAppendDuration" } as const;
 
+/** Every CloudWatch metric name a line may carry (docs/metrics.md lists them). */
+export const EMF_METRIC_NAMES: readonly string[] = [...Object.values(COUNTS), ...Object.values(DURATIONS)];
+
 type CountKey = keyof typeof COUNTS;
 type DurationKey = keyof typeof DURATIONS;
 
