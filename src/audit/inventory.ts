@@ -57,6 +57,12 @@ export function inventorySlot(record: AuditRecord): { node: string; file: string
 
 export class CertificateInventory {
   readonly #rows = new Map<string, InventoryRow>();
+  readonly #onChange: ((row: InventoryRow) => void) | undefined;
+
+  /** `onChange` hears every row that took a slot (the gauges are set from it, not rebuilt per scrape). */
+  constructor(onChange?: (row: InventoryRow) => void) {
+    this.#onChange = onChange;
+  }
 
   /** Takes a record into account; the record with the higher seq wins a slot, whatever order they arrive in. */
   observe(record: AuditRecord): void {
@@ -65,7 +71,7 @@ export class CertificateInventory {
     const key = `${slot.node}\u0000${slot.file}`;
     const current = this.#rows.get(key);
     if (current && current.seq >= record.seq) return;
-    this.#rows.set(key, {
+    const row: InventoryRow = {
       node: slot.node,
       file: slot.file,
       serial: record.result.serial,
@@ -74,16 +80,13 @@ export class CertificateInventory {
       issuedAt: record.time,
       seq: record.seq,
       event: record.event,
-    });
+    };
+    this.#rows.set(key, row);
+    this.#onChange?.(row);
   }
 
   get size(): number {
     return this.#rows.size;
-  }
-
-  /** Every row, unsorted (the gauges read this at each scrape). */
-  values(): IterableIterator<InventoryRow> {
-    return this.#rows.values();
   }
 
   /** Every row, what expires first first; ties by node, then file. */
@@ -125,9 +128,9 @@ export interface LiveInventory {
  */
 export function startLiveInventory(
   reader: AuditReader,
-  options: { readonly retryMs?: number; readonly onWarning?: (message: string) => void } = {},
+  options: { readonly retryMs?: number; readonly onWarning?: (message: string) => void; readonly onChange?: (row: InventoryRow) => void } = {},
 ): LiveInventory & { observe(record: AuditRecord): void } {
-  const inventory = new CertificateInventory();
+  const inventory = new CertificateInventory(options.onChange);
   const retryMs = options.retryMs ?? 30_000;
   let loaded = false;
   let closed = false;

@@ -4,7 +4,7 @@
 // `kubeca kubelet-signer` and the Lambda sweep so both start the same way.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { createAuditLog, startLiveInventory, type LiveInventory } from "../audit/index.js";
+import { createAuditLog, startLiveInventory, type InventoryRow, type LiveInventory } from "../audit/index.js";
 import type { CaName, KubeletAddressSourceConfig, LoadedConfig } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
 import { openCheckpointSigner } from "../issuance/checkpoint-signer.js";
@@ -23,7 +23,7 @@ export interface KubeletSignerParts {
   readonly signing: KubeletSigning & { readonly addressSource: AddressSource };
   /** The CAs it signs with (their certificates' expiry for the metrics). */
   readonly cas: readonly IssuingCa[];
-  /** With `fleet: true`: the latest certificate per node and file, from this signer's audit log. */
+  /** With `fleet`: the latest certificate per node and file, from this signer's audit log. */
   readonly fleet: LiveInventory | undefined;
   close(): Promise<void>;
 }
@@ -34,8 +34,8 @@ export interface OpenKubeletSignerOptions {
   readonly ec2?: Omit<Ec2InventoryOptions, "now">;
   /** Where signing, audit appends and decisions are counted. */
   readonly metrics?: KubeletMetrics;
-  /** Keep a fleet inventory from the audit log (read once, then fed by every append): the long-running signer's gauges. */
-  readonly fleet?: boolean;
+  /** Keep a fleet inventory from the audit log (read once, then fed by every append), telling `onChange` each new row: the long-running signer's gauges. */
+  readonly fleet?: { readonly onChange: (row: InventoryRow) => void };
 }
 
 export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubeletSignerOptions): Promise<KubeletSignerParts> {
@@ -55,7 +55,9 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
   // Checkpoints as the signing service signs them, so this log is provable too.
   const checkpointSigner = await openCheckpointSigner(config, (name) => opened.find((c) => c.name === name)?.signer, false);
   const store = createAuditLog(config.audit, baseDir, { checkpointSigner });
-  const fleet = options.fleet ? startLiveInventory(store, { onWarning: (message) => process.emitWarning(message, "KubecaMetricsWarning") }) : undefined;
+  const fleet = options.fleet
+    ? startLiveInventory(store, { onWarning: (message) => process.emitWarning(message, "KubecaMetricsWarning"), onChange: options.fleet.onChange })
+    : undefined;
   const audit = options.metrics || fleet ? observedAuditLog(store, options.metrics ?? NO_METRICS, fleet?.observe) : store;
   await auditSignerWarnings(audit, opened);
   return {

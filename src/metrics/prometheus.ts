@@ -38,13 +38,6 @@ export interface NodeCertificateExpiry {
   readonly notAfter: string;
 }
 
-/** Where the fleet gauges come from: read at every scrape, so it must be an in-memory view. */
-export interface NodeCertificateSource {
-  rows(): Iterable<NodeCertificateExpiry>;
-  /** True once the start-up read of the audit log has finished. */
-  loaded(): boolean;
-}
-
 export interface CaExpiry {
   readonly name: string;
   readonly notAfter: Date;
@@ -66,8 +59,9 @@ class CommonMetrics implements MetricsEndpoint {
   readonly #signerFailures: Counter<"ca" | "code">;
   readonly #auditDuration: Histogram<never>;
   readonly #auditFailures: Counter<"code">;
+  readonly #nodeExpiry: Gauge<"node" | "file">;
   #cas: readonly CaExpiry[] = [];
-  #nodes: NodeCertificateSource | undefined;
+  #inventoryLoaded: (() => boolean) | undefined;
 
   constructor(options: PrometheusOptions) {
     const registers = [this.registry];
@@ -92,16 +86,13 @@ class CommonMetrics implements MetricsEndpoint {
         for (const ca of self.#cas) this.set({ ca: ca.name }, seconds(ca.notAfter));
       },
     });
-    new Gauge({
+    // Set as the inventory changes, never rebuilt per scrape: a fleet of 10,000 nodes is 10,000 series.
+    this.#nodeExpiry = new Gauge({
       name: "kubeca_node_certificate_expiry_timestamp_seconds",
       help: "notAfter of the latest certificate issued to each node for each file (kubeadm file name, kubelet-serving, kubelet.conf for the kubelet's client certificate), in Unix seconds, from the audit log.",
       labelNames: ["node", "file"] as const,
       registers,
       aggregator: "max",
-      collect() {
-        this.reset();
-        for (const row of self.#nodes?.rows() ?? []) this.set({ node: row.node, file: row.file }, Math.floor(Date.parse(row.notAfter) / 1000));
-      },
     });
     new Gauge({
       name: "kubeca_node_certificate_inventory_loaded",
@@ -109,7 +100,7 @@ class CommonMetrics implements MetricsEndpoint {
       registers,
       aggregator: "min",
       collect() {
-        this.set(self.#nodes?.loaded() ? 1 : 0);
+        this.set(self.#inventoryLoaded?.() ? 1 : 0);
       },
     });
 
@@ -155,9 +146,14 @@ class CommonMetrics implements MetricsEndpoint {
     for (const ca of cas) for (const code of SIGNER_FAILURE_CODES) this.#signerFailures.inc({ ca: ca.name, code }, 0);
   }
 
-  /** The fleet inventory behind kubeca_node_certificate_expiry_timestamp_seconds. */
-  nodeCertificates(source: NodeCertificateSource): void {
-    this.#nodes = source;
+  /** A node's latest certificate for a file changed (the fleet inventory's onChange). */
+  nodeCertificate(row: NodeCertificateExpiry): void {
+    this.#nodeExpiry.set({ node: row.node, file: row.file }, Math.floor(Date.parse(row.notAfter) / 1000));
+  }
+
+  /** Whether the fleet inventory has read the whole audit log yet. */
+  nodeInventoryLoaded(loaded: () => boolean): void {
+    this.#inventoryLoaded = loaded;
   }
 
   signDuration(ca: string, s: number): void {

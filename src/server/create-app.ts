@@ -54,9 +54,9 @@ export async function createApp(loaded: LoadedConfig, options: CreateAppOptions 
     if (service.auditReader) {
       // Read once in the background; records stored meanwhile arrive through onAuditRecord.
       const warn = (message: string) => process.emitWarning(message, "KubecaMetricsWarning");
-      fleet = startLiveInventory(service.auditReader, { onWarning: warn });
-      const live = fleet;
-      prometheus.nodeCertificates({ rows: () => live.inventory.values(), loaded: () => live.loaded() });
+      const live = startLiveInventory(service.auditReader, { onWarning: warn, onChange: (row) => prometheus.nodeCertificate(row) });
+      fleet = live;
+      prometheus.nodeInventoryLoaded(() => live.loaded());
     }
   }
   const app = buildServer({

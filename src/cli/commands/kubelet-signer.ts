@@ -61,7 +61,7 @@ export const kubeletSignerCommand: CliCommand = {
     const kubeConfig = kubeConfigFrom(values.kubeconfig, io.env);
     // --once is one pass that exits: nothing would scrape its metrics or read its fleet view.
     const metrics = values.once ? undefined : new KubeletSignerMetrics({ version: BUILD_INFO.version });
-    const parts = await openKubeletSigner(loaded, { now, ...(metrics ? { metrics, fleet: true } : {}) });
+    const parts = await openKubeletSigner(loaded, { now, ...(metrics ? { metrics, fleet: { onChange: (row) => metrics.nodeCertificate(row) } } : {}) });
     const common = {
       kubeConfig,
       ...parts.signing,
@@ -82,7 +82,7 @@ export const kubeletSignerCommand: CliCommand = {
       metrics.controller(controller);
       metrics.caCertificates(parts.cas.map((ca) => ({ name: ca.name, notAfter: ca.info.notAfter })));
       const fleet = parts.fleet;
-      if (fleet) metrics.nodeCertificates({ rows: () => fleet.inventory.values(), loaded: () => fleet.loaded() });
+      if (fleet) metrics.nodeInventoryLoaded(() => fleet.loaded());
     }
     const health = await startHealthServer(healthPort, () => controller.ready(), undefined, metrics);
     controller.start();
