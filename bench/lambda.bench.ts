@@ -39,8 +39,8 @@ export async function benchLambda(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "kubeca-bench-lambda-"));
   const kms = await startKmsServer();
   try {
-    execFileSync(process.execPath, [join(root, "scripts", "build.mjs"), "--outdir", join(dir, "dist")], { stdio: "pipe" });
-    const bundle = join(dir, "dist", "http.mjs");
+    execFileSync(process.execPath, [join(root, "scripts", "build.mjs"), "lambda", "--outdir", join(dir, "dist")], { stdio: "pipe" });
+    const bundle = join(dir, "dist", "lambda", "http.mjs");
     const keyArn = (await kms.createKey("ECC_NIST_P256")).arn;
     const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
     const signer = await createSigner({ type: "aws-kms", keyId: keyArn, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1", timeoutMs: 3000 }, { credentials });

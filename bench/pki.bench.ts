@@ -1,7 +1,9 @@
 // The issuance hot path on one core: parseCsr (with signature check) + issue with a memory signer.
 // Prints figures and exits; never passes or fails on time (design: "The issuance hot path").
 // Run: node --import tsx bench/pki.bench.ts
+import { webcrypto } from "node:crypto";
 import { pathToFileURL } from "node:url";
+import { x509 } from "../src/pki/peculiar-x509.js";
 import { compileLeafExtensions, createCaCertificate, createLeafIssuer, parseCsr, readCaCertificate } from "../src/pki/index.js";
 import type { KeyAlgorithmName } from "../src/config/index.js";
 import { createMemorySigner } from "../src/signers/memory.js";
@@ -65,6 +67,40 @@ export async function benchPki(seconds = 2): Promise<void> {
       await issuer.issue({ csr, extensions, serial, now: NOW, validitySeconds: 31_536_000 });
     });
   }
+  await benchPeculiarX509(seconds);
+}
+
+/**
+ * The same work as "parseCsr + issue" for a P-256 CSR and a P-256 CA, done with @peculiar/x509 as its
+ * documentation shows (parse, verify, generate with the CA's WebCrypto key): the baseline docs/design.md
+ * compares the byte-level hot path with.
+ */
+async function benchPeculiarX509(seconds: number): Promise<void> {
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+  const caKeys = (await webcrypto.subtle.generateKey(alg, false, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({ name: "CN=kubernetes", keys: caKeys, signingAlgorithm: alg });
+  const pems = Array.from({ length: POOL }, () => buildCsr(withKey("P-256", newKey("P-256")), withDnsNames("cp-1", "kubernetes"), withIpAddresses("10.96.0.1")).pem);
+  let i = 0;
+  await measure("@peculiar/x509 parse + verify + generate, P-256", seconds, async () => {
+    const csr = new x509.Pkcs10CertificateRequest(pems[i++ % POOL]!);
+    if (!(await csr.verify())) throw new Error("CSR signature");
+    await x509.X509CertificateGenerator.create({
+      subject: csr.subject,
+      issuer: ca.subject,
+      serialNumber: "42",
+      notBefore: NOW,
+      notAfter: new Date(NOW.getTime() + 31_536_000_000),
+      publicKey: csr.publicKey,
+      signingKey: caKeys.privateKey,
+      signingAlgorithm: alg,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        new x509.ExtendedKeyUsageExtension(["1.3.6.1.5.5.7.3.1"]),
+        ...csr.extensions.filter((e) => e.type === "2.5.29.17"),
+      ],
+    });
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

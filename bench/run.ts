@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark in turn. Figures only; nothing here passes or fails on time.
-// Run one alone with `node --import tsx bench/run.ts pki|pkcs11|http|metrics|lambda|audit|kubelet`.
+// Run one alone with `node --import tsx bench/run.ts pki|pkcs11|http|metrics|lambda|audit|kubelet|ship`.
 import { benchAudit } from "./audit.bench.js";
 import { benchHttp } from "./http.bench.js";
 import { benchKubelet } from "./kubelet.bench.js";
@@ -7,6 +7,7 @@ import { benchLambda } from "./lambda.bench.js";
 import { benchMetrics } from "./metrics.bench.js";
 import { benchPkcs11 } from "./pkcs11.bench.js";
 import { benchPki } from "./pki.bench.js";
+import { benchShip } from "./ship.bench.js";
 
 const all: Record<string, () => Promise<void>> = {
   pki: () => benchPki(1.5),
@@ -16,6 +17,7 @@ const all: Record<string, () => Promise<void>> = {
   lambda: () => benchLambda(),
   audit: () => benchAudit(),
   kubelet: () => benchKubelet(),
+  ship: () => benchShip(),
 };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length ? chosen : Object.keys(all)) {

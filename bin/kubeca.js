@@ -1,15 +1,10 @@
 #!/usr/bin/env node
-// The installed `kubeca` command: runs the TypeScript sources through tsx's loader.
-import { fileURLToPath } from "node:url";
-import { register } from "tsx/esm/api";
+// The installed `kubeca` command: the compiled CLI (npm run build writes dist/cli/).
+import { existsSync } from "node:fs";
 
-// The project's tsconfig, whatever the working directory: @peculiar/asn1-schema needs legacy decorators.
-register({ tsconfig: fileURLToPath(new URL("../tsconfig.json", import.meta.url)) });
-const { main } = await import("../src/cli/main.ts");
-const code = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-});
-if (code !== 0 || process.argv[2] !== "serve") process.exitCode = code;
+const cli = new URL("../dist/cli/kubeca.mjs", import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write("kubeca: the CLI is not built (no dist/cli/kubeca.mjs); run npm run build in the kubeca checkout\n");
+  process.exit(2);
+}
+await import(cli.href);

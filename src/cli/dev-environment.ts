@@ -3,10 +3,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
 import { loadConfigFile, type LoadedConfig } from "../config/index.js";
-import { CONFIG_SCHEMA_PATH } from "../config/json-schema.js";
+import { configJsonSchemaText } from "../config/json-schema.js";
 import { CA_FILES } from "../kubeadm/index.js";
 
 export const DEV_NODE = {
@@ -15,8 +14,11 @@ export const DEV_NODE = {
   controlPlaneEndpoint: "k8s.example.internal:6443",
 } as const;
 
-/** The published JSON Schema in this checkout, for editors (yaml-language-server) opening the dev config. */
-export const CONFIG_SCHEMA_URL = pathToFileURL(resolve(import.meta.dirname, "..", "..", CONFIG_SCHEMA_PATH)).href;
+/**
+ * The JSON Schema, written next to the dev config for editors (yaml-language-server): the built CLI, the
+ * single executable and the image have no checkout whose schema/ folder the config could point at.
+ */
+export const DEV_SCHEMA_FILE = "kubeca-config.schema.json";
 
 export interface DevEnvironment {
   readonly loaded: LoadedConfig;
@@ -75,12 +77,13 @@ export async function prepareDevEnvironment(devDir: string): Promise<DevEnvironm
     const token = randomBytes(32).toString("base64url");
     const digest = createHash("sha256").update(token).digest("hex");
     const header =
-      `# yaml-language-server: $schema=${CONFIG_SCHEMA_URL}\n` +
+      `# yaml-language-server: $schema=./${DEV_SCHEMA_FILE}\n` +
       "# kubeca DEVELOPMENT config, written by `kubeca serve --dev`. The memory signers below make new CA keys\n" +
       "# at every start and lose them at exit. Edit the cluster facts and nodes freely; run it again with\n" +
       "#   kubeca serve --dev --config " + configPath + "\n";
     await writeFile(configPath, header + stringify(sampleConfig(digest)), { mode: 0o600 });
     await writeFile(tokenPath, token + "\n", { mode: 0o600 });
+    await writeFile(join(dir, DEV_SCHEMA_FILE), configJsonSchemaText(), { mode: 0o644 });
     created = true;
   }
   const loaded = await loadConfigFile(configPath);

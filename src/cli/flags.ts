@@ -7,9 +7,12 @@ export class UsageError extends Error {
 
 export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
 
+/** Every command also takes --debug (main.ts prints an unexpected error's stack trace with it). */
+const GLOBAL_FLAGS = { debug: { type: "boolean", default: false } } as const satisfies FlagSpec;
+
 export function parseFlags<T extends FlagSpec>(argv: string[], options: T, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options: { ...GLOBAL_FLAGS, ...options }, allowPositionals, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/^.*?: /, ""));
   }

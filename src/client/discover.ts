@@ -88,7 +88,11 @@ async function fromCsrDir(csrDir: string, p: Profile): Promise<PendingFile[]> {
 
 /** Every `*.csr` in `dir` and, down to `depth` levels, its subfolders (kubeadm's etcd/, a staged pki/). */
 async function csrFilesBelow(dir: string, depth: number): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  // A folder that is not there holds no CSR; one we may not read must fail the run, not pass as empty.
+  const entries = await readdir(dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT" || e.code === "ENOTDIR") return [];
+    throw e;
+  });
   const found: string[] = [];
   for (const e of entries) {
     const abs = join(dir, e.name);

@@ -214,7 +214,7 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
       items.push({ name: p.name, layout: f.pending.layout, status: "failed", reason: Reasons.ServiceRefused, message: `${p.name}: refused by the service: ${detail}`, violations: answer.problem.violations ?? [], files: [] });
       continue;
     }
-    const outcome = verifyIssued(f, answer, { now, serviceCa: serviceCas.get(p.issuer)!, nodeCa: nodeCas.get(p.issuer)! });
+    const outcome = await verifyIssued(f, answer, { now, serviceCa: serviceCas.get(p.issuer)!, nodeCa: nodeCas.get(p.issuer)! });
     if (outcome.ok) verified.push(outcome.verified);
     else items.push(problemItem(outcome.problem, f.pending.layout));
   }

@@ -1,5 +1,7 @@
 // The one configuration file, as a zod schema. Validated once at start, then frozen.
-// `kubeca policy check` and the JSON Schema for editors derive from this file.
+// `kubeca policy check`, the JSON Schema for editors and docs/configuration.md derive from this file:
+// every field a person writes carries a `.describe()` (a test fails on a field without one), which is
+// what editors show on hover and what the reference in docs/configuration.md prints.
 import { z } from "zod";
 import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
@@ -25,86 +27,101 @@ export type KeyAlgorithmName = z.infer<typeof KeyAlgorithmName>;
 export const CaName = z.enum(["ca", "etcd-ca", "front-proxy-ca"]);
 export type CaName = z.infer<typeof CaName>;
 
-const CertificateSource = z.union([
-  z.strictObject({ file: z.string().min(1) }),
-  z.strictObject({ pem: z.string().includes("-----BEGIN CERTIFICATE-----") }),
-]);
+const CertificateSource = z
+  .union([
+    z.strictObject({ file: z.string().min(1).describe("A PEM file, relative to the config file's folder (on Lambda: the task root).") }),
+    z.strictObject({ pem: z.string().includes("-----BEGIN CERTIFICATE-----").describe("The certificate itself, PEM.") }),
+  ])
+  .describe("The CA certificate (kubeadm's ca.crt, etcd/ca.crt, front-proxy-ca.crt), from a file or inline. Never a key.");
 
 export const AwsKmsSignerConfig = z.strictObject({
-  type: z.literal("aws-kms"),
-  /** Key id, key ARN, alias name or alias ARN. */
-  keyId: z.string().min(1),
-  region: z.string().optional(),
-  /** Override the KMS endpoint (VPC endpoint, local test server). */
-  endpoint: z.url().optional(),
-  /** RSA keys only: PKCS#1 v1.5 (default, what kubeadm uses) or PSS. */
-  rsaPadding: z.enum(["pkcs1", "pss"]).default("pkcs1"),
-  /** Per-call timeout in milliseconds before the request counts as unavailable. */
-  timeoutMs: z.number().int().positive().default(3000),
+  type: z.literal("aws-kms").describe("The CA key is an asymmetric AWS KMS key (SIGN_VERIFY; ECC_NIST_P256, ECC_NIST_P384 or RSA_2048–4096). AWS credentials come from the SDK's default chain: environment, shared profile, web identity (EKS), the instance or task role, Lambda's execution role."),
+  keyId: z.string().min(1).describe("Key id, key ARN, alias name (alias/…) or alias ARN. An ARN names its region."),
+  region: z.string().optional().describe("The key's region; default: the SDK's (AWS_REGION, the profile) or the one in an ARN."),
+  endpoint: z.url().optional().describe("Another KMS endpoint: a VPC interface endpoint, or a local server in tests."),
+  rsaPadding: z.enum(["pkcs1", "pss"]).default("pkcs1").describe("RSA keys only: PKCS#1 v1.5 (what kubeadm uses) or PSS."),
+  timeoutMs: z.number().int().positive().default(3000).describe("Per-call timeout in milliseconds; a slower KMS counts as unavailable (503, Retry-After)."),
 });
 export const MemorySignerConfig = z.strictObject({
-  type: z.literal("memory"),
-  /** Development only: a fresh key is generated at start and never written anywhere. */
-  algorithm: KeyAlgorithmName.default("ECDSA-P256"),
+  type: z.literal("memory").describe("Development only (serve --dev): a fresh key generated at start, never written anywhere, lost at exit. Refused by ca init."),
+  algorithm: KeyAlgorithmName.default("ECDSA-P256").describe("The key to generate."),
 });
 const AbsolutePath = z.string().refine((s) => isAbsolute(s), "must be an absolute path");
 
-/**
- * A CA key inside an HSM, reached through its PKCS#11 module (not on Lambda, which cannot load one).
- * The token is found by label or serial, never by slot index (slot numbers change when tokens come
- * and go); the PIN comes from an environment variable or a file, never from this config.
- */
+// The token is found by label or serial, never by slot index (slot numbers change when tokens come
+// and go); the PIN comes from an environment variable or a file, never from this config.
 export const Pkcs11SignerConfig = z.strictObject({
-  type: z.literal("pkcs11"),
-  /** The vendor's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so. */
-  module: AbsolutePath,
-  /** The token: its label, or its serial number when labels repeat. */
-  token: z.union([z.strictObject({ label: z.string().min(1).max(32) }), z.strictObject({ serial: z.string().min(1).max(16) })]),
-  /** The private key: by CKA_LABEL, CKA_ID (hex), or both; exactly one key may match. */
+  type: z
+    .literal("pkcs11")
+    .describe("The CA key is inside an HSM, reached through its PKCS#11 module (not on Lambda, which cannot load one). See docs/signers.md."),
+  module: AbsolutePath.describe("The vendor's PKCS#11 library, an absolute path, e.g. /usr/lib/softhsm/libsofthsm2.so."),
+  token: z
+    .union([
+      z.strictObject({ label: z.string().min(1).max(32).describe("The token's label (CKA_LABEL of the token, up to 32 characters).") }),
+      z.strictObject({ serial: z.string().min(1).max(16).describe("The token's serial number, when labels repeat.") }),
+    ])
+    .describe("Which token holds the key: by label or serial, never by slot index."),
   key: z
     .strictObject({
-      label: z.string().min(1).optional(),
-      id: z.string().regex(/^([0-9a-f]{2})+$/i, "must be the key's CKA_ID in hex, e.g. 6b756265").optional(),
+      label: z.string().min(1).optional().describe("The private key's CKA_LABEL."),
+      id: z
+        .string()
+        .regex(/^([0-9a-f]{2})+$/i, "must be the key's CKA_ID in hex, e.g. 6b756265")
+        .optional()
+        .describe("The private key's CKA_ID, in hex."),
     })
-    .refine((k) => k.label !== undefined || k.id !== undefined, "set label, id or both"),
-  /** The user PIN: the name of an environment variable holding it, or a file (first line). */
-  pin: z.union([
-    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name") }),
-    z.strictObject({ file: AbsolutePath }),
-  ]),
-  /** RSA keys only: PKCS#1 v1.5 (default, what kubeadm uses) or PSS. */
-  rsaPadding: z.enum(["pkcs1", "pss"]).default("pkcs1"),
-  /** Sessions this process opens at most (concurrent signatures); 4 matches Node's default thread pool. */
-  sessions: z.number().int().min(1).max(64).default(4),
-  /** Sign with a key that can leave the token (CKA_EXTRACTABLE or not CKA_SENSITIVE); audited as a warning. */
-  allowExtractable: z.boolean().default(false),
+    .refine((k) => k.label !== undefined || k.id !== undefined, "set label, id or both")
+    .describe("The private key: by label, id, or both; exactly one key may match."),
+  pin: z
+    .union([
+      z.strictObject({
+        env: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+          .describe("The name of an environment variable holding the user PIN."),
+      }),
+      z.strictObject({ file: AbsolutePath.describe("An absolute path to a file whose first line is the user PIN.") }),
+    ])
+    .describe("Where the user PIN comes from; never inline in the config."),
+  rsaPadding: z.enum(["pkcs1", "pss"]).default("pkcs1").describe("RSA keys only: PKCS#1 v1.5 (what kubeadm uses) or PSS."),
+  sessions: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe("Sessions this process opens at most (concurrent signatures); 4 matches Node's default thread pool."),
+  allowExtractable: z
+    .boolean()
+    .default(false)
+    .describe("Sign with a key that can leave the token (CKA_EXTRACTABLE, or not CKA_SENSITIVE); every start records a signer-warning audit event."),
 });
 export type Pkcs11SignerConfig = z.infer<typeof Pkcs11SignerConfig>;
 
-export const SignerConfig = z.discriminatedUnion("type", [AwsKmsSignerConfig, MemorySignerConfig, Pkcs11SignerConfig]);
+export const SignerConfig = z
+  .discriminatedUnion("type", [AwsKmsSignerConfig, MemorySignerConfig, Pkcs11SignerConfig])
+  .describe("Where the CA's private key is and how to sign with it; chosen by type. kubeca never holds a CA key.");
 export type SignerConfig = z.infer<typeof SignerConfig>;
 
 export const CaConfig = z.strictObject({
   certificate: CertificateSource,
   signer: SignerConfig,
 });
+const caConfig = (name: string) => CaConfig.describe(`The ${name}: its certificate and its signer. At start the signer's public key must equal the certificate's.`);
 export type CaConfig = z.infer<typeof CaConfig>;
 
 export const NodeConfig = z.strictObject({
-  name: DnsName,
-  role: z.enum(["control-plane", "worker"]),
-  /** localAPIEndpoint.advertiseAddress; required for control-plane nodes. */
-  advertiseAddress: IpAddress.optional(),
-  /** Further IPs this node owns (allowed, not required, in its serving SANs). */
-  addresses: z.array(IpAddress).default([]),
-  /** Further DNS names this node owns. */
-  hostnames: z.array(DnsName).default([]),
-  /**
-   * May this node receive super-admin.conf? kubeadm writes that file only on the node where `kubeadm init`
-   * ran. When no node sets this field, only the first control-plane node under `nodes` may; once any node
-   * sets it, exactly the nodes with `superAdmin: true` may. Only control-plane nodes can have it.
-   */
-  superAdmin: z.boolean().optional(),
+  name: DnsName.describe("The node's name, as kubeadm's nodeRegistration.name and the Node object have it."),
+  role: z.enum(["control-plane", "worker"]).describe("control-plane nodes may receive the apiserver, etcd and control-plane kubeconfig files; workers only kubelet.conf."),
+  advertiseAddress: IpAddress.optional().describe("localAPIEndpoint.advertiseAddress; required for control-plane nodes (an apiserver and etcd SAN)."),
+  addresses: z.array(IpAddress).default([]).describe("Further IPs this node owns (allowed, not required, in its serving SANs)."),
+  hostnames: z.array(DnsName).default([]).describe("Further DNS names this node owns."),
+  superAdmin: z
+    .boolean()
+    .optional()
+    .describe(
+      "May this node receive super-admin.conf? kubeadm writes that file only on the node where kubeadm init ran. When no node sets this field, only the first control-plane node under nodes may; once any node sets it, exactly the nodes with superAdmin: true may. Control-plane nodes only.",
+    ),
 });
 export type NodeConfig = z.infer<typeof NodeConfig>;
 
@@ -125,31 +142,28 @@ const NamePattern = z.string().regex(/^[a-z0-9*]([a-z0-9*.-]*[a-z0-9*])?$/i, "mu
  * per-node entry. A listed node always wins over a group; among groups the first match wins.
  */
 export const NodeGroupConfig = z.strictObject({
-  /** A label for messages and `kubeca policy check`. */
-  name: z.string().min(1),
-  role: z.enum(["control-plane", "worker"]),
-  /** Node names matching this glob (`ip-10-0-*.ec2.internal`). Exactly one of namePattern and nameSuffix. */
-  namePattern: NamePattern.optional(),
-  /** Node names ending with this text (`.workers.example.internal`), with at least one character before it. */
-  nameSuffix: z.string().min(1).optional(),
-  /** IP SANs beyond the cluster-wide ones must fall in one of these; a control-plane group needs at least one. */
-  allowedCidrs: z.array(Cidr).default([]),
-  /** DNS SANs beyond the cluster-wide ones must end with one of these (`.ec2.internal`; `example.com` matches itself too). */
-  allowedDnsSuffixes: z.array(z.string().regex(/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, "must be a DNS suffix like .ec2.internal")).default([]),
+  name: z.string().min(1).describe("A label for messages and kubeca policy check."),
+  role: z.enum(["control-plane", "worker"]).describe("The role of every node in the group."),
+  namePattern: NamePattern.optional().describe("Node names matching this glob (ip-10-0-*.ec2.internal; * stays within one label). Exactly one of namePattern and nameSuffix."),
+  nameSuffix: z.string().min(1).optional().describe("Node names ending with this text (.workers.example.internal), with at least one character before it."),
+  allowedCidrs: z.array(Cidr).default([]).describe("IP SANs beyond the cluster-wide ones must fall in one of these; a control-plane group needs at least one."),
+  allowedDnsSuffixes: z
+    .array(z.string().regex(/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, "must be a DNS suffix like .ec2.internal"))
+    .default([])
+    .describe("DNS SANs beyond the cluster-wide ones must end with one of these (.ec2.internal; example.com matches itself too)."),
 });
 export type NodeGroupConfig = z.infer<typeof NodeGroupConfig>;
 
 export const TokenCaller = z.strictObject({
-  /** A label for logs and audit records; never the token. */
-  name: z.string().min(1),
-  sha256: Sha256Hex,
-  node: DnsName,
+  name: z.string().min(1).describe("A label for logs and audit records; never the token."),
+  sha256: Sha256Hex.describe("SHA-256 of the token, lowercase hex: what kubeca token create prints, or printf %s \"$TOKEN\" | sha256sum."),
+  node: DnsName.describe("The node the token speaks for: a name under nodes."),
 });
 
 /** A caller that may read GET /v1/audit and nothing else. */
 export const AuditorCaller = z.strictObject({
-  name: z.string().min(1),
-  sha256: Sha256Hex,
+  name: z.string().min(1).describe("A label for logs and audit records."),
+  sha256: Sha256Hex.describe("SHA-256 of the token, lowercase hex (kubeca token create --role auditor)."),
 });
 
 /** An IAM principal ARN: a role (`arn:aws:iam::<account>:role/<name>`, matching its sessions) or an exact one. */
@@ -161,17 +175,15 @@ export const IamArn = z.string().regex(/^arn:aws(?:-[a-z]+)*:(?:iam|sts)::\d{12}
  */
 export const IamCaller = z
   .strictObject({
-    /** A label for messages. */
-    name: z.string().min(1),
-    arn: IamArn,
-    /** Every matching principal is this node. */
-    node: DnsName.optional(),
-    /** Role session name (the EC2 instance id, for instance profiles) → node. */
-    sessionNodes: z.record(z.string().regex(/^[\w+=,.@-]{2,64}$/, "must be an IAM role session name"), DnsName).optional(),
-    /** The role session name is the node's name. */
-    sessionIsNode: z.literal(true).optional(),
-    /** GET /v1/audit only. */
-    auditor: z.literal(true).optional(),
+    name: z.string().min(1).describe("A label for messages."),
+    arn: IamArn.describe("A role ARN (arn:aws:iam::<account>:role/<name>, matching every session of the role) or an exact principal ARN."),
+    node: DnsName.optional().describe("Every matching principal is this node."),
+    sessionNodes: z
+      .record(z.string().regex(/^[\w+=,.@-]{2,64}$/, "must be an IAM role session name"), DnsName)
+      .optional()
+      .describe("Role session name (the EC2 instance id, for instance profiles) → node name."),
+    sessionIsNode: z.literal(true).optional().describe("The role session name is the node's name."),
+    auditor: z.literal(true).optional().describe("The principal is an auditor: GET /v1/audit only."),
   })
   .superRefine((c, ctx) => {
     const set = [c.node !== undefined, c.sessionNodes !== undefined, c.sessionIsNode === true, c.auditor === true].filter(Boolean).length;
@@ -182,49 +194,42 @@ export const IamCaller = z
 export type IamCaller = z.infer<typeof IamCaller>;
 
 /** Where used proof ids (jti) are remembered: `memory` for one server process, `dynamodb` on Lambda. */
-export const ReplayCacheConfig = z.discriminatedUnion("store", [
-  z.strictObject({ store: z.literal("memory") }),
-  z.strictObject({
-    store: z.literal("dynamodb"),
-    /** The table: key `jti` (S), TTL attribute `expiresAt` (serverless.yml's ReplayTable). */
-    table: z.string().min(3),
-    endpoint: z.url().optional(),
-    region: z.string().optional(),
-  }),
-]);
+export const ReplayCacheConfig = z
+  .discriminatedUnion("store", [
+    z.strictObject({ store: z.literal("memory").describe("In this process: right for one kubeca serve.") }),
+    z.strictObject({
+      store: z.literal("dynamodb").describe("A DynamoDB table shared by every instance: needed on Lambda."),
+      table: z.string().min(3).describe("The table: key jti (S), TTL attribute expiresAt (serverless.yml's ReplayTable)."),
+      endpoint: z.url().optional().describe("Another DynamoDB endpoint (VPC endpoint, local server)."),
+      region: z.string().optional().describe("The table's region; default: the SDK's."),
+    }),
+  ])
+  .describe("Where used proof ids (jti) are remembered, so a proof is used once.");
 
 /** Renewal proofs with a current certificate (`Authorization: KubecaProof <JWS>`). */
 export const ProofConfig = z.strictObject({
-  enabled: z.boolean().default(true),
+  enabled: z.boolean().default(true).describe("Accept Authorization: KubecaProof from nodes with a current certificate of these CAs."),
   replayCache: ReplayCacheConfig.default({ store: "memory" }),
 });
 export type ProofConfig = z.infer<typeof ProofConfig>;
 
 export const AuditCheckpointConfig = z.strictObject({
-  /** Sign the head whenever a record's seq is a multiple of this. */
-  everyRecords: z.number().int().positive().default(100),
-  /** ...and at latest this many minutes after the last checkpoint while records are unproved. */
-  everyMinutes: z.number().positive().default(5),
-  /** Which key signs checkpoints: a CA's signer (default ca), or a signer of its own. */
-  signer: z.union([CaName, SignerConfig]).default("ca"),
-  /** file store: the checkpoint file (default: next to path, <name>.checkpoints.jsonl). */
-  path: z.string().optional(),
+  everyRecords: z.number().int().positive().default(100).describe("Sign the chain's head whenever a record's seq is a multiple of this."),
+  everyMinutes: z.number().positive().default(5).describe("…and at latest this many minutes after the last checkpoint while records are unproved."),
+  signer: z.union([CaName, SignerConfig]).default("ca").describe("Which key signs checkpoints: a CA's signer by name, or a signer of its own."),
+  path: z.string().optional().describe("file store: the checkpoint file (default: next to path, <name>.checkpoints.jsonl)."),
 });
 export type AuditCheckpointConfig = z.infer<typeof AuditCheckpointConfig>;
 
 export const AuditConfig = z.strictObject({
-  store: z.enum(["file", "dynamodb"]).default("file"),
-  /** file store: the JSONL file. */
-  path: z.string().default("kubeca-audit.jsonl"),
-  /** dynamodb store: the table and chain (partition) name. */
-  table: z.string().optional(),
-  chain: z.string().default("kubeca"),
-  endpoint: z.url().optional(),
-  region: z.string().optional(),
-  /** Mirror every record as one JSON line on stdout (CloudWatch). */
-  stdout: z.boolean().default(false),
-  /** Signed checkpoints of the chain's head; cadence defaults apply when absent. */
-  checkpoint: AuditCheckpointConfig.optional(),
+  store: z.enum(["file", "dynamodb"]).default("file").describe("file: a JSONL file (one server); dynamodb: a table (Lambda, or several servers)."),
+  path: z.string().default("kubeca-audit.jsonl").describe("file store: the JSONL file, relative to the working directory."),
+  table: z.string().optional().describe("dynamodb store: the table (serverless.yml's AuditTable, or infra/aws/audit-table.yaml)."),
+  chain: z.string().default("kubeca").describe("dynamodb store: the chain's partition key; one chain per deployment."),
+  endpoint: z.url().optional().describe("dynamodb store: another endpoint (VPC endpoint, local server)."),
+  region: z.string().optional().describe("dynamodb store: the table's region; default: the SDK's."),
+  stdout: z.boolean().default(false).describe("Mirror every record as one JSON line on stdout (CloudWatch)."),
+  checkpoint: AuditCheckpointConfig.optional().describe("Signed checkpoints of the chain's head; the defaults apply when absent."),
 });
 export type AuditConfig = z.infer<typeof AuditConfig>;
 
@@ -234,17 +239,14 @@ export type AuditConfig = z.infer<typeof AuditConfig>;
  * `ec2` keeps only the addresses EC2 also reports for the instance named by spec.providerID.
  */
 export const KubeletAddressSourceConfig = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("node-status") }),
+  z.strictObject({ type: z.literal("node-status").describe("Trust the addresses the kubelet reports in the Node's status.") }),
   z.strictObject({
-    type: z.literal("ec2"),
-    /** Defaults to the standard AWS chain (AWS_REGION, profile). */
-    region: z.string().min(1).optional(),
-    /** Override the EC2 endpoint (VPC endpoint, local test server). */
-    endpoint: z.url().optional(),
-    /** How long one DescribeInstances answer is reused per instance, so a sweep calls EC2 once per node. */
-    cacheSeconds: z.number().int().min(0).max(300).default(30),
+    type: z.literal("ec2").describe("Keep only the addresses EC2 also reports for the instance in the Node's spec.providerID."),
+    region: z.string().min(1).optional().describe("Default: the SDK's (AWS_REGION, the profile)."),
+    endpoint: z.url().optional().describe("Another EC2 endpoint (VPC endpoint, local test server)."),
+    cacheSeconds: z.number().int().min(0).max(300).default(30).describe("How long one DescribeInstances answer is reused per instance, so a sweep calls EC2 once per node."),
   }),
-]);
+]).describe("Who vouches for a Node's addresses: the Node's own status unless a cloud inventory is named.");
 export type KubeletAddressSourceConfig = z.infer<typeof KubeletAddressSourceConfig>;
 
 /**
@@ -252,35 +254,32 @@ export type KubeletAddressSourceConfig = z.infer<typeof KubeletAddressSourceConf
  * Optional: absent means the defaults below.
  */
 export const KubeletSignerConfig = z.strictObject({
-  /** CA that signs kubelet serving certificates (node client certificates are always signed by `ca`). */
   // Not etcd-ca: etcd members and clients trust it, so a kubelet's serving certificate from it would
   // pass as an etcd server for that node's addresses.
-  servingCa: CaName.exclude(["etcd-ca"], { error: "must be ca or front-proxy-ca: etcd trusts etcd-ca, so a kubelet certificate from it could pose as an etcd server" }).default("ca"),
-  /** Serving certificate lifetime; a CSR's spec.expirationSeconds can only shorten it (never below 600 s). */
-  servingValidity: Duration.default("720h"),
-  /** Node client certificate lifetime, capped the same way. */
-  clientValidity: Duration.default("8760h"),
-  /** When set, every serving IP SAN must also fall in one of these CIDRs. */
-  allowedCidrs: z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "must be a CIDR like 10.0.0.0/8")).default([]),
-  /** When set, every serving DNS SAN must end with one of these suffixes (`.ec2.internal`, or an exact name). */
-  allowedDnsSuffixes: z.array(z.string().min(1)).default([]),
-  /** Key algorithms accepted in kubelet CSRs; defaults to the top-level keys.allowed. */
-  keyAlgorithms: z.array(KeyAlgorithmName).min(1).optional(),
-  /** How long a serving CSR may wait for its Node to appear before it is denied. */
-  nodeWaitSeconds: z.number().int().min(0).default(60),
-  /** Full re-list of CSRs, in seconds, in case a watch event was missed. */
-  resyncSeconds: z.number().int().positive().default(300),
-  /** Who vouches for a Node's addresses; the Node's own status unless a cloud inventory is named. */
+  servingCa: CaName.exclude(["etcd-ca"], { error: "must be ca or front-proxy-ca: etcd trusts etcd-ca, so a kubelet certificate from it could pose as an etcd server" })
+    .default("ca")
+    .describe("The CA that signs kubelet serving certificates: ca or front-proxy-ca (node client certificates are always signed by ca)."),
+  servingValidity: Duration.default("720h").describe("Serving certificate lifetime; a CSR's spec.expirationSeconds can only shorten it (never below 600 s)."),
+  clientValidity: Duration.default("8760h").describe("Node client certificate lifetime, capped the same way."),
+  allowedCidrs: z
+    .array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "must be a CIDR like 10.0.0.0/8"))
+    .default([])
+    .describe("When set, every serving IP SAN must also fall in one of these CIDRs."),
+  allowedDnsSuffixes: z.array(z.string().min(1)).default([]).describe("When set, every serving DNS SAN must end with one of these suffixes (.ec2.internal, or an exact name)."),
+  keyAlgorithms: z.array(KeyAlgorithmName).min(1).optional().describe("Key algorithms accepted in kubelet CSRs; default: the top-level keys.allowed."),
+  nodeWaitSeconds: z.number().int().min(0).default(60).describe("How long a serving CSR may wait for its Node to appear before it is denied."),
+  resyncSeconds: z.number().int().positive().default(300).describe("Full re-list of CSRs, in seconds, in case a watch event was missed."),
   addressSource: KubeletAddressSourceConfig.default({ type: "node-status" }),
   leaderElection: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      namespace: z.string().min(1).default("kubeca-system"),
-      leaseName: z.string().min(1).default("kubeca-kubelet-signer"),
-      leaseDurationSeconds: z.number().int().positive().default(15),
-      renewDeadlineSeconds: z.number().int().positive().default(10),
-      retryPeriodSeconds: z.number().int().positive().default(2),
+      enabled: z.boolean().default(true).describe("Take a Lease so that one replica (or the Lambda sweep) signs at a time."),
+      namespace: z.string().min(1).default("kubeca-system").describe("The Lease's namespace."),
+      leaseName: z.string().min(1).default("kubeca-kubelet-signer").describe("The Lease's name; the Deployment and the Lambda sweep share it."),
+      leaseDurationSeconds: z.number().int().positive().default(15).describe("How long a Lease holds without renewal."),
+      renewDeadlineSeconds: z.number().int().positive().default(10).describe("The leader gives up when it could not renew for this long."),
+      retryPeriodSeconds: z.number().int().positive().default(2).describe("How often to try to take or renew the Lease."),
     })
+    .describe("One active signer among replicas, through a coordination.k8s.io Lease.")
     .default({
       enabled: true,
       namespace: "kubeca-system",
@@ -297,15 +296,12 @@ export type KubeletSignerConfig = z.infer<typeof KubeletSignerConfig>;
  * with no second signature. `memory` for one server process; `dynamodb` when many Lambda instances serve.
  */
 export const IdempotencyConfig = z.strictObject({
-  /** How long an issued certificate is handed back for the same request, from its issuance. */
-  window: Duration.default("10m"),
-  store: z.enum(["memory", "dynamodb"]).default("memory"),
-  /** memory store: the most certificates remembered; the oldest are forgotten first. */
-  maxEntries: z.number().int().positive().default(10000),
-  /** dynamodb store: the table (key `key`, TTL attribute `expiresAt`). */
-  table: z.string().optional(),
-  endpoint: z.url().optional(),
-  region: z.string().optional(),
+  window: Duration.default("10m").describe("How long an issued certificate is handed back for the same request, from its issuance."),
+  store: z.enum(["memory", "dynamodb"]).default("memory").describe("memory: in this process (one server); dynamodb: shared by every Lambda instance."),
+  maxEntries: z.number().int().positive().default(10000).describe("memory store: the most certificates remembered; the oldest are forgotten first."),
+  table: z.string().optional().describe("dynamodb store: the table (key key, TTL attribute expiresAt; serverless.yml's IdempotencyTable)."),
+  endpoint: z.url().optional().describe("dynamodb store: another endpoint."),
+  region: z.string().optional().describe("dynamodb store: the table's region; default: the SDK's."),
 });
 export type IdempotencyConfig = z.infer<typeof IdempotencyConfig>;
 
@@ -314,86 +310,102 @@ export const LARGEST_BATCH = 32;
 
 /** A token bucket: `burst` tokens at most, refilled at `ratePerSecond`; one signing request item costs one. */
 export const RateBucketConfig = z.strictObject({
-  ratePerSecond: z.number().positive(),
-  burst: z.number().int().min(LARGEST_BATCH, `must be at least ${LARGEST_BATCH}: a full batch costs one token per item and must fit in a full bucket`),
+  ratePerSecond: z.number().positive().describe("Tokens added per second."),
+  burst: z
+    .number()
+    .int()
+    .min(LARGEST_BATCH, `must be at least ${LARGEST_BATCH}: a full batch costs one token per item and must fit in a full bucket`)
+    .describe(`The most tokens the bucket holds; at least ${LARGEST_BATCH}, a full batch.`),
 });
 export type RateBucketConfig = z.infer<typeof RateBucketConfig>;
 
 export const RateLimitsConfig = z.strictObject({
-  /** Per caller identity (token name, certificate subject, ARN). */
-  perCaller: RateBucketConfig.default({ ratePerSecond: 1, burst: 48 }),
-  /** All callers of this process together. */
-  overall: RateBucketConfig.default({ ratePerSecond: 50, burst: 200 }),
-  /**
-   * Refused credentials per source address: each is an audit record, so a flood of bad tokens must
-   * not be able to grow the log without bound. Over it, the answer is 429 and nothing is recorded.
-   */
-  refusedCredentials: RateBucketConfig.default({ ratePerSecond: 1, burst: 32 }),
+  perCaller: RateBucketConfig.default({ ratePerSecond: 1, burst: 48 }).describe("Per caller identity (token name, certificate subject, ARN)."),
+  overall: RateBucketConfig.default({ ratePerSecond: 50, burst: 200 }).describe("All callers of this process together."),
+  refusedCredentials: RateBucketConfig.default({ ratePerSecond: 1, burst: 32 }).describe(
+    "Refused credentials per source address: each is an audit record, so a flood of bad tokens must not grow the log without bound. Over it, the answer is 429 and nothing is recorded.",
+  ),
 });
 export type RateLimitsConfig = z.infer<typeof RateLimitsConfig>;
 
 export const ConfigSchema = z
   .strictObject({
-    apiVersion: z.literal("kubeca.dev/v1alpha1"),
-    kind: z.literal("Config"),
-    cluster: z.strictObject({
-      name: z.string().min(1).default("kubernetes"),
-      /** The cluster's Kubernetes version; decides O values (1.29 changed them). */
-      kubernetesVersion: z
-        .string()
-        .regex(/^v?\d+\.\d+(\.\d+)?([-+].*)?$/, "must be a version like 1.31 or v1.31.2")
-        .default("1.34"),
-      dnsDomain: DnsName.default("cluster.local"),
-      /** networking.serviceSubnet; comma-separated for dual stack. The first CIDR's first IP is required. */
-      serviceSubnet: z.string().default("10.96.0.0/12"),
-      /** host or host:port; the host becomes a DNS or IP SAN of apiserver. */
-      controlPlaneEndpoint: z.string().optional(),
-      apiServerCertSANs: z.array(NameOrIp).default([]),
-      etcd: z
-        .strictObject({
-          /** false for external etcd: the etcd-ca leaves are then not signed. */
-          local: z.boolean().default(true),
-          serverCertSANs: z.array(NameOrIp).default([]),
-          peerCertSANs: z.array(NameOrIp).default([]),
-        })
-        .default({ local: true, serverCertSANs: [], peerCertSANs: [] }),
-    }),
-    cas: z.strictObject({
-      ca: CaConfig,
-      "etcd-ca": CaConfig.optional(),
-      "front-proxy-ca": CaConfig.optional(),
-    }),
-    nodes: z.array(NodeConfig).min(1),
-    nodeGroups: z.array(NodeGroupConfig).default([]),
+    apiVersion: z.literal("kubeca.dev/v1alpha1").describe("Always kubeca.dev/v1alpha1."),
+    kind: z.literal("Config").describe("Always Config."),
+    cluster: z
+      .strictObject({
+        name: z.string().min(1).default("kubernetes").describe("The cluster's name, as in kubeadm's ClusterConfiguration (clusterName)."),
+        kubernetesVersion: z
+          .string()
+          .regex(/^v?\d+\.\d+(\.\d+)?([-+].*)?$/, "must be a version like 1.31 or v1.31.2")
+          .default("1.34")
+          .describe("The cluster's Kubernetes version; decides subjects kubeadm expects (1.29 changed admin.conf's O and added super-admin.conf)."),
+        dnsDomain: DnsName.default("cluster.local").describe("networking.dnsDomain: the apiserver's kubernetes.default.svc.<domain> SAN."),
+        serviceSubnet: z
+          .string()
+          .default("10.96.0.0/12")
+          .describe("networking.serviceSubnet; comma-separated for dual stack. The first CIDR's first IP is a required apiserver SAN."),
+        controlPlaneEndpoint: z.string().optional().describe("host or host:port; the host becomes a DNS or IP SAN of apiserver."),
+        apiServerCertSANs: z.array(NameOrIp).default([]).describe("apiServer.certSANs: further names and IPs the apiserver certificate may carry."),
+        etcd: z
+          .strictObject({
+            local: z.boolean().default(true).describe("false for external etcd: the etcd-ca files are then not signed and etcd-ca may be absent."),
+            serverCertSANs: z.array(NameOrIp).default([]).describe("etcd.local.serverCertSANs."),
+            peerCertSANs: z.array(NameOrIp).default([]).describe("etcd.local.peerCertSANs."),
+          })
+          .default({ local: true, serverCertSANs: [], peerCertSANs: [] })
+          .describe("etcd as kubeadm's ClusterConfiguration has it."),
+      })
+      .describe("Facts of the cluster, as in kubeadm's ClusterConfiguration: they decide every subject and SAN."),
+    cas: z
+      .strictObject({
+        ca: caConfig("cluster CA (CN=kubernetes): the apiserver, kubelet and kubeconfig certificates"),
+        "etcd-ca": caConfig("etcd CA (CN=etcd-ca); required with stacked etcd (cluster.etcd.local: true)").optional(),
+        "front-proxy-ca": caConfig("front-proxy CA (CN=front-proxy-ca): front-proxy-client").optional(),
+      })
+      .describe("The CAs kubeca signs with, by kubeadm's name."),
+    nodes: z.array(NodeConfig).min(1).describe("The nodes, one by one: every control-plane node, and workers not covered by nodeGroups."),
+    nodeGroups: z
+      .array(NodeGroupConfig)
+      .default([])
+      .describe("Nodes not listed one by one but matched by name: a fleet needs no per-node entry. A listed node wins over a group; the first matching group wins."),
     validity: z
       .strictObject({
-        /** Leaf lifetime; capped by the issuing CA's NotAfter. */
-        leaf: Duration.default("8760h"),
+        leaf: Duration.default("8760h").describe("Leaf certificate lifetime (kubeadm's default 8760h); capped by the issuing CA's NotAfter."),
       })
-      .default({ leaf: "8760h" }),
+      .default({ leaf: "8760h" })
+      .describe("Certificate lifetimes."),
     keys: z
       .strictObject({
-        allowed: z.array(KeyAlgorithmName).min(1).default(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384"]),
+        allowed: z
+          .array(KeyAlgorithmName)
+          .min(1)
+          .default(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384"])
+          .describe("Key algorithms a CSR may use; kubeadm makes RSA-2048 by default (ECDSA-P256 with encryptionAlgorithm)."),
       })
-      .default({ allowed: ["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384"] }),
+      .default({ allowed: ["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384"] })
+      .describe("Which CSR keys are accepted."),
     callers: z
       .strictObject({
-        tokens: z.array(TokenCaller).default([]),
-        /** Tokens of the auditor role: GET /v1/audit only. */
-        auditors: z.array(AuditorCaller).default([]),
-        /** AWS principals (Lambda behind API Gateway with IAM authorization). */
-        iam: z.array(IamCaller).default([]),
-        proof: ProofConfig.default({ enabled: true, replayCache: { store: "memory" } }),
+        tokens: z.array(TokenCaller).default([]).describe("Bearer tokens, each bound to one node; make one with kubeca token create --node NAME."),
+        auditors: z.array(AuditorCaller).default([]).describe("Tokens of the auditor role: GET /v1/audit only."),
+        iam: z.array(IamCaller).default([]).describe("AWS principals (Lambda behind API Gateway with IAM authorization on the routes)."),
+        proof: ProofConfig.default({ enabled: true, replayCache: { store: "memory" } }).describe("Renewal proofs signed with a node's current certificate (Authorization: KubecaProof)."),
       })
-      .default({ tokens: [], auditors: [], iam: [], proof: { enabled: true, replayCache: { store: "memory" } } }),
-    audit: AuditConfig.default({ store: "file", path: "kubeca-audit.jsonl", chain: "kubeca", stdout: false }),
-    kubeletSigner: KubeletSignerConfig.optional(),
-    idempotency: IdempotencyConfig.default({ window: "10m", store: "memory", maxEntries: 10000 }),
+      .default({ tokens: [], auditors: [], iam: [], proof: { enabled: true, replayCache: { store: "memory" } } })
+      .describe("Who may call (docs/authentication.md)."),
+    audit: AuditConfig.default({ store: "file", path: "kubeca-audit.jsonl", chain: "kubeca", stdout: false }).describe(
+      "The issuance log: every decision, hash-chained, stored before the answer leaves (docs/audit.md).",
+    ),
+    kubeletSigner: KubeletSignerConfig.optional().describe("The kubelet CSR approver and signer (kubeca kubelet-signer, the Lambda sweep); absent: the defaults."),
+    idempotency: IdempotencyConfig.default({ window: "10m", store: "memory", maxEntries: 10000 }).describe(
+      "The same caller sending the same CSR for the same file within window gets the same certificate back, with no second signature.",
+    ),
     rateLimits: RateLimitsConfig.default({
       perCaller: { ratePerSecond: 1, burst: 48 },
       overall: { ratePerSecond: 50, burst: 200 },
       refusedCredentials: { ratePerSecond: 1, burst: 32 },
-    }),
+    }).describe("Token buckets for the signing routes; over a limit the answer is 429 with Retry-After."),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();

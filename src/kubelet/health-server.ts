@@ -29,7 +29,14 @@ export async function startHealthServer(
     res.writeHead(ok === undefined ? 404 : ok ? 200 : 503, { "content-type": "text/plain" });
     res.end(ok === undefined ? "not found\n" : ok ? "ok\n" : "not ready\n");
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  // A port in use is an 'error' event, not a thrown error: without the listener it would crash the process.
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

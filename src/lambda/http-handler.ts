@@ -4,20 +4,21 @@
 // logged; the function never crash-loops into bare 502s. A failed start is retried after a pause.
 import { randomUUID } from "node:crypto";
 import awsLambdaFastify from "@fastify/aws-lambda";
-import type { FastifyInstance } from "fastify";
+import type { APIGatewayProxyResult, Context } from "aws-lambda";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ERRORS, isKubecaError, KubecaError } from "../errors/index.js";
 import { PROBLEM_CONTENT_TYPE, problemBody, retryAfterSeconds, setGatewayPrincipal } from "../server/index.js";
-import { gatewayPrincipalArn } from "./gateway-principal.js";
+import { gatewayPrincipalArn, type GatewayEvent } from "./gateway-principal.js";
 
-/** What API Gateway accepts from a Lambda proxy integration, v1 and v2 alike. */
-export interface LambdaHttpResponse {
-  statusCode: number;
+export type { GatewayEvent } from "./gateway-principal.js";
+
+/** A REST API (payload 1.0) proxy result, which the HTTP API (payload 2.0) accepts as its structured
+ *  result too; our answers always carry headers (x-request-id at least). */
+export interface LambdaHttpResponse extends APIGatewayProxyResult {
   headers: Record<string, string>;
-  body: string;
-  isBase64Encoded?: boolean;
 }
 
-export type LambdaHttpHandler = (event: unknown, context: unknown) => Promise<LambdaHttpResponse>;
+export type LambdaHttpHandler = (event: GatewayEvent, context: Context) => Promise<LambdaHttpResponse>;
 
 export interface HttpHandlerOptions {
   /** A failed start is tried again by the first request this long after it (default 30 s). */
@@ -32,7 +33,7 @@ export interface HttpHandlerOptions {
 /** The request property @fastify/aws-lambda decorates with `{ event, context }`. */
 const LAMBDA_DECORATION = "awsLambda";
 
-type Proxy = (event: unknown, context: unknown) => Promise<LambdaHttpResponse>;
+type DecoratedRequest = FastifyRequest & { [LAMBDA_DECORATION]?: { event: GatewayEvent; context: Context } };
 
 function startError(error: unknown): KubecaError {
   if (isKubecaError(error)) return error;
@@ -69,17 +70,18 @@ export function createHttpHandler(start: () => Promise<FastifyInstance>, options
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line) => console.error(JSON.stringify(line)));
 
-  let booting: Promise<Proxy> | undefined;
+  let booting: Promise<LambdaHttpHandler> | undefined;
   let failure: { error: KubecaError; at: number } | undefined;
 
-  async function boot(): Promise<Proxy> {
+  async function boot(): Promise<LambdaHttpHandler> {
     try {
       const app = await start();
       // The adapter's request decoration hands each request its invocation event (through a random
       // per-invocation token, never through client headers); only the IAM principal is taken from it.
-      const proxy = awsLambdaFastify(app, { decorateRequest: true, decorationPropertyName: LAMBDA_DECORATION }) as unknown as Proxy;
-      app.addHook("onRequest", async (request) => {
-        const arn = gatewayPrincipalArn((request as unknown as Record<string, { event?: unknown } | undefined>)[LAMBDA_DECORATION]?.event);
+      const proxy: LambdaHttpHandler = awsLambdaFastify<GatewayEvent>(app, { decorateRequest: true, decorationPropertyName: LAMBDA_DECORATION });
+      app.addHook("onRequest", async (request: DecoratedRequest) => {
+        const event = request[LAMBDA_DECORATION]?.event;
+        const arn = event === undefined ? undefined : gatewayPrincipalArn(event);
         if (arn !== undefined) setGatewayPrincipal(request, arn);
       });
       await app.ready();
@@ -93,7 +95,7 @@ export function createHttpHandler(start: () => Promise<FastifyInstance>, options
     }
   }
 
-  return async function handler(event: unknown, context: unknown): Promise<LambdaHttpResponse> {
+  return async function handler(event: GatewayEvent, context: Context): Promise<LambdaHttpResponse> {
     try {
       return await answer(event, context);
     } finally {
@@ -101,12 +103,12 @@ export function createHttpHandler(start: () => Promise<FastifyInstance>, options
     }
   };
 
-  async function answer(event: unknown, context: unknown): Promise<LambdaHttpResponse> {
+  async function answer(event: GatewayEvent, context: Context): Promise<LambdaHttpResponse> {
     if (booting === undefined || (failure !== undefined && now() - failure.at >= restartAfterMs)) {
       booting = boot();
       booting.catch(() => {}); // observed below; keeps a rejected start from being "unhandled"
     }
-    let proxy: Proxy;
+    let proxy: LambdaHttpHandler;
     try {
       proxy = await booting;
     } catch (e) {

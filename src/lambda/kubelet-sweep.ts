@@ -4,6 +4,7 @@
 // (KUBECA_KUBECONFIG_FILE); the sweep takes the same Lease as the in-cluster Deployment.
 import { isAbsolute, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import type { Context, ScheduledEvent } from "aws-lambda";
 import { KubecaError } from "../errors/index.js";
 import { EmfMetrics } from "../metrics/emf.js";
 import { jsonLinesLog, type KubeletLog } from "../kubelet/kubelet-log.js";
@@ -11,7 +12,8 @@ import { openKubeletSigner, replicaIdentity } from "../kubelet/open-kubelet-sign
 import { runSweep, type SweepDeps, type SweepSummary } from "../kubelet/sweep.js";
 import { loadLambdaConfig } from "./config-source.js";
 
-export type SweepHandler = () => Promise<SweepSummary>;
+/** Invoked by the EventBridge schedule in serverless.yml; the summary is the invocation's result. */
+export type SweepHandler = (event: ScheduledEvent, context: Context) => Promise<SweepSummary>;
 
 /** Everything but the clock-free pass itself; tests build it directly. */
 export type SweepSetup = () => Promise<SweepDeps>;
@@ -19,7 +21,7 @@ export type SweepSetup = () => Promise<SweepDeps>;
 /** `onInvocationEnd` runs when each pass has ended, failed or not: the EMF line of its metrics. */
 export function createKubeletSweepHandler(setup: SweepSetup, options: { readonly onInvocationEnd?: () => void } = {}): SweepHandler {
   let deps: Promise<SweepDeps> | undefined;
-  return async () => {
+  return async (event, context) => {
     try {
       // A failed cold start is retried by the next invocation rather than cached.
       deps ??= setup().catch((e) => {
@@ -28,7 +30,8 @@ export function createKubeletSweepHandler(setup: SweepSetup, options: { readonly
       });
       const d = await deps;
       const summary = await runSweep(d);
-      d.log.info("sweep finished", { ...summary });
+      // The schedule's time and the invocation id tie this line to the EventBridge rule and the Lambda report.
+      d.log.info("sweep finished", { ...summary, scheduledAt: event.time, invocation: context.awsRequestId });
       return summary;
     } finally {
       options.onInvocationEnd?.();

@@ -8,6 +8,7 @@ import type { AuditReader } from "../audit/index.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import { KubecaError } from "../errors/index.js";
 import { authenticateRequest } from "./authenticate-request.js";
+import { clientErrorHandler } from "./client-error.js";
 import { auditRoutes } from "./routes/audit.js";
 import type { IssuanceService } from "../issuance/types.js";
 import { NO_METRICS, type IssuanceMetrics, type MetricsEndpoint } from "../metrics/index.js";
@@ -18,6 +19,7 @@ import { createNotFoundHandler, type RouteTable } from "./not-found.js";
 import { caRoutes } from "./routes/ca.js";
 import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { openApiRoutes } from "./routes/openapi.js";
 import { signRoutes } from "./routes/sign.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
@@ -80,6 +82,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // The routes are exactly those in openapi/openapi.yaml; no implicit HEAD twins.
     exposeHeadRoutes: false,
     trustProxy: deps.trustProxy ?? false,
+    clientErrorHandler,
   };
   // An HTTPS server changes fastify's raw-server type parameter only; the routes and hooks are the same.
   const app = (deps.https ? Fastify<HttpsServer>({ ...options, https: deps.https }) : Fastify(options)) as unknown as FastifyInstance;
@@ -104,6 +107,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.register(healthRoutes);
   if (deps.metricsEndpoint) app.register(metricsRoutes, { endpoint: deps.metricsEndpoint });
+  app.register(openApiRoutes);
   app.register(caRoutes, { prefix: "/v1" });
   app.register(signRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
   app.register(auditRoutes, {

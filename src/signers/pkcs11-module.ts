@@ -34,7 +34,7 @@ async function importAddon(): Promise<Pkcs11Api> {
   } catch (cause) {
     throw new KubecaError(
       "KUBECA_SIGNER_MISCONFIGURED",
-      "the pkcs11 signer needs the pkcs11js native addon, which cannot be loaded here (not installed, or built for another platform); run npm ci where kubeca runs. Lambda cannot use pkcs11 signers.",
+      "the pkcs11 signer needs the pkcs11js native addon, which cannot be loaded here: it is an optional dependency, left out when npm could not build it (no make/g++ at install) and never inside the single executable or on Lambda; run kubeca from the container image, or npm install it where a compiler is present",
       { cause },
     );
   }

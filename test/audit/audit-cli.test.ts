@@ -7,7 +7,8 @@ import { PassThrough } from "node:stream";
 import { test, type TestContext } from "node:test";
 import { checkpointPathFor, createFileAuditStore, CSV_COLUMNS } from "../../src/audit/index.js";
 import type { CliIo } from "../../src/cli/command.js";
-import { auditCommands, auditExportCommand, auditListCommand, auditVerifyCommand } from "../../src/cli/commands/audit.js";
+import { auditExportCommand, auditListCommand, auditVerifyCommand } from "../../src/cli/commands/audit.js";
+import { COMMANDS } from "../../src/cli/main.js";
 import { UsageError } from "../../src/cli/flags.js";
 import { createMemorySigner } from "../../src/signers/memory.js";
 import { issuedEvent, refusedEvent, steppingClock, tempDir } from "./audit-fixtures.js";
@@ -152,11 +153,12 @@ test("audit export with a filter writes only the matching records", async (t) =>
 
 test("each audit command has --help text naming its flags, and refuses unknown flags and missing sources", async (t) => {
   const dir = await tempDir(t);
+  const auditCommands = COMMANDS.filter((cmd) => cmd.path[0] === "audit");
   assert.deepEqual(auditCommands.map((cmd) => cmd.path.join(" ")), ["audit list", "audit verify", "audit export"]);
   for (const cmd of auditCommands) {
     assert.match(cmd.help, new RegExp(`^Usage: kubeca ${cmd.path.join(" ")} `));
     for (const flag of ["--config FILE", "--file PATH"]) assert.ok(cmd.help.includes(flag), `${cmd.path.join(" ")} help names ${flag}`);
-    await assert.rejects(cmd.run(["--bogus"], capture(dir).io), UsageError);
+    await assert.rejects((await cmd.load()).run(["--bogus"], capture(dir).io), UsageError);
   }
   await assert.rejects(auditListCommand.run([], capture(dir).io), /--config FILE or --file PATH/);
   await assert.rejects(auditExportCommand.run(["--file", "x.jsonl", "--format", "xml"], capture(dir).io), /--format must be jsonl or csv/);

@@ -15,6 +15,7 @@ import { ORIGIN, writeConfig } from "../issuance/service-fixture.js";
 import { craftProof, createTestCa, issueLeaf, kubeletClientOf, proofFor, type Leaf } from "./proof-fixtures.js";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { listen, type HttpClient } from "../support/http.js";
 
 const CP1_TOKEN = "cp-1-token-for-proof-tests";
 const sha = (t: string) => createHash("sha256").update(t).digest("hex");
@@ -32,6 +33,7 @@ function asLeaf(certificatePem: string, csr: BuiltCsr): Leaf {
 
 describe("authentication over HTTP (createApp, real pipeline)", () => {
   let app: FastifyInstance;
+  let http: HttpClient;
   let dir: string;
   /** The authenticator's clock; tests move it to make certificates expire. */
   let clock: () => Date = () => new Date();
@@ -44,7 +46,7 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
   }
 
   const post = (url: string, body: object, authorization?: string) =>
-    app.inject({ method: "POST", url, headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) }, payload: JSON.stringify(body) });
+    http.post(url).set({ "content-type": "application/json", ...(authorization ? { authorization } : {}) }).send(JSON.stringify(body));
 
   /** A proof for exactly the bytes `post` will send. */
   const proofOf = (leaf: Leaf, url: string, body: object) => proofFor(leaf, { method: "POST", url, body: JSON.stringify(body) });
@@ -57,12 +59,12 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
       },
     }));
     app = await createApp(await loadConfigFile(join(dir, "kubeca.yaml")), { dev: true, logger: false, authentication: { now: () => clock() } });
-    await app.ready();
+    http = await listen(app);
     // cp-1 gets its kubelet.conf with the bootstrap token: the certificate it will prove itself with.
     const csr = kubeletCsr("cp-1");
     const issued = await post("/v1/sign", { name: "kubelet.conf", csr: csr.pem }, `Bearer ${CP1_TOKEN}`);
-    assert.equal(issued.statusCode, 200, issued.body);
-    cp1 = asLeaf(issued.json().certificate, csr);
+    assert.equal(issued.statusCode, 200, issued.text);
+    cp1 = asLeaf(issued.body.certificate, csr);
     // A fleet member (node group, no per-node entry) got its kubelet client certificate from the kubelet signer.
     const fleetCsr = kubeletCsr(FLEET_NODE);
     const service = app.issuance as RunningIssuanceService;
@@ -77,8 +79,8 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
   it("a node renews with its current kubelet certificate: 200, and the audit names the certificate as the caller", async () => {
     const body = { name: "etcd/server", csr: csrFor("etcd/server") };
     const res = await post("/v1/sign", body, await proofOf(cp1, "/v1/sign", body));
-    assert.equal(res.statusCode, 200, res.body);
-    assert.equal(res.json().issuer, "etcd-ca");
+    assert.equal(res.statusCode, 200, res.text);
+    assert.equal(res.body.issuer, "etcd-ca");
     const last = (await auditLines()).at(-1)!;
     assert.equal(last.event, "issued");
     assert.equal(last.actor.method, "certificate");
@@ -89,24 +91,24 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
   it("a batch is proved as one request", async () => {
     const body = { items: [{ name: "admin.conf", csr: csrFor("admin.conf") }, { name: "scheduler.conf", csr: csrFor("scheduler.conf") }] };
     const res = await post("/v1/sign/batch", body, await proofOf(cp1, "/v1/sign/batch", body));
-    assert.equal(res.statusCode, 200, res.body);
-    assert.ok(res.json().items.every((i: { certificate?: string }) => i.certificate));
+    assert.equal(res.statusCode, 200, res.text);
+    assert.ok(res.body.items.every((i: { certificate?: string }) => i.certificate));
   });
 
   it("a node-group member (no per-node entry) renews its kubelet.conf with its certificate", async () => {
     const csr = kubeletCsr(FLEET_NODE);
     const body = { name: "kubelet.conf", csr: csr.pem };
     const res = await post("/v1/sign", body, await proofOf(fleetMember, "/v1/sign", body));
-    assert.equal(res.statusCode, 200, res.body);
-    assert.equal(new X509Certificate(res.json().certificate).subject, `CN=system:node:${FLEET_NODE}\nO=system:nodes`);
+    assert.equal(res.statusCode, 200, res.text);
+    assert.equal(new X509Certificate(res.body.certificate).subject, `CN=system:node:${FLEET_NODE}\nO=system:nodes`);
   });
 
   it("node A's certificate asking for node B's names and IPs is refused by policy (403): the identity is A", async () => {
     const csr = buildCsr(withCommonName("cp-2"), withDnsNames("cp-2", "localhost"), withIpAddresses("10.0.0.11", "127.0.0.1", "::1")).pem;
     const body = { name: "etcd/server", csr };
     const res = await post("/v1/sign", body, await proofOf(cp1, "/v1/sign", body));
-    assert.equal(res.statusCode, 403, res.body);
-    const problem = res.json();
+    assert.equal(res.statusCode, 403, res.text);
+    const problem = res.body;
     assert.equal(problem.code, "KUBECA_POLICY_VIOLATION");
     assert.ok(problem.violations.some((v: { message: string }) => v.message.includes("cp-2")));
     assert.ok(problem.violations.some((v: { message: string }) => v.message.includes("10.0.0.11")));
@@ -115,7 +117,7 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
   it("a worker group member's certificate asking for apiserver is refused by policy (403)", async () => {
     const body = { name: "apiserver", csr: csrFor("apiserver") };
     const res = await post("/v1/sign", body, await proofOf(fleetMember, "/v1/sign", body));
-    assert.equal(res.statusCode, 403, res.body);
+    assert.equal(res.statusCode, 403, res.text);
   });
 
   describe("each refused credential: 401 with the reason, nothing issued, audited without the credential", () => {
@@ -127,9 +129,9 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
       if (authorization) sent.push(authorization);
       const before = (await auditLines()).length;
       const res = await post(send.url ?? "/v1/sign", send.body ?? body, authorization);
-      assert.equal(res.statusCode, 401, res.body);
+      assert.equal(res.statusCode, 401, res.text);
       assert.equal(res.headers["www-authenticate"], 'Bearer realm="kubeca", KubecaProof realm="kubeca"');
-      const problem = res.json();
+      const problem = res.body;
       assert.equal(problem.code, "KUBECA_UNAUTHENTICATED");
       assert.match(problem.detail, detail);
       const added = (await auditLines()).slice(before);
@@ -180,7 +182,7 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
     it("a replayed jti: the first request is signed, the replay is not", async () => {
       const proof = await proofOf(cp1, "/v1/sign", body);
       const first = await post("/v1/sign", body, proof);
-      assert.equal(first.statusCode, 200, first.body);
+      assert.equal(first.statusCode, 200, first.text);
       await refused(proof, /jti was already used/);
     });
 
@@ -199,9 +201,9 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
       const before = (await auditLines()).length;
       // Both on the wire, as a client or a proxy that adds its own may send them.
       const headers: Record<string, string | string[]> = { "content-type": "application/json", authorization: [`Bearer ${CP1_TOKEN}`, proof] };
-      const res = await app.inject({ method: "POST", url: "/v1/sign", headers, payload: JSON.stringify(body) });
-      assert.equal(res.statusCode, 401, res.body);
-      assert.match(res.json().detail, /more than one Authorization header; send exactly one/);
+      const res = await http.post("/v1/sign").set(headers).send(JSON.stringify(body));
+      assert.equal(res.statusCode, 401, res.text);
+      assert.match(res.body.detail, /more than one Authorization header; send exactly one/);
       assert.deepEqual((await auditLines()).slice(before).map((l) => l.event), ["authentication-failed"]);
     });
 
@@ -212,19 +214,9 @@ describe("authentication over HTTP (createApp, real pipeline)", () => {
 
     it("a SigV4 header and forged identity headers on a server without API Gateway are ignored", async () => {
       const before = (await auditLines()).length;
-      const res = await app.inject({
-        method: "POST",
-        url: "/v1/sign",
-        headers: {
-          "content-type": "application/json",
-          authorization: "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261127/eu-west-1/execute-api/aws4_request, SignedHeaders=host, Signature=00",
-          "x-amzn-iam-userarn": "arn:aws:sts::111122223333:assumed-role/kubeca-nodes/i-0abc",
-          "x-apigateway-event": encodeURIComponent(JSON.stringify({ requestContext: { identity: { userArn: "arn:aws:sts::111122223333:assumed-role/kubeca-nodes/i-0abc" } } })),
-        },
-        payload: JSON.stringify(body),
-      });
+      const res = await http.post("/v1/sign").set({           "content-type": "application/json",           authorization: "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261127/eu-west-1/execute-api/aws4_request, SignedHeaders=host, Signature=00",           "x-amzn-iam-userarn": "arn:aws:sts::111122223333:assumed-role/kubeca-nodes/i-0abc",           "x-apigateway-event": encodeURIComponent(JSON.stringify({ requestContext: { identity: { userArn: "arn:aws:sts::111122223333:assumed-role/kubeca-nodes/i-0abc" } } })),         }).send(JSON.stringify(body));
       assert.equal(res.statusCode, 401);
-      assert.match(res.json().detail, /without an IAM principal from API Gateway/);
+      assert.match(res.body.detail, /without an IAM principal from API Gateway/);
       assert.equal((await auditLines()).length, before + 1);
     });
 

@@ -2,11 +2,13 @@
 // token and kubeadm's CA layout, says loudly that it is a development CA, signs a CSR made with openssl,
 // and `kubeca serve` without --dev refuses to start without a config.
 import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import supertest from "supertest";
 import { openssl, opensslVerify, withTempFiles } from "../support/openssl.js";
 
 const bin = resolve(import.meta.dirname, "..", "..", "bin", "kubeca.js");
@@ -42,7 +44,11 @@ describe("kubeca serve --dev", () => {
     });
   });
   after(async () => {
-    child.kill("SIGTERM");
+    // Closing writes a last audit checkpoint into the dev dir: wait for it before removing the dir.
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -67,9 +73,9 @@ describe("kubeca serve --dev", () => {
       return readFile(join(tmp, "c"), "utf8");
     });
     const token = (await readFile(join(dev, "token"), "utf8")).trim();
-    const res = await fetch(`${url}/v1/sign`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: "admin.conf", csr }) });
-    assert.equal(res.status, 200);
-    const body = (await res.json()) as { certificate: string };
+    const res = await supertest(url).post("/v1/sign").set({ authorization: `Bearer ${token}` }).send({ name: "admin.conf", csr });
+    assert.equal(res.status, 200, res.text);
+    const body = res.body as { certificate: string };
     const verified = await opensslVerify({ caPem: await readFile(join(dev, "pki", "ca.crt"), "utf8"), certPem: body.certificate, purpose: "sslclient" });
     assert.equal(verified.code, 0, verified.stderr);
   });

@@ -4,8 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
@@ -49,9 +48,9 @@ describe(CONFIG_SCHEMA_PATH, () => {
     try {
       const env = await prepareDevEnvironment(dir);
       const first = (await readFile(env.configPath, "utf8")).split("\n")[0]!;
-      const m = /^# yaml-language-server: \$schema=(file:\/\/\S+)$/.exec(first);
+      const m = /^# yaml-language-server: \$schema=(\.\/\S+)$/.exec(first);
       assert.ok(m, first);
-      assert.equal(readFileSync(fileURLToPath(m[1]!), "utf8"), published);
+      assert.equal(readFileSync(join(dirname(env.configPath), m[1]!), "utf8"), published);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

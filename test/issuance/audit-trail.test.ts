@@ -12,6 +12,7 @@ import { createApp } from "../../src/server/index.js";
 import { buildCsr, withCommonName } from "../support/csr-builder.js";
 import { csrFor } from "./section6.js";
 import { writeConfig } from "./service-fixture.js";
+import { listen, type HttpClient } from "../support/http.js";
 
 const NODE_TOKEN = "node-token-for-audit-tests";
 const AUDITOR_TOKEN = "auditor-token-for-audit-tests";
@@ -27,6 +28,7 @@ async function cli(argv: string[]): Promise<{ code: number; out: string }> {
 
 describe("the audit trail of the signing service", () => {
   let app: FastifyInstance;
+  let http: HttpClient;
   let dir: string;
   let configPath: string;
   before(async () => {
@@ -37,39 +39,39 @@ describe("the audit trail of the signing service", () => {
       },
     }));
     app = await createApp(await loadConfigFile(configPath), { dev: true, logger: false });
-    await app.ready();
+    http = await listen(app);
     const node = { ...json, authorization: `Bearer ${NODE_TOKEN}` };
     for (const name of ["admin.conf", "scheduler.conf"]) {
-      const r = await app.inject({ method: "POST", url: "/v1/sign", headers: node, payload: { name, csr: csrFor(name) } });
+      const r = await http.post("/v1/sign").set(node).send({ name, csr: csrFor(name) });
       assert.equal(r.statusCode, 200);
     }
-    const refused = await app.inject({ method: "POST", url: "/v1/sign", headers: node, payload: { name: "scheduler.conf", csr: buildCsr(withCommonName("kube-scheduler")).pem } });
+    const refused = await http.post("/v1/sign").set(node).send({ name: "scheduler.conf", csr: buildCsr(withCommonName("kube-scheduler")).pem });
     assert.equal(refused.statusCode, 403);
-    const anonymous = await app.inject({ method: "POST", url: "/v1/sign", headers: json, payload: { name: "admin.conf", csr: csrFor("admin.conf") } });
+    const anonymous = await http.post("/v1/sign").set(json).send({ name: "admin.conf", csr: csrFor("admin.conf") });
     assert.equal(anonymous.statusCode, 401);
   });
   after(() => app.close());
 
   it("a node token may not read the log", async () => {
-    const r = await app.inject({ method: "GET", url: "/v1/audit", headers: { authorization: `Bearer ${NODE_TOKEN}` } });
+    const r = await http.get("/v1/audit").set({ authorization: `Bearer ${NODE_TOKEN}` });
     assert.equal(r.statusCode, 403);
-    assert.equal(r.json().code, "KUBECA_FORBIDDEN");
+    assert.equal(r.body.code, "KUBECA_FORBIDDEN");
   });
 
   it("an auditor token may not sign", async () => {
-    const r = await app.inject({ method: "POST", url: "/v1/sign", headers: { ...json, authorization: `Bearer ${AUDITOR_TOKEN}` }, payload: { name: "admin.conf", csr: csrFor("admin.conf") } });
+    const r = await http.post("/v1/sign").set({ ...json, authorization: `Bearer ${AUDITOR_TOKEN}` }).send({ name: "admin.conf", csr: csrFor("admin.conf") });
     assert.equal(r.statusCode, 403);
   });
 
   it("the auditor reads every decision, newest first, refusals with their violations", async () => {
-    const r = await app.inject({ method: "GET", url: "/v1/audit?limit=10", headers: { authorization: `Bearer ${AUDITOR_TOKEN}` } });
-    assert.equal(r.statusCode, 200, r.body);
-    const records = r.json().records as { seq: number; event: string; violations?: { rule: string }[]; actor: { identity?: string } }[];
+    const r = await http.get("/v1/audit?limit=10").set({ authorization: `Bearer ${AUDITOR_TOKEN}` });
+    assert.equal(r.statusCode, 200, r.text);
+    const records = r.body.records as { seq: number; event: string; violations?: { rule: string }[]; actor: { identity?: string } }[];
     assert.deepEqual(records.map((x) => x.event), ["refused", "authentication-failed", "refused", "issued", "issued"]);
     assert.deepEqual(records.map((x) => x.seq), [5, 4, 3, 2, 1]);
     assert.equal(records[2]!.violations?.[0]?.rule, "common-name-mismatch");
     assert.equal(records[4]!.actor.identity, "cp-1");
-    assert.doesNotMatch(r.body, new RegExp(`${NODE_TOKEN}|${AUDITOR_TOKEN}`));
+    assert.doesNotMatch(r.text, new RegExp(`${NODE_TOKEN}|${AUDITOR_TOKEN}`));
   });
 
   it("audit verify proves the whole chain with the CA key's checkpoint once the service closes", async () => {

@@ -13,6 +13,7 @@ import { createApp } from "../../src/server/index.js";
 import { buildCsr, withCommonName, withOrganizations } from "../support/csr-builder.js";
 import { csrFor } from "./section6.js";
 import { ORIGIN, startService, writeConfig, type ServiceFixture } from "./service-fixture.js";
+import { listen, type HttpClient } from "../support/http.js";
 
 const ACCOUNT = "111122223333";
 const WORKER = "ip-10-0-1-20.ec2.internal";
@@ -79,14 +80,10 @@ describe("super-admin.conf over HTTP", () => {
   const tokens = { "cp-1": "cp-1-token-for-super-admin-tests", "cp-2": "cp-2-token-for-super-admin-tests" };
   const sha = (t: string) => createHash("sha256").update(t).digest("hex");
   let app: FastifyInstance;
+  let http: HttpClient;
   let dir: string;
   const post = (node: keyof typeof tokens) =>
-    app.inject({
-      method: "POST",
-      url: "/v1/sign",
-      headers: { authorization: `Bearer ${tokens[node]}`, "content-type": "application/json" },
-      payload: { name: "super-admin.conf", csr: csrFor("super-admin.conf") },
-    });
+    http.post("/v1/sign").set({ authorization: `Bearer ${tokens[node]}`, "content-type": "application/json" }).send({ name: "super-admin.conf", csr: csrFor("super-admin.conf") });
   before(async () => {
     let configPath: string;
     ({ dir, configPath } = await writeConfig({
@@ -95,7 +92,7 @@ describe("super-admin.conf over HTTP", () => {
       },
     }));
     app = await createApp(await loadConfigFile(configPath), { dev: true, logger: false });
-    await app.ready();
+    http = await listen(app);
   });
   after(async () => {
     await app?.close();
@@ -106,16 +103,16 @@ describe("super-admin.conf over HTTP", () => {
   it("a second control-plane node is refused with 403 and the super-admin-not-allowed violation", async () => {
     const res = await post("cp-2");
     assert.equal(res.statusCode, 403);
-    const problem = res.json();
+    const problem = res.body;
     assert.equal(problem.code, "KUBECA_POLICY_VIOLATION");
     assert.deepEqual(problem.violations.map((v: { field: string; rule: string }) => `${v.field} ${v.rule}`), ["name super-admin-not-allowed"]);
     assert.match(problem.violations[0].message, /cp-2 is not one of them/);
-    assert.doesNotMatch(res.body, /BEGIN CERTIFICATE/);
+    assert.doesNotMatch(res.text, /BEGIN CERTIFICATE/);
   });
 
   it("the first control-plane node (where kubeadm init ran) gets it", async () => {
     const res = await post("cp-1");
-    assert.equal(res.statusCode, 200, res.body);
-    assert.equal(new X509Certificate(res.json().certificate).subject, "CN=kubernetes-super-admin\nO=system:masters");
+    assert.equal(res.statusCode, 200, res.text);
+    assert.equal(new X509Certificate(res.body.certificate).subject, "CN=kubernetes-super-admin\nO=system:masters");
   });
 });

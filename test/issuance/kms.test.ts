@@ -74,6 +74,10 @@ describe("issuance through AWS KMS", () => {
     const shown = JSON.parse(show.stdout).cas;
     assert.deepEqual(shown.map((c: { keyType: string }) => c.keyType), ["ECDSA P-256", "ECDSA P-384", "RSA 2048"]);
     assert.ok(shown.every((c: { sha256Fingerprint: string }) => /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(c.sha256Fingerprint)));
+    // Read back with @peculiar/x509: each signature (the PSS one too) verifies with the KMS key.
+    assert.deepEqual(shown.map((c: { selfSigned: boolean }) => c.selfSigned), [true, true, true]);
+    const text = await runCli(["ca", "show", "--config", fx.configPath]);
+    assert.equal(text.stdout.match(/self-signed: yes, the signature verifies with its own key/g)?.length, 3, text.stdout);
   });
 
   it("ca init refuses to replace existing CA certificates without --force", async () => {

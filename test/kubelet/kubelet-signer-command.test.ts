@@ -9,9 +9,13 @@ import { PassThrough } from "node:stream";
 import { kubeletSignerCommand } from "../../src/cli/commands/kubelet-signer.js";
 import type { CliIo } from "../../src/cli/command.js";
 import { UsageError } from "../../src/cli/flags.js";
+import { kubeletSignerHelp } from "../../src/cli/help/kubelet-signer.js";
+import { built, BUILT, node22 } from "../support/built.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
+import { run } from "../support/processes.js";
 import { writeKubeletSignerFiles } from "./command-fixture.js";
 import { certificatePem, condition, opensslVerify, startHarness, waitFor, type Harness } from "./harness.js";
+import supertest from "supertest";
 
 let kms: KmsServer;
 let h: Harness;
@@ -41,8 +45,7 @@ function io(): CliIo & { out: () => string; err: () => string } {
 }
 
 test("kubelet-signer --help names every flag", () => {
-  for (const flag of ["--config", "--kubeconfig", "--health-port", "--once", "--debug"]) assert.match(kubeletSignerCommand.help, new RegExp(flag));
-  assert.deepEqual(kubeletSignerCommand.path, ["kubelet-signer"]);
+  for (const flag of ["--config", "--kubeconfig", "--health-port", "--once", "--debug"]) assert.match(kubeletSignerHelp, new RegExp(flag));
 });
 
 test("kubelet-signer without --config is a usage error", async () => {
@@ -78,13 +81,26 @@ test("kubelet-signer runs until SIGTERM, answers /healthz and /readyz, signs whi
   const running = kubeletSignerCommand.run(["--config", join(dir, "kubeca.yaml"), "--kubeconfig", join(dir, "kubeconfig"), "--health-port", "0"], cli);
   const started = await waitFor("the started line", () => cli.err().split("\n").map((l) => (l ? JSON.parse(l) : {})).find((l) => l.msg === "started"));
   const base = `http://127.0.0.1:${started.healthPort}`;
-  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  const health = supertest(base);
+  assert.equal((await health.get("/healthz")).status, 200);
   await waitFor("leading", () => h.server.get("leases", "kubeca-kubelet-signer", "kubeca-system")?.spec.holderIdentity === started.identity, 8000);
   const name = await h.submit("node:cp-1", { dns: ["cp-1"], ips: ["10.0.0.10"] });
   await waitFor("a certificate", () => certificatePem(h.csr(name)), 8000);
-  assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  assert.equal((await health.get("/readyz")).status, 200);
   process.emit("SIGTERM");
   assert.equal(await running, 0);
   assert.equal(h.server.get("leases", "kubeca-kubelet-signer", "kubeca-system")?.spec.holderIdentity, "");
-  await assert.rejects(fetch(`${base}/healthz`));
+  await assert.rejects(health.get("/healthz").then(), /ECONNREFUSED/);
+});
+
+test("the built kubeca kubelet-signer --once, under Node 22, signs a pending kubelet CSR with the KMS-held CA", async () => {
+  const name = await h.submit("node:cp-1", { dns: ["cp-1"], ips: ["10.0.0.10"] });
+  const env = { PATH: process.env.PATH ?? "", AWS_ACCESS_KEY_ID: "AKIDKUBECATEST", AWS_SECRET_ACCESS_KEY: "kubeca-test-secret", AWS_EC2_METADATA_DISABLED: "true" };
+  const r = await run(node22(), [built(BUILT.cli), "kubelet-signer", "--config", join(dir, "kubeca.yaml"), "--kubeconfig", join(dir, "kubeconfig"), "--once"], { cwd: dir, env });
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.outcomes.sign, 1, r.stdout);
+  assert.equal(summary.errors, 0);
+  assert.match(opensslVerify(join(dir, "ca.crt"), certificatePem(h.csr(name))!, "sslserver"), /: OK/);
+  assert.doesNotMatch(r.stderr, /NodeVersionSupportWarning/);
 });

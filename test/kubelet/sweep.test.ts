@@ -3,22 +3,25 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CertificatesV1Api } from "@kubernetes/client-node";
 import { createKubeletSweepHandler } from "../../src/lambda/kubelet-sweep.js";
-import { silentLog } from "../../src/kubelet/kubelet-log.js";
+import { silentLog, type KubeletLog } from "../../src/kubelet/kubelet-log.js";
+import { lambdaContext } from "../lambda/api-gateway-events.js";
+import { scheduledEvent } from "../lambda/scheduled-event.js";
 import { CLIENT, certificatePem, condition, opensslVerify, startHarness, waitFor, type Harness } from "./harness.js";
 import { MemoryAuditLog } from "./memory-audit-log.js";
 import { counterSerial, createTestCa, lookup, type TestCa } from "./test-ca.js";
 
-function sweepFor(h: Harness, audit: MemoryAuditLog, cas: TestCa[] = [h.ca]) {
-  return createKubeletSweepHandler(async () => ({
+function sweepFor(h: Harness, audit: MemoryAuditLog, cas: TestCa[] = [h.ca], log: KubeletLog = silentLog) {
+  const handler = createKubeletSweepHandler(async () => ({
     kubeConfig: h.server.kubeConfig("kubeca-lambda"),
     policy: h.policy,
     audit,
     cas: lookup(...cas),
     serial: counterSerial(),
     now: () => new Date(),
-    log: silentLog,
+    log,
     identity: "kubeca-lambda",
   }));
+  return () => handler(scheduledEvent(), lambdaContext);
 }
 
 async function approveAs(h: Harness, user: string, name: string): Promise<void> {
@@ -32,13 +35,21 @@ test("one sweep approves and signs a pending serving CSR, signs an approved clie
   const h = await startHarness();
   try {
     const audit = new MemoryAuditLog();
+    const lines: { msg: string; fields: object | undefined }[] = [];
+    const log: KubeletLog = { ...silentLog, info: (msg, fields) => lines.push({ msg, fields }) };
     const honest = await h.submit("node:cp-1", { dns: ["cp-1"], ips: ["10.0.0.10"] });
     const attack = await h.submit("node:cp-1", { dns: ["cp-2"], ips: ["10.0.0.10"] });
     const client = await h.submit("bootstrap:abc", { cn: "system:node:cp-9" }, { signerName: CLIENT, usages: ["digital signature", "client auth"] });
     await approveAs(h, "system:kube-controller-manager", client);
     const pending = await h.submit("bootstrap:abc", { cn: "system:node:cp-8" }, { signerName: CLIENT, usages: ["digital signature", "client auth"] });
-    const summary = await sweepFor(h, audit)();
+    const summary = await sweepFor(h, audit, [h.ca], log)();
     assert.deepEqual(summary, { leader: true, listed: 4, outcomes: { approve: 0, deny: 1, sign: 2, fail: 0, skip: 1 }, errors: 0 });
+    // The log line names the schedule's time and the invocation, from the typed event and context.
+    assert.deepEqual(lines.find((l) => l.msg === "sweep finished")?.fields, {
+      ...summary,
+      scheduledAt: "2026-11-27T08:53:00Z",
+      invocation: lambdaContext.awsRequestId,
+    });
     assert.ok(certificatePem(h.csr(honest)));
     assert.ok(condition(h.csr(honest), "Approved"));
     assert.equal(condition(h.csr(attack), "Denied").reason, "DnsNameNotOnNode");

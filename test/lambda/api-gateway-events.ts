@@ -1,5 +1,7 @@
 // API Gateway proxy events as Lambda receives them: HTTP API (payload format 2.0) and REST API (1.0).
-// Builders with the fields AWS sends, so the adapter sees what it will see in production.
+// Builders with the fields AWS sends, typed with @types/aws-lambda so the compiler holds them to the
+// shapes the handler is typed for; the adapter sees what it will see in production.
+import type { APIGatewayEventIdentity, APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, Context } from "aws-lambda";
 
 export interface EventInput {
   method: string;
@@ -12,7 +14,7 @@ export interface EventInput {
 
 const ACCOUNT = "111122223333";
 
-export function httpApiEvent(input: EventInput): Record<string, unknown> {
+export function httpApiEvent(input: EventInput): APIGatewayProxyEventV2 {
   const headers = {
     host: "abc123.execute-api.eu-west-1.amazonaws.com",
     "user-agent": "kubeca-renew/0.1",
@@ -53,7 +55,28 @@ export function httpApiEvent(input: EventInput): Record<string, unknown> {
   };
 }
 
-export function restApiEvent(input: EventInput): Record<string, unknown> {
+/** What a REST API request context holds for a caller API Gateway did not authenticate. */
+function anonymousIdentity(sourceIp: string, userAgent: string): APIGatewayEventIdentity {
+  return {
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp,
+    user: null,
+    userAgent,
+    userArn: null,
+  };
+}
+
+export function restApiEvent(input: EventInput): APIGatewayProxyEvent {
   const headers: Record<string, string> = {
     Host: "abc123.execute-api.eu-west-1.amazonaws.com",
     "User-Agent": "kubeca-renew/0.1",
@@ -85,17 +108,47 @@ export function restApiEvent(input: EventInput): Record<string, unknown> {
       protocol: "HTTP/1.1",
       requestId: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
       requestTimeEpoch: 1795769580000,
-      identity: { sourceIp: input.sourceIp ?? "203.0.113.7", userAgent: headers["User-Agent"] },
+      authorizer: null,
+      identity: anonymousIdentity(input.sourceIp ?? "203.0.113.7", headers["User-Agent"]!),
     },
     body: input.body === undefined ? null : input.base64 ? Buffer.from(input.body).toString("base64") : input.body,
     isBase64Encoded: input.base64 ?? false,
   };
 }
 
-/** The parts of a Lambda context the adapter may read. */
-export const lambdaContext = {
+/** The IAM caller API Gateway checked (SigV4), as each payload version's request context carries it. */
+export interface IamCaller {
+  readonly accountId: string;
+  readonly userArn: string;
+}
+
+export function withIamCaller(event: APIGatewayProxyEventV2, caller: IamCaller): APIGatewayProxyEventV2WithIAMAuthorizer;
+export function withIamCaller(event: APIGatewayProxyEvent, caller: IamCaller): APIGatewayProxyEvent;
+export function withIamCaller(
+  event: APIGatewayProxyEventV2 | APIGatewayProxyEvent,
+  caller: IamCaller,
+): APIGatewayProxyEventV2WithIAMAuthorizer | APIGatewayProxyEvent {
+  const session = { accessKey: "ASIAEXAMPLE", caller: "AROAEXAMPLE:session", user: "AROAEXAMPLE:session" };
+  if ("version" in event) {
+    const iam = { ...session, accountId: caller.accountId, userArn: caller.userArn, callerId: session.caller, userId: session.user, principalOrgId: "", cognitoIdentity: null };
+    return { ...event, requestContext: { ...event.requestContext, authorizer: { iam } } };
+  }
+  const identity = { ...event.requestContext.identity, ...session, accountId: caller.accountId, userArn: caller.userArn };
+  return { ...event, requestContext: { ...event.requestContext, identity } };
+}
+
+/** A Lambda context as the runtime passes it. */
+export const lambdaContext: Context = {
   awsRequestId: "8f5a3c1e-0000-4000-8000-000000000001",
   functionName: "kubeca-dev-http",
+  functionVersion: "$LATEST",
+  invokedFunctionArn: `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:kubeca-dev-http`,
+  memoryLimitInMB: "1024",
+  logGroupName: "/aws/lambda/kubeca-dev-http",
+  logStreamName: "2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef",
   callbackWaitsForEmptyEventLoop: true,
   getRemainingTimeInMillis: () => 10_000,
+  done: () => {},
+  fail: () => {},
+  succeed: () => {},
 };

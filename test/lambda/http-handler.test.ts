@@ -93,7 +93,7 @@ describe("Lambda handler, two Authorization headers", () => {
   it("a REST API (v1) event carrying two Authorization values, a good token among them, is a 401, not the token's node", async () => {
     const { handler, service } = appUnderTest();
     const event = restApiEvent({ method: "POST", path: "/v1/sign", headers: { Authorization: `Bearer ${CP_TOKEN}` }, body: JSON.stringify({ name: "apiserver", csr: CSR_PEM }) });
-    (event.multiValueHeaders as Record<string, string[]>)["Authorization"] = [`Bearer ${CP_TOKEN}`, "Bearer another-token"];
+    event.multiValueHeaders["Authorization"] = [`Bearer ${CP_TOKEN}`, "Bearer another-token"];
     const res = await handler(event, lambdaContext);
     assert.equal(res.statusCode, 401, res.body);
     assert.match(json(res).detail, /more than one Authorization header; send exactly one/);

@@ -9,10 +9,11 @@ import { createHash, X509Certificate } from "node:crypto";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from "aws-lambda";
 import { REPLAY_TABLE_ATTRIBUTES, REPLAY_TABLE_KEY_SCHEMA } from "../../src/auth/dynamodb-replay-cache.js";
 import { main } from "../../src/cli/main.js";
 import { loadConfigFile } from "../../src/config/index.js";
-import { createHttpHandler, type LambdaHttpHandler, type LambdaHttpResponse } from "../../src/lambda/http-handler.js";
+import { createHttpHandler, type GatewayEvent, type LambdaHttpHandler, type LambdaHttpResponse } from "../../src/lambda/http-handler.js";
 import { createApp } from "../../src/server/index.js";
 import { proofFor, type Leaf } from "../auth/proof-fixtures.js";
 import { csrFor } from "../issuance/section6.js";
@@ -20,7 +21,7 @@ import { writeConfig } from "../issuance/service-fixture.js";
 import { buildCsr, withCommonName, withOrganizations, type BuiltCsr } from "../support/csr-builder.js";
 import { startDynalite, type Dynalite } from "../support/dynalite.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
-import { httpApiEvent, lambdaContext, restApiEvent, type EventInput } from "./api-gateway-events.js";
+import { httpApiEvent, lambdaContext, restApiEvent, withIamCaller, type EventInput } from "./api-gateway-events.js";
 
 // The SDK reads the standard AWS environment; the local servers do not check signatures.
 process.env.AWS_ACCESS_KEY_ID = "AKIDEXAMPLE";
@@ -36,20 +37,17 @@ const STRANGER_SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/someone-else/i-0a
 const CP1_TOKEN = "cp-1-bootstrap-token-lambda";
 const sha = (t: string) => createHash("sha256").update(t).digest("hex");
 
-type EventBuilder = (input: EventInput) => Record<string, unknown>;
+type EventBuilder = (input: EventInput) => APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 const VERSIONS: [string, EventBuilder][] = [
   ["HTTP API (v2)", httpApiEvent],
   ["REST API (v1)", restApiEvent],
 ];
 
 /** The event API Gateway sends after its IAM authorization accepted the caller's SigV4 signature. */
-function signedBy(build: EventBuilder, arn: string, input: EventInput): Record<string, unknown> {
+function signedBy(build: EventBuilder, arn: string, input: EventInput): GatewayEvent {
   const event = build({ ...input, headers: { authorization: "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261127/eu-west-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=00", ...input.headers } });
-  const context = event.requestContext as Record<string, any>;
-  const identity = { accessKey: "ASIAEXAMPLE", accountId: ACCOUNT, caller: "AROAEXAMPLE:session", userArn: arn, user: "AROAEXAMPLE:session" };
-  if (event.version === "2.0") context.authorizer = { iam: { ...identity, callerId: identity.caller, principalOrgId: null, userId: identity.user, cognitoIdentity: null } };
-  else context.identity = { ...context.identity, ...identity };
-  return event;
+  const caller = { accountId: ACCOUNT, userArn: arn };
+  return "version" in event ? withIamCaller(event, caller) : withIamCaller(event, caller);
 }
 
 const json = (res: LambdaHttpResponse) => JSON.parse(res.body);

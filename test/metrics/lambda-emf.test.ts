@@ -17,6 +17,7 @@ import { startHarness, waitFor, type Harness } from "../kubelet/harness.js";
 import { MemoryAuditLog } from "../kubelet/memory-audit-log.js";
 import { counterSerial, lookup } from "../kubelet/test-ca.js";
 import { httpApiEvent, lambdaContext } from "../lambda/api-gateway-events.js";
+import { scheduledEvent } from "../lambda/scheduled-event.js";
 import { buildCsr, withCommonName, withDnsNames, withIpAddresses, withKey } from "../support/csr-builder.js";
 
 const TOKEN = "cp-1-token-for-the-emf-tests-0123";
@@ -161,7 +162,7 @@ describe("CloudWatch EMF from the kubelet sweep", () => {
     const good = await h.submit("node:cp-1", { dns: ["cp-1"], ips: ["10.0.0.10"] });
     const bad = await h.submit("node:cp-1", { dns: ["cp-2"], ips: ["10.0.0.10"] });
     await waitFor("both CSRs stored", () => h.csr(good) && h.csr(bad));
-    const summary = await sweep();
+    const summary = await sweep(scheduledEvent(), lambdaContext);
     assert.deepEqual(summary.outcomes, { approve: 0, deny: 1, sign: 1, fail: 0, skip: 0 });
     assert.equal(lines.length, 1);
     const doc = assertEmf(lines[0]!);

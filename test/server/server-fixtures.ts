@@ -3,6 +3,7 @@
 // issuance; the end-to-end tests through the real pipeline live with the issuance code.
 import { createHash } from "node:crypto";
 import { Writable } from "node:stream";
+import type { TestContext } from "node:test";
 import type { FastifyInstance } from "fastify";
 import type { Caller, RequestOrigin } from "../../src/auth/caller.js";
 import { createTokenAuthenticator } from "../../src/auth/bearer-token.js";
@@ -10,6 +11,7 @@ import type { NodeConfig } from "../../src/config/index.js";
 import type { CaSummary, IssuanceService, ReadinessCheck, SignItem, SignResult } from "../../src/issuance/types.js";
 import { ServeMetrics } from "../../src/metrics/prometheus.js";
 import { buildServer } from "../../src/server/index.js";
+import { listen, type HttpClient } from "../support/http.js";
 
 export const CP_TOKEN = "cp1-token-0123456789abcdef";
 export const WORKER_TOKEN = "worker1-token-0123456789abcdef";
@@ -112,6 +114,13 @@ export function testServer(options: { log?: boolean } = {}): {
     text: () => raw.join(""),
   };
   return { app, service, logs };
+}
+
+/** testServer, listening on a loopback port until the test ends, with a supertest client for it. */
+export async function listeningServer(t: TestContext, options: { log?: boolean } = {}) {
+  const server = testServer(options);
+  const http: HttpClient = await listen(server.app, (fn) => t.after(fn));
+  return { ...server, http };
 }
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });

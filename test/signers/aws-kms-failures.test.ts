@@ -207,17 +207,19 @@ test("rsaPadding pss on an EC key is refused at start", async () => {
 
 test("a slow KMS within the timeout only slows signing; slower than the timeout is KUBECA_SIGNER_UNAVAILABLE", async () => {
   const { keyId } = await kms.createKey("ECC_NIST_P256");
-  const signer = await createAwsKmsSigner(config(keyId, { timeoutMs: 400 }), { credentials, maxAttempts: 1 });
+  // Margins wide enough for a loaded machine: 150 ms of latency against a 2 s deadline (a 400 ms
+  // deadline failed under a parallel test run), and a 6 s latency the deadline must cut short.
+  const signer = await createAwsKmsSigner(config(keyId, { timeoutMs: 2000 }), { credentials, maxAttempts: 1 });
   try {
     kms.setLatency(150);
     let started = performance.now();
     assert.equal((await signer.sign(Buffer.from("tbs")))[0], 0x30);
     assert.ok(performance.now() - started >= 140);
-    kms.setLatency(1000);
+    kms.setLatency(6000);
     started = performance.now();
     const e = await caught(signer.sign(Buffer.from("tbs")));
     assert.equal(e.code, "KUBECA_SIGNER_UNAVAILABLE");
-    assert.ok(performance.now() - started < 3000);
+    assert.ok(performance.now() - started < 5500, "the deadline ended the call, not the answer");
   } finally {
     kms.setLatency(0);
     signer.close();

@@ -3,33 +3,10 @@
 // monitoring, like `kubeca status` on a node.
 import { readInventory, type InventoryRow } from "../../audit/index.js";
 import { formatExpires, formatResidual } from "../../client/residual-time.js";
-import type { CliCommand, CliIo } from "../command.js";
+import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseDurationSeconds, parseFlags } from "../flags.js";
 import { openReader, outputFormat } from "./audit.js";
-
-const help = `Usage: kubeca audit inventory [--config FILE | --file PATH] [--expiring-within DUR] [--output json]
-
-For every node and every file, the latest certificate kubeca handed out (issued, or handed back again
-within the idempotency window), read from the audit log: serial, notAfter and the time left, what
-expires first first. A newer certificate for the same node and file replaces the older one; a node
-that stopped renewing keeps its last row and shows up as it comes near its end. Kubelet certificates
-the kubelet signer signed are rows too: kubelet-serving, and kubelet.conf for the kubelet's client
-certificate (whether kubeca's API or a node client CSR issued it).
-
-Flags:
-  --config FILE            read the store the kubeca config names (audit.store: file or dynamodb)
-  --file PATH              read this JSONL file (a log, an export, or a saved stdout-mirror stream)
-  --expiring-within DUR    count certificates expiring within DUR as due, e.g. 30d, 720h (default 0s:
-                           only expired ones)
-  --output FORMAT          text (default) or json
-  -h, --help               show this help
-
-Reads the whole log once (a file is streamed; a DynamoDB chain is queried page by page).
-
-Exit codes: 0 nothing due; 1 a certificate expired or expires within --expiring-within, or a record
-could not be read (it may have been a node's latest); 2 bad flags or config; 3 the store is unavailable.
-`;
 
 export interface AuditInventoryCommandDeps {
   readonly now?: () => Date;
@@ -47,11 +24,8 @@ function table(rows: readonly Row[], now: Date): string {
   return [header, ...cells].map((c) => c.map((cell, i) => (i === c.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
 }
 
-export function createAuditInventoryCommand(deps: AuditInventoryCommandDeps = {}): CliCommand {
+export function createAuditInventoryCommand(deps: AuditInventoryCommandDeps = {}): CommandRunner {
   return {
-    path: ["audit", "inventory"],
-    summary: "latest certificate per node and file from the audit log, soonest expiry first; non-zero exit when one is due",
-    help,
     async run(argv: string[], io: CliIo): Promise<number> {
       const { values } = parseFlags(argv, {
         config: { type: "string" },
@@ -89,4 +63,4 @@ export function createAuditInventoryCommand(deps: AuditInventoryCommandDeps = {}
   };
 }
 
-export const auditInventoryCommand: CliCommand = createAuditInventoryCommand();
+export const auditInventoryCommand: CommandRunner = createAuditInventoryCommand();

@@ -25,7 +25,7 @@ import {
   type VerifyResult,
 } from "../../audit/index.js";
 import { loadConfigFile } from "../../config/index.js";
-import type { CliCommand, CliIo } from "../command.js";
+import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseFlags, UsageError, type FlagSpec } from "../flags.js";
 
@@ -41,17 +41,6 @@ const FILTER_FLAGS = {
   serial: { type: "string" },
   event: { type: "string", multiple: true },
 } as const satisfies FlagSpec;
-
-const SOURCE_HELP = `  --config FILE     read the store the kubeca config names (audit.store: file or dynamodb)
-  --file PATH       read this JSONL file: a log (its checkpoints from <name>.checkpoints.jsonl beside
-                    it), an export, or a saved stdout-mirror stream (records and checkpoints)`;
-
-const FILTER_HELP = `  --since TIME      records at or after TIME (ISO-8601, e.g. 2026-01-31 or 2026-01-31T12:00:00Z)
-  --until TIME      records before TIME
-  --node NAME       records of callers for this node
-  --serial HEX      the record of this certificate serial (colons and case ignored)
-  --event TYPE      only this event; repeatable. One of:
-                    ${AUDIT_EVENT_TYPES.join(", ")}`;
 
 export async function openReader(values: { config?: string | undefined; file?: string | undefined }, io: CliIo): Promise<AuditReader> {
   if (values.config && values.file) throw new UsageError("pass --config FILE or --file PATH, not both");
@@ -88,19 +77,6 @@ export function outputFormat(value: string): "text" | "json" {
 
 // ---- list -------------------------------------------------------------------------------------
 
-const listHelp = `Usage: kubeca audit list [--config FILE | --file PATH] [filters] [--limit N] [--cursor C] [--output json]
-
-Prints audit records, newest first, one page at a time.
-
-Flags:
-${SOURCE_HELP}
-${FILTER_HELP}
-  --limit N         records per page (default 100)
-  --cursor C        continue after the page that printed this cursor
-  --output FORMAT   text (default) or json ({"records": [...], "nextCursor": ...})
-  -h, --help        show this help
-`;
-
 /** What one line of the text listing says about the outcome. */
 function outcome(r: AuditRecord): string {
   if (r.result) return `serial ${r.result.serial} by ${r.result.issuer}, until ${r.result.notAfter}`;
@@ -123,10 +99,7 @@ function formatTable(records: readonly AuditRecord[]): string {
   return [header, ...rows].map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
 }
 
-export const auditListCommand: CliCommand = {
-  path: ["audit", "list"],
-  summary: "list audit records, newest first (filters: time, node, serial, event)",
-  help: listHelp,
+export const auditListCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseFlags(argv, {
       ...SOURCE_FLAGS,
@@ -153,22 +126,6 @@ export const auditListCommand: CliCommand = {
 };
 
 // ---- verify -----------------------------------------------------------------------------------
-
-const verifyHelp = `Usage: kubeca audit verify [--config FILE | --file PATH] [--public-key FILE...] [--checkpoint FILE...] [--output json]
-
-Recomputes every record's hash and link, and checks the chain against its signed checkpoints.
-Exits 0 when the log is intact, 1 when it is not, naming the first broken record and how it broke:
-modified, removed, reordered, truncated (cut after a checkpoint) or forged-checkpoint.
-
-Flags:
-${SOURCE_HELP}
-  --public-key FILE checkpoint key: a PEM public key, or a certificate (e.g. the CA's ca.crt) whose key
-                    signs checkpoints; repeatable. Without it signatures are not checked.
-  --checkpoint FILE checkpoints kept elsewhere (JSON or JSONL; a saved stdout-mirror stream works, its
-                    record lines are ignored), held against the log like its own; repeatable
-  --output FORMAT   text (default) or json
-  -h, --help        show this help
-`;
 
 async function readPublicKey(path: string, io: CliIo): Promise<KeyObject> {
   const text = await readFile(resolve(io.cwd, path), "utf8").catch((e: unknown) => {
@@ -241,10 +198,7 @@ function describeVerify(result: VerifyResult, keys: number): string {
   return lines.join("\n") + "\n";
 }
 
-export const auditVerifyCommand: CliCommand = {
-  path: ["audit", "verify"],
-  summary: "prove the audit log complete and untampered (hash chain and signed checkpoints)",
-  help: verifyHelp,
+export const auditVerifyCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseFlags(argv, {
       ...SOURCE_FLAGS,
@@ -263,20 +217,6 @@ export const auditVerifyCommand: CliCommand = {
 };
 
 // ---- export -----------------------------------------------------------------------------------
-
-const exportHelp = `Usage: kubeca audit export --format jsonl|csv [--out FILE] [--config FILE | --file PATH] [filters]
-
-Writes the records, oldest first. jsonl: each record's canonical JSON, exactly what its hash covers
-(an unfiltered jsonl export verifies with kubeca audit verify --file). csv: a header row and fixed
-columns (docs/audit.md), RFC 4180 quoting.
-
-Flags:
-  --format FORMAT   jsonl or csv (required)
-  --out FILE        write to FILE instead of stdout
-${SOURCE_HELP}
-${FILTER_HELP}
-  -h, --help        show this help
-`;
 
 interface Sink {
   write(text: string): Promise<void>;
@@ -320,10 +260,7 @@ async function fileSink(path: string): Promise<Sink> {
   };
 }
 
-export const auditExportCommand: CliCommand = {
-  path: ["audit", "export"],
-  summary: "export audit records as JSONL or CSV",
-  help: exportHelp,
+export const auditExportCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseFlags(argv, {
       ...SOURCE_FLAGS,
@@ -365,4 +302,3 @@ export const auditExportCommand: CliCommand = {
   },
 };
 
-export const auditCommands: readonly CliCommand[] = [auditListCommand, auditVerifyCommand, auditExportCommand];

@@ -1,39 +1,19 @@
 // `kubeca ca init` creates the self-signed CA certificates through their signers (with KMS the key
 // never leaves KMS); `kubeca ca show` prints what a CA certificate is.
-import { X509Certificate, createHash } from "node:crypto";
 import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CaName, loadConfigFile } from "../../config/index.js";
 import { KubecaError } from "../../errors/index.js";
 import { resolveFrom } from "../../issuance/issuing-ca.js";
 import { CA_COMMON_NAMES, CA_FILES } from "../../kubeadm/index.js";
+import { inspectCaCertificate, kubeadmCaDifferences, type CaInspection } from "../../pki/ca-inspection.js";
 import { createCaCertificate, randomSerial, readCaCertificate } from "../../pki/index.js";
 import { createSigner, isClosable, signerKeyLeavesToken } from "../../signers/index.js";
-import type { CliCommand, CliIo } from "../command.js";
+import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
 
-const initHelp = `Usage: kubeca ca init --config FILE [--only NAME...] [--validity 87600h] [--out-dir DIR] [--force]
-
-Creates the self-signed CA certificates kubeadm expects (ca CN=kubernetes, etcd-ca, front-proxy-ca),
-signed by each CA's configured signer. With aws-kms and pkcs11 the private key never leaves KMS or
-the HSM (make a PKCS#11 key first with kubeca ca keygen --pkcs11). Writes each
-certificate to its cas.<name>.certificate.file, or with --out-dir in kubeadm's layout
-(ca.crt, etcd/ca.crt, front-proxy-ca.crt). Never writes a key.
-
-Flags:
-  --config FILE     the kubeca config naming each CA's signer
-  --only NAME       only this CA (ca, etcd-ca, front-proxy-ca); repeatable
-  --validity DUR    CA lifetime (default 87600h = 10 years, as kubeadm)
-  --out-dir DIR     write into DIR in kubeadm's layout instead of the configured paths
-  --force           replace existing certificate files (every leaf they signed stops chaining!)
-  -h, --help        show this help
-`;
-
-export const caInitCommand: CliCommand = {
-  path: ["ca", "init"],
-  summary: "create the CA certificates through their signers (KMS keys stay in KMS)",
-  help: initHelp,
+export const caInitCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseFlags(argv, {
       config: { type: "string" },
@@ -95,29 +75,22 @@ export const caInitCommand: CliCommand = {
         if (isClosable(signer)) signer.close();
       }
       const info = readCaCertificate(der);
+      // Read back with an independent X.509 implementation before anything is written: the signature
+      // must verify with the key's public key, and the certificate must be the CA kubeadm would make.
+      const shown = await describe(t.name, info.pem, t.path);
+      const differences = kubeadmCaDifferences(shown, CA_COMMON_NAMES[t.name]);
+      if (differences.length > 0) {
+        throw new KubecaError("KUBECA_CA_INVALID", `the certificate made for ${t.name} with ${t.cfg.signer.type} is not a valid kubeadm CA (${differences.join("; ")}); nothing was written for it`);
+      }
       await mkdir(dirname(t.path), { recursive: true, mode: 0o755 });
       await writeFile(t.path, info.pem, { mode: 0o644 });
-      io.stdout.write(`${t.name}: wrote ${t.path}\n${describeCertificate(t.name, info.pem)}\n`);
+      io.stdout.write(`${t.name}: wrote ${t.path}\n${formatDescription(shown)}\n`);
     }
     return EXIT_OK;
   },
 };
 
-const showHelp = `Usage: kubeca ca show [--config FILE | --cert-dir DIR | FILE...] [--output text|json]
-
-Prints each CA certificate's subject, key type, SHA-256 fingerprint and validity.
-
-Flags:
-  --config FILE     show the CAs configured in this kubeca config
-  --cert-dir DIR    show ca.crt, etcd/ca.crt and front-proxy-ca.crt under DIR (kubeadm layout)
-  --output FORMAT   text (default) or json
-  -h, --help        show this help
-`;
-
-export const caShowCommand: CliCommand = {
-  path: ["ca", "show"],
-  summary: "print the CA certificates: subject, key, fingerprint, validity",
-  help: showHelp,
+export const caShowCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(
       argv,
@@ -154,7 +127,7 @@ export const caShowCommand: CliCommand = {
           continue;
         }
       }
-      shown.push(describe(s.name, pem, s.path));
+      shown.push(await describe(s.name, pem, s.path));
     }
     if (values.output === "json") io.stdout.write(JSON.stringify({ cas: shown }, null, 2) + "\n");
     else io.stdout.write(shown.map(formatDescription).join("\n") + (shown.length ? "\n" : ""));
@@ -162,40 +135,14 @@ export const caShowCommand: CliCommand = {
   },
 };
 
-interface CaDescription {
-  name: string;
-  file: string | undefined;
-  subject: string;
-  issuer: string;
-  keyType: string;
-  sha256Fingerprint: string;
-  notBefore: string;
-  notAfter: string;
-  isCA: boolean;
+interface CaDescription extends CaInspection {
+  readonly name: string;
+  readonly file: string | undefined;
 }
 
-function describe(name: string, pem: string, file: string | undefined): CaDescription {
+async function describe(name: string, pem: string, file: string | undefined): Promise<CaDescription> {
   const info = readCaCertificate(pem); // refuses non-CA certificates with a clear message
-  const x = new X509Certificate(info.der);
-  const key = x.publicKey;
-  const details = key.asymmetricKeyDetails;
-  const keyType =
-    key.asymmetricKeyType === "ec"
-      ? `ECDSA ${details?.namedCurve === "prime256v1" ? "P-256" : details?.namedCurve === "secp384r1" ? "P-384" : details?.namedCurve}`
-      : key.asymmetricKeyType === "rsa"
-        ? `RSA ${details?.modulusLength}`
-        : String(key.asymmetricKeyType);
-  return {
-    name,
-    file,
-    subject: x.subject.replaceAll("\n", ", "),
-    issuer: x.issuer.replaceAll("\n", ", "),
-    keyType,
-    sha256Fingerprint: createHash("sha256").update(info.der).digest("hex").toUpperCase().match(/../g)!.join(":"),
-    notBefore: new Date(x.validFrom).toISOString(),
-    notAfter: new Date(x.validTo).toISOString(),
-    isCA: x.ca,
-  };
+  return { name, file, ...(await inspectCaCertificate(info.der)) };
 }
 
 function formatDescription(d: CaDescription): string {
@@ -206,11 +153,9 @@ function formatDescription(d: CaDescription): string {
     `  sha256:      ${d.sha256Fingerprint}`,
     `  not before:  ${d.notBefore}`,
     `  not after:   ${d.notAfter}`,
+    `  key id:      ${d.subjectKeyId ?? "(none)"}`,
+    `  self-signed: ${d.selfSigned ? "yes, the signature verifies with its own key" : `no (issuer ${d.issuer})`}`,
   ].join("\n");
-}
-
-function describeCertificate(name: string, pem: string): string {
-  return formatDescription(describe(name, pem, undefined));
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -8,43 +8,28 @@ import { openKubeletSigner, replicaIdentity } from "../../kubelet/open-kubelet-s
 import { runSweep } from "../../kubelet/sweep.js";
 import { KubeletSignerMetrics } from "../../metrics/prometheus.js";
 import { BUILD_INFO } from "../build-info.js";
-import type { CliCommand, CliIo } from "../command.js";
+import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_OK, EXIT_UNAVAILABLE } from "../exit-codes.js";
 import { parseFlags, parsePort, UsageError } from "../flags.js";
+import { describeSystemError } from "../system-errors.js";
 
-const help = `Usage: kubeca kubelet-signer --config FILE [--kubeconfig FILE] [flags]
-
-Approves and signs kubelet serving CSRs (kubernetes.io/kubelet-serving) after checking every name and
-IP against the Node, and signs node client CSRs (kubernetes.io/kube-apiserver-client-kubelet) that
-kube-controller-manager approved. Runs until SIGTERM; with several replicas only the holder of the
-Lease (kubeletSigner.leaderElection) writes.
-
-Flags:
-  --config FILE       the kubeca config (YAML); the kubeletSigner section tunes this command
-  --kubeconfig FILE   talk to the cluster with this kubeconfig (default: in-cluster service account,
-                      else $KUBECONFIG or ~/.kube/config)
-  --health-port PORT  serve /healthz, /readyz and /metrics (Prometheus, docs/metrics.md; no
-                      credentials asked) on this port (default 8080; 0 picks a free one)
-  --once              one reconcile pass (list, decide, sign), then exit; as the Lambda sweep does
-  --debug             log every skipped CSR too
-  -h, --help          show this help
-
-Exit codes: 0 stopped cleanly (or --once finished with no CSR left over), 3 --once left CSRs for
-the next pass because the apiserver, KMS or audit store failed.
-`;
-
+/** The cluster to talk to; a kubeconfig that is missing, unreadable or names no cluster is a usage error. */
 function kubeConfigFrom(path: string | undefined, env: NodeJS.ProcessEnv): KubeConfig {
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else if (env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
+  const source = path ? `--kubeconfig ${path}` : env.KUBERNETES_SERVICE_HOST ? "the in-cluster service account" : `the default kubeconfig (${env.KUBECONFIG ?? "~/.kube/config"})`;
+  try {
+    if (path) kc.loadFromFile(path);
+    else if (env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    else kc.loadFromDefault();
+  } catch (e) {
+    const system = describeSystemError(e);
+    throw new UsageError(`${source}: ${system ? system.message : `not a kubeconfig (${(e as Error).message.split("\n")[0]})`}`);
+  }
+  if (!kc.getCurrentCluster()) throw new UsageError(`${source} names no cluster (no current-context with a cluster); pass --kubeconfig FILE`);
   return kc;
 }
 
-export const kubeletSignerCommand: CliCommand = {
-  path: ["kubelet-signer"],
-  summary: "approve and sign kubelet serving CSRs, sign node client CSRs",
-  help,
+export const kubeletSignerCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseFlags(argv, {
       config: { type: "string" },
@@ -84,7 +69,13 @@ export const kubeletSignerCommand: CliCommand = {
       const fleet = parts.fleet;
       if (fleet) metrics.nodeInventoryLoaded(() => fleet.loaded());
     }
-    const health = await startHealthServer(healthPort, () => controller.ready(), undefined, metrics);
+    let health: Awaited<ReturnType<typeof startHealthServer>>;
+    try {
+      health = await startHealthServer(healthPort, () => controller.ready(), undefined, metrics);
+    } catch (e) {
+      await parts.close(); // a health port in use must not leave the signers and the audit log open
+      throw e;
+    }
     controller.start();
     log.info("started", { identity: common.identity, healthPort: health.port, leaderElection: parts.signing.policy.leaderElection.enabled });
     await new Promise<void>((resolve) => {

@@ -4,28 +4,12 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { validateConfigText, type Config, type ConfigIssue } from "../../config/index.js";
 import { isKubecaError } from "../../errors/index.js";
-import { compileKubeletPolicy } from "../../kubelet/index.js";
+import { compileKubeletPolicy } from "../../kubelet/kubelet-policy.js";
 import { compilePolicy, durationSeconds, type Policy } from "../../policy/index.js";
-import type { CliCommand, CliIo } from "../command.js";
+import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_OK, EXIT_USAGE } from "../exit-codes.js";
 import { parseFlags, UsageError } from "../flags.js";
 import { policyReport, renderPolicyReport } from "../policy-report.js";
-
-const help = `Usage: kubeca policy check FILE [--output text|json]
-
-Validates the kubeca config FILE the way the service does at start (every bad field named by its path)
-and prints, for every node under nodes and every node group:
-  - each kubeadm file it may receive, with issuing CA, extended key usage and the exact subject;
-  - for apiserver, etcd/server and etcd/peer, the exact required and allowed DNS and IP SANs
-    (for a node group, <node> stands for the member's name, plus its allowed CIDRs and DNS suffixes).
-Nothing is contacted: no KMS, no audit store, no CA certificate files.
-
-Flags:
-  --output text|json  json: { valid, cluster, nodes, nodeGroups }, or { valid: false, errors: [{ path, message }] }
-  -h, --help          show this help
-
-Exit codes: 0 the config is valid; 2 it is not (or the command line is wrong).
-`;
 
 /** What the service and the kubelet signer would refuse at start, beyond the schema. */
 function compileChecks(config: Config): { policy?: Policy; issues: ConfigIssue[] } {
@@ -57,10 +41,7 @@ function reportInvalid(file: string, issues: readonly ConfigIssue[], json: boole
   return EXIT_USAGE;
 }
 
-export const policyCheckCommand: CliCommand = {
-  path: ["policy", "check"],
-  summary: "validate a config and print, per node and node group, the files and SANs it allows",
-  help,
+export const policyCheckCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(argv, { output: { type: "string", default: "text" } }, true);
     if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not "${values.output}"`);

@@ -20,46 +20,9 @@ import {
 } from "../../client/index.js";
 import { ERRORS, isKubecaError } from "../../errors/index.js";
 import { findProfile, KNOWN_PROFILE_NAMES } from "../../kubeadm/index.js";
-import type { CliCommand, CliIo } from "../command.js";
+import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_CODES, EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE } from "../exit-codes.js";
 import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
-
-const help = `Usage: kubeca renew --server URL (--token-file FILE | --proof-cert FILE [--proof-key FILE]) [flags]
-
-Gets every CSR that 'kubeadm certs generate-csr' (or the legacy --csr-only) left on this node signed by
-the kubeca service in one request, verifies each certificate, and installs certificates and kubeconfigs
-atomically. Nothing is installed unless every file succeeds (see --allow-partial).
-
-Where CSRs are found:
-  <cert-dir>/<base>.csr next to <base>.key, <kubeconfig-dir>/<file>.csr next to the partial kubeconfig
-  (generate-csr run in place, first setup); and with --csr-dir DIR either generate-csr output staged with
-  '--cert-dir DIR/pki --kubeconfig-dir DIR' (renewal of a running node) or the legacy flat layout
-  (DIR/<name>.csr + DIR/<name>.key, e.g. etcd-server.key, admin.conf.key).
-
-Flags:
-  --server URL              the kubeca service (https://; http:// only to loopback)
-  --token-file FILE         bearer token for the service
-  --proof-cert FILE         instead of a token: sign every request with this current certificate that kubeca
-                            issued to the node, e.g. /var/lib/kubelet/pki/kubelet-client-current.pem
-  --proof-key FILE          its private key (default: the key in the --proof-cert file, as the kubelet keeps it)
-  --ca-file FILE            CA certificate(s) to trust for the service's TLS certificate (default: system store)
-  --cert-dir DIR            default ${DEFAULT_CERT_DIR}
-  --kubeconfig-dir DIR      default ${DEFAULT_KUBECONFIG_DIR}
-  --csr-dir DIR             staged generate-csr output, or the legacy --csr-only folder
-  --only NAME[,NAME]        only these files (repeatable): apiserver, etcd/server, admin.conf, legacy etcd-server ...
-  --dry-run                 check CSRs, keys and CAs (reads GET /v1/ca), sign nothing, write nothing
-  --output text|json        report format on stdout (progress always goes to stderr)
-  --keep-csr                keep the CSR files (and staged/legacy keys) after a successful install
-  --allow-partial           install the files that succeeded even if others failed (exit code stays 1)
-  --backup-dir DIR          where backups of replaced files go (default <kubeconfig-dir>/tmp)
-  --restart-static-pods     restart etcd, kube-apiserver, kube-controller-manager, kube-scheduler as needed,
-                            one at a time, by moving each manifest out and back
-  --manifest-dir DIR        the kubelet's static pod folder (default ${DEFAULT_MANIFEST_DIR})
-  --file-check-period DUR   how long the kubelet takes to notice a manifest change (default 20s)
-
-Exit codes: 0 installed, or nothing to renew, or dry run passed; 1 a file failed (nothing installed,
-or only part with --allow-partial); 2 bad flags; 3 the service is unreachable or unavailable.
-`;
 
 export interface RenewCommandDeps {
   readonly now?: () => Date;
@@ -152,11 +115,8 @@ function exitCode(report: RenewReport): number {
   return report.outcome === "failed" || report.outcome === "partial" ? EXIT_FAILURE : EXIT_OK;
 }
 
-export function createRenewCommand(deps: RenewCommandDeps = {}): CliCommand {
+export function createRenewCommand(deps: RenewCommandDeps = {}): CommandRunner {
   return {
-    path: ["renew"],
-    summary: "get this node's kubeadm CSRs signed and install certificates and kubeconfigs atomically",
-    help,
     async run(argv: string[], io: CliIo): Promise<number> {
       const { values } = parseFlags(argv, flags);
       if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not "${values.output}"`);
@@ -226,4 +186,4 @@ function reportFailure(e: unknown, json: boolean, io: CliIo): number {
   return code;
 }
 
-export const renewCommand: CliCommand = createRenewCommand();
+export const renewCommand: CommandRunner = createRenewCommand();

@@ -5,37 +5,12 @@ import { loadConfigFile, type LoadedConfig } from "../../config/index.js";
 import { ServeMetrics } from "../../metrics/prometheus.js";
 import { createApp } from "../../server/index.js";
 import { BUILD_INFO } from "../build-info.js";
-import type { CliCommand, CliIo } from "../command.js";
+import type { CliIo, CommandRunner } from "../command.js";
 import { prepareDevEnvironment } from "../dev-environment.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { parseFlags, parsePort, UsageError } from "../flags.js";
 
-const help = `Usage: kubeca serve --config FILE [flags]
-       kubeca serve --dev [--dev-dir DIR] [--config FILE]
-
-Runs the signing service (POST /v1/sign, POST /v1/sign/batch, GET /v1/ca, /healthz, /readyz) and
-GET /metrics for Prometheus (docs/metrics.md), all on one listener: /metrics asks for no credentials.
-
-Flags:
-  --config FILE     the kubeca config (YAML). Required unless --dev.
-  --dev             development mode: in-memory CA keys (lost at exit), a sample one-node cluster,
-                    a token in <dev-dir>/token, loopback only. Never use it for a real cluster.
-  --dev-dir DIR     where --dev keeps config.yaml, token, pki/ and audit.jsonl (default ./.kubeca-dev)
-  --host HOST       address to listen on (default 127.0.0.1)
-  --port PORT       port to listen on (default 8080; 0 picks a free one)
-  --tls-cert FILE   serve HTTPS with this certificate (PEM, chain after the leaf)
-  --tls-key FILE    the private key for --tls-cert
-  --plain-http      serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)
-  --trust-proxy     take the client address from X-Forwarded-For (audit records, rate limits of
-                    refused credentials); only behind a proxy you run, which sets that header
-  --log-level LEVEL fatal|error|warn|info|debug (default info)
-  -h, --help        show this help
-`;
-
-export const serveCommand: CliCommand = {
-  path: ["serve"],
-  summary: "run the signing service",
-  help,
+export const serveCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseFlags(argv, {
       config: { type: "string" },
@@ -90,7 +65,13 @@ export const serveCommand: CliCommand = {
     process.once("SIGINT", () => void app.close());
     process.once("SIGTERM", () => void app.close());
 
-    const address = await app.listen({ host, port });
+    let address: string;
+    try {
+      address = await app.listen({ host, port });
+    } catch (e) {
+      await app.close(); // the audit log and signers were opened; a port in use must not leave them open
+      throw e;
+    }
     if (banner) io.stderr.write(banner);
     io.stderr.write(`kubeca: serving on ${address.replace("0.0.0.0", host)}\n`);
     return EXIT_OK;

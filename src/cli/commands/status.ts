@@ -9,29 +9,9 @@ import {
   readExpirationStatus,
   renderExpirationTables,
 } from "../../client/index.js";
-import type { CliCommand, CliIo } from "../command.js";
+import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_CA_EXPIRING, EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
-
-
-const help = `Usage: kubeca status [--cert-dir DIR] [--kubeconfig-dir DIR] [--output text|json] [--warn-within DUR]
-
-Shows the two tables of 'kubeadm certs check-expiration' for this node: every certificate and
-kubeconfig client certificate (CERTIFICATE, EXPIRES, RESIDUAL TIME, CERTIFICATE AUTHORITY, EXTERNALLY
-MANAGED), then the CAs. Missing files show as !MISSING! <name>. kubelet.conf is left out, as kubeadm
-does: the kubelet rotates its own client certificate. super-admin.conf exists only on the node where
-'kubeadm init' ran; its absence is shown but never counts as due.
-
-Flags:
-  --cert-dir DIR        default ${DEFAULT_CERT_DIR}
-  --kubeconfig-dir DIR  default ${DEFAULT_KUBECONFIG_DIR}
-  --output text|json    json is kubeadm's output.kubeadm.k8s.io/v1alpha3 CertificateExpirationInfo
-  --warn-within DUR     count certificates expiring within DUR as due, e.g. 30d, 720h (default 0s)
-
-Exit codes: 0 nothing due; 1 a certificate or kubeconfig is missing, unreadable, expired or expires
-within --warn-within (kubeca renew fixes it); 2 bad flags; 4 only a CA expires within the window
-(renewal cannot fix that: replace the CA).
-`;
 
 export interface StatusCommandDeps {
   readonly now?: () => Date;
@@ -44,11 +24,8 @@ const flags = {
   "warn-within": { type: "string", default: "0s" },
 } as const;
 
-export function createStatusCommand(deps: StatusCommandDeps = {}): CliCommand {
+export function createStatusCommand(deps: StatusCommandDeps = {}): CommandRunner {
   return {
-    path: ["status"],
-    summary: "show certificate expiry like kubeadm certs check-expiration; non-zero exit when renewal is due",
-    help,
     async run(argv: string[], io: CliIo): Promise<number> {
       const { values } = parseFlags(argv, flags);
       if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not "${values.output}"`);
@@ -70,4 +47,4 @@ export function createStatusCommand(deps: StatusCommandDeps = {}): CliCommand {
   };
 }
 
-export const statusCommand: CliCommand = createStatusCommand();
+export const statusCommand: CommandRunner = createStatusCommand();

@@ -1,0 +1,21 @@
+// `kubeca status --help`.
+import { DEFAULT_CERT_DIR, DEFAULT_KUBECONFIG_DIR } from "../../client/node-paths.js";
+
+export const statusHelp = `Usage: kubeca status [--cert-dir DIR] [--kubeconfig-dir DIR] [--output text|json] [--warn-within DUR]
+
+Shows the two tables of 'kubeadm certs check-expiration' for this node: every certificate and
+kubeconfig client certificate (CERTIFICATE, EXPIRES, RESIDUAL TIME, CERTIFICATE AUTHORITY, EXTERNALLY
+MANAGED), then the CAs. Missing files show as !MISSING! <name>. kubelet.conf is left out, as kubeadm
+does: the kubelet rotates its own client certificate. super-admin.conf exists only on the node where
+'kubeadm init' ran; its absence is shown but never counts as due.
+
+Flags:
+  --cert-dir DIR        default ${DEFAULT_CERT_DIR}
+  --kubeconfig-dir DIR  default ${DEFAULT_KUBECONFIG_DIR}
+  --output text|json    json is kubeadm's output.kubeadm.k8s.io/v1alpha3 CertificateExpirationInfo
+  --warn-within DUR     count certificates expiring within DUR as due, e.g. 30d, 720h (default 0s)
+
+Exit codes: 0 nothing due; 1 a certificate or kubeconfig is missing, unreadable, expired or expires
+within --warn-within (kubeca renew fixes it); 2 bad flags; 4 only a CA expires within the window
+(renewal cannot fix that: replace the CA).
+`;
