@@ -164,13 +164,13 @@ describe("kubeca audit inventory", () => {
     assert.match(r.stderr, /1 record\(s\) could not be read \(line 13\); the rows may miss a node's latest certificate; run kubeca audit verify/);
   });
 
-  it("an empty log has no rows and nothing due; a missing one is unavailable (3); a bad window is a usage error (2)", async (t) => {
+  it("an empty log has no rows and nothing due; a missing one (2) and a bad window (2) are usage errors", async (t) => {
     const dir = await tempDir(t);
     await writeFile(join(dir, "empty.jsonl"), "");
     const empty = await inventory(["--file", join(dir, "empty.jsonl")], dir);
     assert.deepEqual([empty.code, empty.stdout], [0, "no certificates in the audit log\n"]);
     const out = capture(dir);
-    assert.equal(await main(["audit", "inventory", "--file", join(dir, "missing.jsonl")], out.io), 3);
+    assert.equal(await main(["audit", "inventory", "--file", join(dir, "missing.jsonl")], out.io), 2);
     assert.match(out.stderr(), /there is no audit log file at .*missing\.jsonl/);
     const bad = capture(dir);
     assert.equal(await main(["audit", "inventory", "--file", join(dir, "empty.jsonl"), "--expiring-within", "soon"], bad.io), 2);

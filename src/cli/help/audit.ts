@@ -75,5 +75,6 @@ Flags:
 Reads the whole log once (a file is streamed; a DynamoDB chain is queried page by page).
 
 Exit codes: 0 nothing due; 1 a certificate expired or expires within --expiring-within, or a record
-could not be read (it may have been a node's latest); 2 bad flags or config; 3 the store is unavailable.
+could not be read (it may have been a node's latest); 2 bad flags or config, or no log at --file;
+3 the store is unavailable (retry later).
 `;
