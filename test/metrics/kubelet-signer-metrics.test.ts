@@ -14,6 +14,7 @@ import { kubeletSignerCommand } from "../../src/cli/commands/kubelet-signer.js";
 import { writeKubeletSignerFiles } from "../kubelet/command-fixture.js";
 import { CLIENT, certificatePem, startHarness, waitFor, type Harness } from "../kubelet/harness.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
+import supertest from "supertest";
 import { parsePrometheusText, sampleValue, samplesOf, type Family } from "../support/prometheus-text.js";
 
 let kms: KmsServer;
@@ -42,11 +43,11 @@ function io(): CliIo & { err: () => string } {
   return { stdout, stderr, env: {}, cwd: dir, err: () => err };
 }
 
-async function scrape(base: string): Promise<Map<string, Family>> {
-  const res = await fetch(`${base}/metrics`);
+async function scrape(health: ReturnType<typeof supertest>): Promise<Map<string, Family>> {
+  const res = await health.get("/metrics");
   assert.equal(res.status, 200);
-  assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  return parsePrometheusText(await res.text());
+  assert.equal(res.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+  return parsePrometheusText(res.text);
 }
 
 const decisions = (f: Map<string, Family>, signer: string, decision: string, reason: string) =>
@@ -57,7 +58,7 @@ test("the kubelet signer's /metrics counts its decisions, signatures, leadership
   const running = kubeletSignerCommand.run(["--config", join(dir, "kubeca.yaml"), "--kubeconfig", join(dir, "kubeconfig"), "--health-port", "0"], cli);
   try {
     const started = await waitFor("the started line", () => cli.err().split("\n").map((l) => (l.startsWith("{") ? JSON.parse(l) : {})).find((l) => l.msg === "started"));
-    const base = `http://127.0.0.1:${started.healthPort}`;
+    const base = supertest(`http://127.0.0.1:${started.healthPort}`);
     // Leadership flips within a retry period; poll the gauge itself.
     for (let i = 0; ; i++) {
       if (sampleValue(await scrape(base), "kubeca_kubelet_leader") === 1) break;

@@ -17,6 +17,7 @@ import { SECTION_6, csrFor } from "../issuance/section6.js";
 import { writeConfig } from "../issuance/service-fixture.js";
 import { buildCsr, withCommonName, withDnsNames, withIpAddresses, withKey } from "../support/csr-builder.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
+import { listen, type HttpClient } from "../support/http.js";
 import { parsePrometheusText, promtoolCheckMetrics, promtoolPath, sampleValue, samplesOf, type Family } from "../support/prometheus-text.js";
 
 process.env.AWS_ACCESS_KEY_ID = "AKIDEXAMPLE";
@@ -30,10 +31,10 @@ const BURST = 32;
 const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
 const quiet = new Writable({ write: (_c, _e, cb) => cb() });
 
-async function scrape(app: FastifyInstance): Promise<{ families: Map<string, Family>; text: string; contentType: string }> {
-  const res = await app.inject({ method: "GET", url: "/metrics" });
-  assert.equal(res.statusCode, 200, res.body);
-  return { families: parsePrometheusText(res.body), text: res.body, contentType: String(res.headers["content-type"]) };
+async function scrape(http: HttpClient): Promise<{ families: Map<string, Family>; text: string; contentType: string }> {
+  const res = await http.get("/metrics");
+  assert.equal(res.status, 200, res.text);
+  return { families: parsePrometheusText(res.text), text: res.text, contentType: String(res.headers["content-type"]) };
 }
 
 const requests = (f: Map<string, Family>, outcome: string, ca: string, file: string) =>
@@ -44,9 +45,10 @@ describe("GET /metrics on kubeca serve", () => {
   let dir: string;
   let configPath: string;
   let app: FastifyInstance;
+  let http: HttpClient;
   let adminNotAfter: string;
 
-  const sign = (name: string, csr: string) => app.inject({ method: "POST", url: "/v1/sign", headers, payload: { name, csr } });
+  const sign = (name: string, csr: string) => http.post("/v1/sign").set(headers).send({ name, csr });
 
   before(async () => {
     kms = await startKmsServer();
@@ -65,7 +67,7 @@ describe("GET /metrics on kubeca serve", () => {
     const init = await main(["ca", "init", "--config", configPath], { stdout: quiet, stderr: err, env: process.env, cwd: dir });
     assert.equal(init, 0, stderr);
     app = await createApp(await loadConfigFile(configPath), { logger: false, prometheus: new ServeMetrics({ version: "1.2.3-test" }) });
-    await app.ready();
+    http = await listen(app);
   });
   after(async () => {
     await app?.close();
@@ -74,7 +76,7 @@ describe("GET /metrics on kubeca serve", () => {
   });
 
   it("serves the text format, valid for the strict reader and for promtool, with build info and CA expiry", async () => {
-    const { families, text, contentType } = await scrape(app);
+    const { families, text, contentType } = await scrape(http);
     assert.equal(contentType, "text/plain; version=0.0.4; charset=utf-8");
     assert.equal(sampleValue(families, "kubeca_build_info", { version: "1.2.3-test", nodejs: process.version }), 1);
     const caCert = new X509Certificate(await import("node:fs/promises").then((fs) => fs.readFile(`${dir}/pki/ca.crt`)));
@@ -98,12 +100,12 @@ describe("GET /metrics on kubeca serve", () => {
   });
 
   it("an issued certificate counts under its CA and file, with one timed KMS signature and one audit append", async () => {
-    const before = (await scrape(app)).families;
+    const before = (await scrape(http)).families;
     const csr = csrFor("admin.conf");
     const res = await sign("admin.conf", csr);
-    assert.equal(res.statusCode, 200, res.body);
-    adminNotAfter = res.json().notAfter;
-    const after = (await scrape(app)).families;
+    assert.equal(res.status, 200, res.text);
+    adminNotAfter = res.body.notAfter;
+    const after = (await scrape(http)).families;
     assert.equal(requests(after, "issued", "ca", "admin.conf"), 1);
     assert.equal(
       sampleValue(after, "kubeca_signer_sign_duration_seconds_count", { ca: "ca" })! - (sampleValue(before, "kubeca_signer_sign_duration_seconds_count", { ca: "ca" }) ?? 0),
@@ -116,8 +118,8 @@ describe("GET /metrics on kubeca serve", () => {
 
     // The same CSR again within the idempotency window: reissued, no second signature.
     const again = await sign("admin.conf", csr);
-    assert.equal(again.statusCode, 200);
-    const replayed = (await scrape(app)).families;
+    assert.equal(again.status, 200);
+    const replayed = (await scrape(http)).families;
     assert.equal(requests(replayed, "reissued", "ca", "admin.conf"), 1);
     assert.equal(sampleValue(replayed, "kubeca_signer_sign_duration_seconds_count", { ca: "ca" }), sampleValue(after, "kubeca_signer_sign_duration_seconds_count", { ca: "ca" }));
   });
@@ -125,10 +127,10 @@ describe("GET /metrics on kubeca serve", () => {
   it("refusals count under their file and each rule, and a name that is no kubeadm file never becomes a label", async () => {
     const evil = buildCsr(withKey("P-256"), withCommonName("kube-apiserver"), withDnsNames(...SECTION_6.apiserver!.dns, "evil.example.com"), withIpAddresses(...SECTION_6.apiserver!.ip)).pem;
     const refused = await sign("apiserver", evil);
-    assert.equal(refused.statusCode, 403, refused.body);
+    assert.equal(refused.status, 403, refused.text);
     const unknown = await sign("etc-shadow-please", csrFor("admin.conf"));
-    assert.equal(unknown.statusCode, 400, unknown.body);
-    const { families, text } = await scrape(app);
+    assert.equal(unknown.status, 400, unknown.text);
+    const { families, text } = await scrape(http);
     assert.equal(requests(families, "refused", "ca", "apiserver"), 1);
     assert.equal(sampleValue(families, "kubeca_certificate_refusals_total", { rule: "dns-san-not-allowed" }), 1);
     assert.equal(requests(families, "refused", "unknown", "unknown"), 1);
@@ -140,24 +142,24 @@ describe("GET /metrics on kubeca serve", () => {
     kms.fail("ThrottlingException", 10, "Sign");
     try {
       const res = await sign("scheduler.conf", csrFor("scheduler.conf"));
-      assert.equal(res.statusCode, 503, res.body);
+      assert.equal(res.status, 503, res.text);
     } finally {
       kms.clearFaults();
     }
-    const { families } = await scrape(app);
+    const { families } = await scrape(http);
     assert.equal(sampleValue(families, "kubeca_signer_failures_total", { ca: "ca", code: "KUBECA_SIGNER_UNAVAILABLE" }), 1);
     assert.equal(sampleValue(families, "kubeca_signer_failures_total", { ca: "ca", code: "KUBECA_SIGNER_MISCONFIGURED" }), 0);
     assert.equal(requests(families, "issued", "ca", "scheduler.conf"), 0);
   });
 
   it("refused credentials count by the method tried, and never show the token", async () => {
-    const wrong = await app.inject({ method: "POST", url: "/v1/sign", headers: { ...headers, authorization: "Bearer not-the-token-0123456789" }, payload: { name: "admin.conf", csr: csrFor("admin.conf") } });
-    assert.equal(wrong.statusCode, 401);
-    const none = await app.inject({ method: "POST", url: "/v1/sign", headers: { "content-type": "application/json" }, payload: { name: "admin.conf", csr: csrFor("admin.conf") } });
-    assert.equal(none.statusCode, 401);
-    const basic = await app.inject({ method: "POST", url: "/v1/sign", headers: { ...headers, authorization: "Basic dXNlcjpwYXNz" }, payload: {} });
-    assert.equal(basic.statusCode, 401);
-    const { families, text } = await scrape(app);
+    const wrong = await http.post("/v1/sign").set({ ...headers, authorization: "Bearer not-the-token-0123456789" }).send({ name: "admin.conf", csr: csrFor("admin.conf") });
+    assert.equal(wrong.status, 401);
+    const none = await http.post("/v1/sign").send({ name: "admin.conf", csr: csrFor("admin.conf") });
+    assert.equal(none.status, 401);
+    const basic = await http.post("/v1/sign").set({ ...headers, authorization: "Basic dXNlcjpwYXNz" }).send({});
+    assert.equal(basic.status, 401);
+    const { families, text } = await scrape(http);
     assert.equal(sampleValue(families, "kubeca_authentication_failures_total", { method: "token" }), 1);
     assert.equal(sampleValue(families, "kubeca_authentication_failures_total", { method: "none" }), 1);
     assert.equal(sampleValue(families, "kubeca_authentication_failures_total", { method: "other" }), 1);
@@ -166,12 +168,12 @@ describe("GET /metrics on kubeca serve", () => {
   });
 
   it("a request over the caller's rate limit counts as rate limited (caller), nothing decided", async () => {
-    const before = (await scrape(app)).families;
+    const before = (await scrape(http)).families;
     // The burst is partly spent by the tests above; ask for more items than it holds.
     const items = Array.from({ length: BURST }, () => ({ name: "controller-manager.conf", csr: csrFor("controller-manager.conf") }));
-    const res = await app.inject({ method: "POST", url: "/v1/sign/batch", headers, payload: { items } });
-    assert.equal(res.statusCode, 429, res.body);
-    const { families } = await scrape(app);
+    const res = await http.post("/v1/sign/batch").set(headers).send({ items });
+    assert.equal(res.status, 429, res.text);
+    const { families } = await scrape(http);
     assert.equal(sampleValue(families, "kubeca_rate_limited_requests_total", { limit: "caller" }), 1);
     assert.equal(sampleValue(families, "kubeca_rate_limited_requests_total", { limit: "overall" }), 0);
     assert.equal(requests(families, "issued", "ca", "controller-manager.conf"), requests(before, "issued", "ca", "controller-manager.conf"));
@@ -180,13 +182,13 @@ describe("GET /metrics on kubeca serve", () => {
   it("after a restart the fleet gauges are rebuilt from the audit log", async () => {
     await app.close();
     app = await createApp(await loadConfigFile(configPath), { logger: false, prometheus: new ServeMetrics({ version: "1.2.3-test" }) });
-    await app.ready();
-    let families = (await scrape(app)).families;
+    http = await listen(app);
+    let families = (await scrape(http)).families;
     // The start-up read runs in the background: wait for it to say it finished.
     for (let i = 0; sampleValue(families, "kubeca_node_certificate_inventory_loaded") !== 1; i++) {
       assert.ok(i < 500, "the inventory never finished loading");
       await new Promise((r) => setImmediate(r));
-      families = (await scrape(app)).families;
+      families = (await scrape(http)).families;
     }
     assert.deepEqual(
       samplesOf(families, "kubeca_node_certificate_expiry_timestamp_seconds").map((s) => [s.labels.node, s.labels.file, s.value]),
