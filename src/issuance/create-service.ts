@@ -2,10 +2,11 @@
 // compiled policy → audit log → the IssuanceService the transports call.
 import { randomUUID } from "node:crypto";
 import { createAuditLog, type AuditReader } from "../audit/index.js";
-import type { AuditLog, AuditRequest } from "../audit/types.js";
+import type { AuditLog, AuditRecord, AuditRequest } from "../audit/types.js";
 import type { RequestOrigin } from "../auth/caller.js";
 import { CaName, type Config, type LoadedConfig } from "../config/index.js";
 import { isKubecaError } from "../errors/index.js";
+import { NO_METRICS, type IssuanceMetrics } from "../metrics/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
 import { isClosable } from "../signers/index.js";
@@ -14,6 +15,7 @@ import { createIdempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
+import { observedAuditLog } from "./observed-audit-log.js";
 import { auditSignerWarnings } from "./signer-warnings.js";
 import { SignerHealth } from "./signer-health.js";
 import { recordSignerMismatch } from "./signer-mismatch.js";
@@ -33,6 +35,10 @@ export interface CreateServiceOptions {
   readonly onWarning?: (message: string, cause?: unknown) => void;
   /** How often each KMS key's state is asked for (default KEY_CHECK_INTERVAL_MS); tests shorten it. */
   readonly keyCheckIntervalMs?: number;
+  /** Where the pipeline, the signers and the audit appends are counted (default: nowhere). */
+  readonly metrics?: IssuanceMetrics;
+  /** Hears every record this service stored, after the append resolved (the fleet inventory). */
+  readonly onAuditRecord?: (record: AuditRecord) => void;
 }
 
 export interface RunningIssuanceService extends IssuanceService {
@@ -48,11 +54,13 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const now = options.now ?? (() => new Date());
   const dev = options.dev ?? false;
 
+  const metrics = options.metrics ?? NO_METRICS;
+
   const cas = new Map<CaName, IssuingCa>();
   try {
     for (const name of CaName.options) {
       const cfg = config.cas[name];
-      if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now }));
+      if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now, ...(options.metrics ? { metrics } : {}) }));
     }
   } catch (e) {
     if (isKubecaError(e) && e.code === "KUBECA_SIGNER_KEY_MISMATCH") {
@@ -63,7 +71,9 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   }
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
-  const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
+  const store = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
+  // Every append of this service goes through here; the store itself only for reading and lifecycle.
+  const audit = observedAuditLog(store, metrics, options.onAuditRecord);
   await auditSignerWarnings(audit, cas.values());
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
@@ -84,13 +94,14 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     now,
     serial: options.serial ?? randomSerial,
     idempotency,
+    metrics,
     onSigningFailure: (ca, error) => health.signingFailed(ca, error),
   };
 
   return {
     config,
     issuingCas: cas,
-    auditReader: isReader(audit) ? audit : undefined,
+    auditReader: isReader(store) ? store : undefined,
     sign: (caller, origin, item) => runPipeline(deps, caller, origin, item),
     cas: () => [...cas.values()].map((ca) => ({ name: ca.name, certificate: ca.info.pem })),
     async recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void> {
@@ -113,13 +124,13 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     async readiness(): Promise<readonly ReadinessCheck[]> {
       const checks: ReadinessCheck[] = [{ name: "config", ok: true, detail: `${config.nodes.length} node(s), ${cas.size} CA(s)` }];
       checks.push(...(await health.checks()));
-      checks.push(await auditCheck(audit));
+      checks.push(await auditCheck(store));
       return checks;
     },
     async close(): Promise<void> {
       health.stop();
       opened?.close();
-      if (owned && hasClose(audit)) await audit.close();
+      if (owned && hasClose(store)) await store.close();
       // After the audit log: its checkpoint signer may be one of these.
       for (const ca of cas.values()) if (isClosable(ca.signer)) ca.signer.close();
     },
