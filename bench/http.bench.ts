@@ -13,19 +13,21 @@ import { createApp } from "../src/server/index.js";
 import { startKmsServer } from "../test/support/kms-server.js";
 import { buildCsr, newKey, withCommonName, withKey, withOrganizations, type CsrKeyType } from "../test/support/csr-builder.js";
 
-const TOKEN = "bench-token-0123456789abcdef";
+export const TOKEN = "bench-token-0123456789abcdef";
 
-interface LoadResult {
+export interface LoadResult {
   latencies: number[];
   statuses: Record<string, number>;
   seconds: number;
+  /** With `scrape`: how long each GET of the scrape path took, in microseconds, and its size. */
+  scrapes?: { micros: number; bytes: number; status: number }[];
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-function load(url: string, bodies: string[], concurrency: number, requests: number): Promise<LoadResult> {
+export function load(url: string, bodies: string[], concurrency: number, requests: number, scrape?: { path: string; everyMs: number }): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL("./load-worker.mjs", import.meta.url), {
       workerData: {
@@ -36,6 +38,7 @@ function load(url: string, bodies: string[], concurrency: number, requests: numb
         concurrency,
         requests,
         maxSeconds: 60,
+        scrape,
       },
     });
     worker.once("message", resolve);

@@ -1,9 +1,10 @@
 // `npm run bench`: every benchmark in turn. Figures only; nothing here passes or fails on time.
-// Run one alone with `node --import tsx bench/run.ts pki|pkcs11|http|lambda|audit|kubelet|ship`.
+// Run one alone with `node --import tsx bench/run.ts pki|pkcs11|http|metrics|lambda|audit|kubelet|ship`.
 import { benchAudit } from "./audit.bench.js";
 import { benchHttp } from "./http.bench.js";
 import { benchKubelet } from "./kubelet.bench.js";
 import { benchLambda } from "./lambda.bench.js";
+import { benchMetrics } from "./metrics.bench.js";
 import { benchPkcs11 } from "./pkcs11.bench.js";
 import { benchPki } from "./pki.bench.js";
 import { benchShip } from "./ship.bench.js";
@@ -12,6 +13,7 @@ const all: Record<string, () => Promise<void>> = {
   pki: () => benchPki(1.5),
   pkcs11: () => benchPkcs11(1.5),
   http: () => benchHttp(),
+  metrics: () => benchMetrics(),
   lambda: () => benchLambda(),
   audit: () => benchAudit(),
   kubelet: () => benchKubelet(),

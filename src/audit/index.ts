@@ -21,3 +21,14 @@ export { DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from "./checkpoint-s
 export { verifyAuditLog, type VerifyResult, type VerifyOptions, type AuditBreak, type AuditBreakKind } from "./verify.js";
 export { compileQuery, DEFAULT_PAGE_LIMIT, normaliseSerial, type AuditQuery, type AuditPage } from "./query.js";
 export { CSV_COLUMNS, EXPORT_FORMATS, csvCell, csvHeader, formatRecord, type ExportFormat } from "./export-format.js";
+export {
+  CertificateInventory,
+  inventorySlot,
+  readInventory,
+  startLiveInventory,
+  KUBELET_CLIENT_FILE,
+  KUBELET_SERVING_FILE,
+  type InventoryRow,
+  type LiveInventory,
+  type ReadInventoryResult,
+} from "./inventory.js";

@@ -5,7 +5,7 @@ import { ERRORS, isKubecaError } from "../errors/index.js";
 import type { CliCommand, CliIo } from "./command.js";
 import { EXIT_CODES, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.js";
 import { UsageError } from "./flags.js";
-import { auditExportHelp, auditListHelp, auditVerifyHelp } from "./help/audit.js";
+import { auditExportHelp, auditInventoryHelp, auditListHelp, auditVerifyHelp } from "./help/audit.js";
 import { caInitHelp, caShowHelp } from "./help/ca.js";
 import { caKeygenHelp } from "./help/ca-keygen.js";
 import { caRotateAbortHelp, caRotateAdvanceHelp, caRotatePrepareHelp, caRotateStatusHelp } from "./help/ca-rotate.js";
@@ -36,6 +36,7 @@ export const COMMANDS: readonly CliCommand[] = [
   { path: ["audit", "list"], summary: "list audit records, newest first (filters: time, node, serial, event)", help: auditListHelp, load: async () => (await import("./commands/audit.js")).auditListCommand },
   { path: ["audit", "verify"], summary: "prove the audit log complete and untampered (hash chain and signed checkpoints)", help: auditVerifyHelp, load: async () => (await import("./commands/audit.js")).auditVerifyCommand },
   { path: ["audit", "export"], summary: "export audit records as JSONL or CSV", help: auditExportHelp, load: async () => (await import("./commands/audit.js")).auditExportCommand },
+  { path: ["audit", "inventory"], summary: "latest certificate per node and file from the audit log, soonest expiry first; non-zero exit when one is due", help: auditInventoryHelp, load: async () => (await import("./commands/audit-inventory.js")).auditInventoryCommand },
   { path: ["policy", "check"], summary: "validate a config and print, per node and node group, the files and SANs it allows", help: policyCheckHelp, load: async () => (await import("./commands/policy-check.js")).policyCheckCommand },
   { path: ["token", "create"], summary: "make a bearer token for a node or an auditor, and the config entry with its SHA-256", help: tokenCreateHelp, load: async () => (await import("./commands/token.js")).tokenCreateCommand },
   { path: ["version"], summary: "print the version, git commit, Node.js version and build target", help: versionHelp, load: async () => (await import("./commands/version.js")).versionCommand },

@@ -2,10 +2,11 @@
 // compiled policy → audit log → the IssuanceService the transports call.
 import { randomUUID } from "node:crypto";
 import { createAuditLog, type AuditReader } from "../audit/index.js";
-import type { AuditLog, AuditRequest, AuditTrustReportCa } from "../audit/types.js";
+import type { AuditLog, AuditRecord, AuditRequest, AuditTrustReportCa } from "../audit/types.js";
 import type { Caller, RequestOrigin } from "../auth/caller.js";
 import { CaName, rotationTarget, type Config, type LoadedConfig } from "../config/index.js";
 import { isKubecaError, KubecaError } from "../errors/index.js";
+import { NO_METRICS, type IssuanceMetrics } from "../metrics/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
 import { isClosable } from "../signers/index.js";
@@ -15,6 +16,7 @@ import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
 import { CaRotations, type CaPair, type RotationChange, type RotationView } from "./ca-rotation.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
+import { observedAuditLog } from "./observed-audit-log.js";
 import { openRotationStore, type RotationStore } from "./rotation-store.js";
 import { latestTrustReports, nodeProgress, readinessViolations, type NodeProgress } from "./rotation-status.js";
 import { auditSignerWarnings } from "./signer-warnings.js";
@@ -38,6 +40,10 @@ export interface CreateServiceOptions {
   readonly onWarning?: (message: string, cause?: unknown) => void;
   /** How often each KMS key's state is asked for (default KEY_CHECK_INTERVAL_MS); tests shorten it. */
   readonly keyCheckIntervalMs?: number;
+  /** Where the pipeline, the signers and the audit appends are counted (default: nowhere). */
+  readonly metrics?: IssuanceMetrics;
+  /** Hears every record this service stored, after the append resolved (the fleet inventory). */
+  readonly onAuditRecord?: (record: AuditRecord) => void;
 }
 
 export interface RunningIssuanceService extends IssuanceService {
@@ -57,15 +63,18 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const now = options.now ?? (() => new Date());
   const dev = options.dev ?? false;
 
+  const metrics = options.metrics ?? NO_METRICS;
+  const openOptions = { dev, now, ...(options.metrics ? { metrics } : {}) };
+
   const cas = new Map<CaName, IssuingCa>();
   const pairs = new Map<CaName, CaPair>();
   try {
     for (const name of CaName.options) {
       const cfg = config.cas[name];
       if (!cfg) continue;
-      const current = await openIssuingCa(name, cfg, baseDir, { dev, now });
+      const current = await openIssuingCa(name, cfg, baseDir, openOptions);
       cas.set(name, current);
-      pairs.set(name, { current, next: cfg.next ? await openIssuingCa(name, cfg.next, baseDir, { dev, now }, `cas.${name}.next`) : undefined });
+      pairs.set(name, { current, next: cfg.next ? await openIssuingCa(name, cfg.next, baseDir, openOptions, `cas.${name}.next`) : undefined });
     }
   } catch (e) {
     if (isKubecaError(e) && e.code === "KUBECA_SIGNER_KEY_MISMATCH") {
@@ -80,7 +89,9 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   await rotations.load();
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
-  const audit = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
+  const store = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
+  // Every append of this service goes through here; the store itself only for reading and lifecycle.
+  const audit = observedAuditLog(store, metrics, options.onAuditRecord);
   await auditSignerWarnings(audit, [...cas.values(), ...nexts]);
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
@@ -106,10 +117,11 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     now,
     serial: options.serial ?? randomSerial,
     idempotency,
+    metrics,
     onSigningFailure: (ca, error) => (nexts.includes(ca) ? nextHealth : health).signingFailed(ca.name, error),
   };
 
-  const reader = isReader(audit) ? audit : undefined;
+  const reader = isReader(store) ? store : undefined;
   /** Each listed node, and each node-group member that has reported, as it stands for one CA. */
   async function progressOf(ca: CaName, current: string, next: string, afterSeq: number | undefined): Promise<NodeProgress[]> {
     const reports = await latestTrustReports(reader!, afterSeq);
@@ -181,14 +193,14 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
       const checks: ReadinessCheck[] = [{ name: "config", ok: true, detail: `${config.nodes.length} node(s), ${cas.size} CA(s)` }];
       checks.push(...(await health.checks()));
       checks.push(...(await nextHealth.checks()).map((c) => ({ ...c, name: `${c.name}:next` })));
-      checks.push(await auditCheck(audit));
+      checks.push(await auditCheck(store));
       return checks;
     },
     async close(): Promise<void> {
       health.stop();
       nextHealth.stop();
       opened?.close();
-      if (owned && hasClose(audit)) await audit.close();
+      if (owned && hasClose(store)) await store.close();
       // After the audit log: its checkpoint signer may be one of these.
       for (const ca of [...cas.values(), ...nexts]) if (isClosable(ca.signer)) ca.signer.close();
       rotationStore.close();

@@ -11,6 +11,7 @@ import type { Caller, RequestOrigin } from "../auth/caller.js";
 import type { CaName } from "../config/index.js";
 import { ERRORS, KubecaError, isKubecaError, type Violation } from "../errors/index.js";
 import { findProfile, profileNames } from "../kubeadm/index.js";
+import type { IssuanceMetrics } from "../metrics/index.js";
 import { parseCsr, type IssuedCertificate, type ParsedCsr } from "../pki/index.js";
 import { describeKey, violation, type Policy } from "../policy/index.js";
 import type { Idempotency } from "./idempotency.js";
@@ -29,6 +30,8 @@ export interface PipelineDeps {
   readonly idempotency: Idempotency;
   /** Hears every failed signature (readiness re-checks that CA's key at once). */
   readonly onSigningFailure?: (ca: IssuingCa, error: unknown) => void;
+  /** Counted after each decision is durably audited. */
+  readonly metrics: IssuanceMetrics;
 }
 
 export function actorOf(caller: Caller | undefined, origin: RequestOrigin): AuditActor {
@@ -69,6 +72,8 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
       violations: error.violations,
     };
     await deps.audit.append(event); // rejects with KUBECA_AUDIT_UNAVAILABLE: fail closed, the 503 wins
+    const found = profile && findProfile(profile);
+    deps.metrics.certificateRequest("refused", found ? found.issuer : "unknown", found ? found.name : "unknown", distinctRules(event.violations ?? []));
     throw error;
   };
 
@@ -125,6 +130,7 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
         });
       } catch (error) {
         deps.onSigningFailure?.(ca, error);
+        deps.metrics.signerFailure(ca.name, isKubecaError(error) ? error.code : "KUBECA_INTERNAL");
         throw await recordSigningFailure(deps.audit, { event: "signing-failed", requestId: origin.requestId, actor, request, ...signingFailure(ca.name, error) }, error);
       }
 
@@ -137,6 +143,7 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
         certificateSha256: issued.sha256,
       };
       await deps.audit.append({ event: "issued", requestId: origin.requestId, actor, request, result });
+      deps.metrics.certificateRequest("issued", ca.name, profile.name);
 
       return {
         result: {
@@ -163,6 +170,7 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
         result: prior.audit,
         message: `the same CSR for ${profile.name} from the same caller within the idempotency window: the certificate of request ${prior.requestId ?? "(unknown)"} is returned, nothing was signed`,
       });
+      deps.metrics.certificateRequest("reissued", ca.name, profile.name);
       return { ...prior.result, name: item.name };
     },
   });
@@ -189,6 +197,10 @@ async function recordSigningFailure(audit: AuditLog, event: AuditEvent, error: u
   } catch (auditError) {
     return isKubecaError(error) && ERRORS[error.code].status === 503 ? error : auditError;
   }
+}
+
+function distinctRules(violations: readonly Violation[]): string[] {
+  return [...new Set(violations.map((v) => v.rule))];
 }
 
 function policyRefusal(name: string, violations: readonly Violation[]): KubecaError {

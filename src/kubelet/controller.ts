@@ -35,6 +35,8 @@ export interface KubeletController {
   ready(): boolean;
   /** Resolves when the queue is empty (tests, bench). */
   drained(): Promise<void>;
+  /** CSRs queued or in flight (0 while not leading). */
+  queueDepth(): number;
   readonly api: CsrApi;
 }
 
@@ -66,6 +68,7 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     readNode: (name) => api.readNode(name),
     now: deps.now,
     log: deps.log,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
   let parts: { queue: WorkQueue; watcher: CsrWatcher } | undefined;
 
@@ -88,6 +91,7 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
         if (!settledReason(csr)) queue.add(name);
       },
       onDelete: (name) => queue.forget(name),
+      onWatchEnd: (end) => deps.metrics?.watchRestart(end),
     });
     parts = { queue, watcher };
     queue.start();
@@ -121,6 +125,9 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     },
     async drained() {
       await parts?.queue.drained();
+    },
+    queueDepth() {
+      return parts?.queue.length ?? 0;
     },
   };
 }

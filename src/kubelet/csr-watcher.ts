@@ -18,6 +18,8 @@ export interface CsrWatcherOptions {
   /** Called for every CSR added, changed or re-listed, with the object as received. */
   readonly onChange: (name: string, csr: V1CertificateSigningRequest) => void;
   readonly onDelete: (name: string) => void;
+  /** A watch ended and another starts (after a list when it expired). */
+  readonly onWatchEnd?: (end: WatchEnd) => void;
 }
 
 type WatchEnd = "expired" | "closed" | "broken";
@@ -88,6 +90,7 @@ export class CsrWatcher {
       while (this.running) {
         const { end, lastRv } = await this.watchOnce(rv);
         rv = lastRv;
+        if (this.running) this.options.onWatchEnd?.(end);
         if (end === "expired") {
           this.stats.expired++;
           this.options.log.info("csr watch expired, listing again", { resourceVersion: rv });

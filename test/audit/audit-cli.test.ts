@@ -163,7 +163,7 @@ test("audit export with a filter writes only the matching records", async (t) =>
 test("each audit command has --help text naming its flags, and refuses unknown flags and missing sources", async (t) => {
   const dir = await tempDir(t);
   const auditCommands = COMMANDS.filter((cmd) => cmd.path[0] === "audit");
-  assert.deepEqual(auditCommands.map((cmd) => cmd.path.join(" ")), ["audit list", "audit verify", "audit export"]);
+  assert.deepEqual(auditCommands.map((cmd) => cmd.path.join(" ")), ["audit list", "audit verify", "audit export", "audit inventory"]);
   for (const cmd of auditCommands) {
     assert.match(cmd.help, new RegExp(`^Usage: kubeca ${cmd.path.join(" ")} `));
     for (const flag of ["--config FILE", "--file PATH"]) assert.ok(cmd.help.includes(flag), `${cmd.path.join(" ")} help names ${flag}`);

@@ -98,6 +98,7 @@ const CASES: Record<string, Case> = {
   "token create against a missing config": { args: () => ["token", "create", "--node", "cp-1", "--config", "nope.yaml"], exit: 2, stderr: /cannot read config .*nope\.yaml: ENOENT.*\nhint: Check the path/ },
   "ca init with a missing config": { args: () => ["ca", "init", "--config", "nope.yaml"], exit: 2, stderr: /nope\.yaml.*no such file/ },
   "audit list of a missing log": { args: () => ["audit", "list", "--file", "nope.jsonl"], exit: 2, stderr: /no audit log file at .*nope\.jsonl/ },
+  "audit inventory of a missing log": { args: () => ["audit", "inventory", "--file", "nope.jsonl"], exit: 2, stderr: /no audit log file at .*nope\.jsonl/ },
   "audit export to a folder it may not write": { args: () => ["audit", "export", "--file", "audit.jsonl", "--format", "jsonl", "--out", "locked/out.jsonl"], exit: 2, stderr: /--out .*locked\/out\.jsonl: EACCES: permission denied/, asNobody: true },
   "policy check of a missing file": { args: () => ["policy", "check", "nope.yaml"], exit: 2, stderr: /cannot read nope\.yaml: ENOENT/ },
 };

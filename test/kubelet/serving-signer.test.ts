@@ -1,7 +1,7 @@
 // The kubelet-serving signer end to end: real @kubernetes/client-node, fake apiserver, real pki/.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { certificatePem, condition, opensslText, opensslVerify, startHarness, waitFor, type Harness } from "./harness.js";
+import { certificatePem, condition, opensslText, opensslVerify, STEADY_LEASE, startHarness, waitFor, type Harness } from "./harness.js";
 import type { MemoryAuditLog } from "./memory-audit-log.js";
 import type { KubeletController } from "../../src/kubelet/controller.js";
 
@@ -11,7 +11,7 @@ let controller: KubeletController;
 
 before(async () => {
   h = await startHarness();
-  ({ controller, audit } = h.controller("a"));
+  ({ controller, audit } = h.controller("a", { timingsMs: STEADY_LEASE }));
   controller.start();
 });
 after(() => h.close());

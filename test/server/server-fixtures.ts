@@ -10,6 +10,7 @@ import { createTokenAuthenticator } from "../../src/auth/bearer-token.js";
 import type { NodeConfig } from "../../src/config/index.js";
 import type { KubecaError } from "../../src/errors/index.js";
 import type { CaSummary, IssuanceService, ReadinessCheck, SignItem, SignResult } from "../../src/issuance/types.js";
+import { ServeMetrics } from "../../src/metrics/prometheus.js";
 import { buildServer } from "../../src/server/index.js";
 import { listen, type HttpClient } from "../support/http.js";
 
@@ -114,6 +115,7 @@ export function testServer(options: { log?: boolean } = {}): {
   const app = buildServer({
     service,
     authenticator: createTokenAuthenticator(TOKENS, NODES),
+    metricsEndpoint: new ServeMetrics({ version: "test", processMetrics: false }),
     logger: options.log === false ? false : { level: "info", stream },
   });
   const logs: LogCapture = {

@@ -42,7 +42,7 @@ const FILTER_FLAGS = {
   event: { type: "string", multiple: true },
 } as const satisfies FlagSpec;
 
-async function openReader(values: { config?: string | undefined; file?: string | undefined }, io: CliIo): Promise<AuditReader> {
+export async function openReader(values: { config?: string | undefined; file?: string | undefined }, io: CliIo): Promise<AuditReader> {
   if (values.config && values.file) throw new UsageError("pass --config FILE or --file PATH, not both");
   if (values.file) {
     const records = resolve(io.cwd, values.file);
@@ -70,7 +70,7 @@ function filters(values: { since?: string | undefined; until?: string | undefine
   };
 }
 
-function outputFormat(value: string): "text" | "json" {
+export function outputFormat(value: string): "text" | "json" {
   if (value !== "text" && value !== "json") throw new UsageError(`--output must be text or json, not ${value}`);
   return value;
 }

@@ -2,7 +2,9 @@
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { loadConfigFile, type LoadedConfig } from "../../config/index.js";
+import { ServeMetrics } from "../../metrics/prometheus.js";
 import { createApp } from "../../server/index.js";
+import { BUILD_INFO } from "../build-info.js";
 import type { CliIo, CommandRunner } from "../command.js";
 import { prepareDevEnvironment } from "../dev-environment.js";
 import { EXIT_OK } from "../exit-codes.js";
@@ -56,6 +58,7 @@ export const serveCommand: CommandRunner = {
       dev: values.dev,
       logger: { level: values["log-level"] },
       trustProxy: values["trust-proxy"],
+      prometheus: new ServeMetrics({ version: BUILD_INFO.version }),
       ...(https ? { https } : {}),
     });
     // Closing the app waits for requests in flight and proves the audit head with a last checkpoint.

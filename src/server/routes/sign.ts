@@ -21,14 +21,14 @@ export interface SignRoutesOptions {
 export async function signRoutes(app: FastifyInstance, options: SignRoutesOptions): Promise<void> {
   app.post("/sign", async (request) => {
     // Authentication first: an anonymous caller learns nothing about the body's validity.
-    const caller = await authenticateRequest(app.authenticator, app.issuance, request, options.rateLimiter);
+    const caller = await authenticateRequest(app.authenticator, app.issuance, request, options.rateLimiter, app.metrics);
     const item = await parseRecorded(SignItemBody, request, caller, app.issuance, options.rateLimiter);
     options.rateLimiter?.admit(caller, 1);
     return app.issuance.sign(caller, requestOrigin(request), item);
   });
 
   app.post("/sign/batch", async (request) => {
-    const caller = await authenticateRequest(app.authenticator, app.issuance, request, options.rateLimiter);
+    const caller = await authenticateRequest(app.authenticator, app.issuance, request, options.rateLimiter, app.metrics);
     const body = await parseRecorded(SignBatchBody, request, caller, app.issuance, options.rateLimiter);
     // The whole batch is admitted or refused: a half-charged batch would sign some items and 429 the rest.
     options.rateLimiter?.admit(caller, body.items.length);
