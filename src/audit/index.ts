@@ -1,5 +1,5 @@
 // What other layers use from the audit log. No side effects.
-export type { AuditActor, AuditEvent, AuditEventType, AuditFailure, AuditLog, AuditRecord, AuditRequest, AuditResult, SigningFailureReason } from "./types.js";
+export type { AuditActor, AuditEvent, AuditEventType, AuditFailure, AuditLog, AuditRecord, AuditRequest, AuditResult, AuditRotation, AuditTrustReportCa, SigningFailureReason } from "./types.js";
 export { signingFailure } from "./signing-failure.js";
 export type { AuditReader, AuditStore, Stored, TornTail } from "./store.js";
 export { createAuditLog, openAuditReader, fileAuditPaths, type AuditLogOptions } from "./create-audit-log.js";

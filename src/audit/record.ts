@@ -2,7 +2,7 @@
 //   hash     = hex SHA-256 of canonical(record without `hash`)   (canonical-json.ts)
 //   prevHash = the previous record's hash; the first record links to GENESIS_HASH.
 import { createHash } from "node:crypto";
-import type { AuditActor, AuditEvent, AuditEventType, AuditRecord, AuditRequest, AuditResult } from "./types.js";
+import type { AuditActor, AuditEvent, AuditEventType, AuditRecord, AuditRequest, AuditResult, AuditRotation, AuditTrustReportCa } from "./types.js";
 import type { Violation } from "../errors/index.js";
 import { canonicalJson } from "./canonical-json.js";
 import { recordText } from "./record-text.js";
@@ -25,6 +25,9 @@ const EVENT_TYPES: Record<AuditEventType, true> = {
   "signing-failed": true,
   "signer-mismatch": true,
   "signer-warning": true,
+  "ca-rotation": true,
+  "ca-rotation-refused": true,
+  "node-trust-reported": true,
 };
 export const AUDIT_EVENT_TYPES = Object.freeze(Object.keys(EVENT_TYPES) as AuditEventType[]);
 
@@ -67,6 +70,8 @@ export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: str
     result: event.result && copyResult(event.result),
     violations: event.violations?.map(copyViolation),
     failure: event.failure && { issuer: text(event.failure.issuer), code: text(event.failure.code), reason: text(event.failure.reason) },
+    rotation: event.rotation && copyRotation(event.rotation),
+    trust: event.trust?.map(copyTrust),
     message: text(event.message),
     prevHash: head.hash,
   });
@@ -111,6 +116,18 @@ function copyResult(r: AuditResult): AuditResult {
     notAfter: text(r.notAfter),
     certificateSha256: text(r.certificateSha256),
   });
+}
+
+function copyRotation(r: AuditRotation): AuditRotation {
+  return compact({ ca: text(r.ca), action: text(r.action), from: text(r.from), to: text(r.to), current: text(r.current), next: text(r.next), version: r.version, forced: r.forced });
+}
+
+function copyTrust(t: AuditTrustReportCa): AuditTrustReportCa {
+  return {
+    name: text(t.name),
+    trusted: t.trusted.map(text),
+    leaves: t.leaves.map((l) => ({ file: text(l.file), issuer: text(l.issuer), serial: text(l.serial), notAfter: text(l.notAfter) })),
+  };
 }
 
 function copyViolation(v: Violation): Violation {

@@ -106,6 +106,11 @@ export const ERRORS = {
     title: "A CA certificate is unusable",
     fix: "Each CA certificate must be a CA (BasicConstraints CA:TRUE) with a Subject Key Identifier; recreate it with kubeca ca init.",
   },
+  KUBECA_ROTATION_REFUSED: {
+    status: 409,
+    title: "The CA rotation phase change is refused",
+    fix: "Run kubeca ca rotate status: the phase may have moved (one step at a time, from the phase you name), the last change may be too recent for every instance to follow, or nodes named in violations have not yet installed what the next phase relies on (run kubeca renew on them).",
+  },
   KUBECA_INTERNAL: {
     status: 500,
     title: "Internal error",

@@ -2,10 +2,10 @@
 // compiled policy → audit log → the IssuanceService the transports call.
 import { randomUUID } from "node:crypto";
 import { createAuditLog, type AuditReader } from "../audit/index.js";
-import type { AuditLog, AuditRecord, AuditRequest } from "../audit/types.js";
-import type { RequestOrigin } from "../auth/caller.js";
-import { CaName, type Config, type LoadedConfig } from "../config/index.js";
-import { isKubecaError } from "../errors/index.js";
+import type { AuditLog, AuditRecord, AuditRequest, AuditTrustReportCa } from "../audit/types.js";
+import type { Caller, RequestOrigin } from "../auth/caller.js";
+import { CaName, rotationTarget, type Config, type LoadedConfig } from "../config/index.js";
+import { isKubecaError, KubecaError } from "../errors/index.js";
 import { NO_METRICS, type IssuanceMetrics } from "../metrics/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
@@ -14,13 +14,16 @@ import { openIdempotencyStore } from "./create-idempotency-store.js";
 import { createIdempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
+import { CaRotations, type CaPair, type RotationChange, type RotationView } from "./ca-rotation.js";
 import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
 import { observedAuditLog } from "./observed-audit-log.js";
+import { openRotationStore, type RotationStore } from "./rotation-store.js";
+import { latestTrustReports, nodeProgress, readinessViolations, type NodeProgress } from "./rotation-status.js";
 import { auditSignerWarnings } from "./signer-warnings.js";
 import { SignerHealth } from "./signer-health.js";
 import { recordSignerMismatch } from "./signer-mismatch.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
-import type { IssuanceService, ReadinessCheck } from "./types.js";
+import type { CaSummary, IssuanceService, ReadinessCheck, RotationStatus } from "./types.js";
 
 export interface CreateServiceOptions {
   /** Development mode: memory signers allowed; their CA certificates are minted at start. */
@@ -31,6 +34,8 @@ export interface CreateServiceOptions {
   readonly audit?: AuditLog;
   /** Replace the configured idempotency store (tests inject failing or shared stores). */
   readonly idempotencyStore?: IdempotencyStore;
+  /** Replace the rotation state store (tests share one between instances). */
+  readonly rotationStore?: RotationStore;
   /** Failures that refuse nothing (an idempotency store that cannot be read or written). */
   readonly onWarning?: (message: string, cause?: unknown) => void;
   /** How often each KMS key's state is asked for (default KEY_CHECK_INTERVAL_MS); tests shorten it. */
@@ -44,6 +49,10 @@ export interface CreateServiceOptions {
 export interface RunningIssuanceService extends IssuanceService {
   readonly config: Config;
   readonly issuingCas: ReadonlyMap<CaName, IssuingCa>;
+  /** Current and next CA of each configured CA, with the rotation phase. */
+  readonly rotations: CaRotations;
+  /** The audit log the service writes (rotation changes and node reports go here too). */
+  readonly audit: AuditLog;
   /** The log's reader for GET /v1/audit; undefined when a test injected a write-only log. */
   readonly auditReader: AuditReader | undefined;
   close(): Promise<void>;
@@ -55,12 +64,17 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const dev = options.dev ?? false;
 
   const metrics = options.metrics ?? NO_METRICS;
+  const openOptions = { dev, now, ...(options.metrics ? { metrics } : {}) };
 
   const cas = new Map<CaName, IssuingCa>();
+  const pairs = new Map<CaName, CaPair>();
   try {
     for (const name of CaName.options) {
       const cfg = config.cas[name];
-      if (cfg) cas.set(name, await openIssuingCa(name, cfg, baseDir, { dev, now, ...(options.metrics ? { metrics } : {}) }));
+      if (!cfg) continue;
+      const current = await openIssuingCa(name, cfg, baseDir, openOptions);
+      cas.set(name, current);
+      pairs.set(name, { current, next: cfg.next ? await openIssuingCa(name, cfg.next, baseDir, openOptions, `cas.${name}.next`) : undefined });
     }
   } catch (e) {
     if (isKubecaError(e) && e.code === "KUBECA_SIGNER_KEY_MISMATCH") {
@@ -69,12 +83,16 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     }
     throw e;
   }
+  const nexts = [...pairs.values()].flatMap((p) => (p.next ? [p.next] : []));
+  const rotationStore = options.rotationStore ?? openRotationStore(config.audit, baseDir);
+  const rotations = new CaRotations(pairs, { store: rotationStore, refreshSeconds: config.rotation.refreshSeconds, now });
+  await rotations.load();
   const policy = compilePolicy(config);
   const owned = options.audit === undefined;
   const store = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
   // Every append of this service goes through here; the store itself only for reading and lifecycle.
   const audit = observedAuditLog(store, metrics, options.onAuditRecord);
-  await auditSignerWarnings(audit, cas.values());
+  await auditSignerWarnings(audit, [...cas.values(), ...nexts]);
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
   const opened = options.idempotencyStore ? undefined : openIdempotencyStore(config.idempotency);
@@ -85,25 +103,75 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
 
-  const health = new SignerHealth(cas.values(), options.keyCheckIntervalMs === undefined ? {} : { intervalMs: options.keyCheckIntervalMs });
+  const healthOptions = options.keyCheckIntervalMs === undefined ? {} : { intervalMs: options.keyCheckIntervalMs };
+  const health = new SignerHealth(cas.values(), healthOptions);
+  // The next CAs' keys are checked too (readiness names them signer:<name>:next): a rotation must
+  // not reach sign-new with a key that cannot sign.
+  const nextHealth = new SignerHealth(nexts, healthOptions);
   health.start();
+  nextHealth.start();
   const deps: PipelineDeps = {
     policy,
-    cas,
+    signingCa: async (name) => (await rotations.view(name))?.signing,
     audit,
     now,
     serial: options.serial ?? randomSerial,
     idempotency,
     metrics,
-    onSigningFailure: (ca, error) => health.signingFailed(ca, error),
+    onSigningFailure: (ca, error) => (nexts.includes(ca) ? nextHealth : health).signingFailed(ca.name, error),
   };
+
+  const reader = isReader(store) ? store : undefined;
+  /** Each listed node, and each node-group member that has reported, as it stands for one CA. */
+  async function progressOf(ca: CaName, current: string, next: string, afterSeq: number | undefined): Promise<NodeProgress[]> {
+    const reports = await latestTrustReports(reader!, afterSeq);
+    const names = [...new Set([...config.nodes.map((n) => n.name), ...reports.keys()])];
+    return names.map((n) => nodeProgress(n, reports.get(n), ca, current, next));
+  }
 
   return {
     config,
     issuingCas: cas,
-    auditReader: isReader(store) ? store : undefined,
+    rotations,
+    audit,
+    auditReader: reader,
     sign: (caller, origin, item) => runPipeline(deps, caller, origin, item),
-    cas: () => [...cas.values()].map((ca) => ({ name: ca.name, certificate: ca.info.pem })),
+    cas: async () => (await rotations.views()).map(caSummary),
+    async rotationStatus(): Promise<RotationStatus[]> {
+      const out: RotationStatus[] = [];
+      for (const view of await rotations.views()) {
+        const status: RotationStatus = {
+          name: view.name,
+          phase: view.phase,
+          ...(view.since ? { since: view.since } : {}),
+          current: view.current.info.sha256,
+          ...(view.next ? { next: view.next.info.sha256 } : {}),
+          nodes: [],
+        };
+        if (!view.next || view.phase === "idle" || !reader) {
+          out.push(status);
+          continue;
+        }
+        const nodes = await progressOf(view.name, view.current.info.sha256, view.next.info.sha256, view.sinceSeq);
+        const to = rotationTarget("advance", view.phase);
+        out.push({ ...status, nodes, ...(to ? { advance: { to, blocking: readinessViolations(view.name, view.phase, to, nodes) } } : {}) });
+      }
+      return out;
+    },
+    async changeRotation(caller: Caller, origin: RequestOrigin, change: RotationChange): Promise<CaSummary> {
+      const view = await rotations.change(change, actorOf(caller, origin), origin.requestId, audit, async (ca, from, to, afterSeq) => {
+        const pair = rotations.pair(ca)!;
+        if (!reader) return [{ field: "audit", rule: "audit-unreadable", message: "this service cannot read its audit log, so it cannot tell whether the nodes are ready; pass force" }];
+        // An abort to idle must see every node's newest report, whenever it came.
+        const nodes = await progressOf(ca, pair.current.info.sha256, pair.next!.info.sha256, to === "idle" ? undefined : afterSeq);
+        return readinessViolations(ca, from, to, nodes);
+      });
+      return caSummary(view);
+    },
+    async reportTrust(caller: Caller, origin: RequestOrigin, trust: readonly AuditTrustReportCa[]): Promise<void> {
+      if (caller.node === undefined) throw new KubecaError("KUBECA_FORBIDDEN", `${caller.subject} is an ${caller.role} caller; only nodes report what they trust`);
+      await audit.append({ event: "node-trust-reported", requestId: origin.requestId, actor: actorOf(caller, origin), trust });
+    },
     async recordAuthenticationFailure(origin: RequestOrigin, reason: string): Promise<void> {
       await audit.append({
         event: "authentication-failed",
@@ -124,16 +192,31 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     async readiness(): Promise<readonly ReadinessCheck[]> {
       const checks: ReadinessCheck[] = [{ name: "config", ok: true, detail: `${config.nodes.length} node(s), ${cas.size} CA(s)` }];
       checks.push(...(await health.checks()));
+      checks.push(...(await nextHealth.checks()).map((c) => ({ ...c, name: `${c.name}:next` })));
       checks.push(await auditCheck(store));
       return checks;
     },
     async close(): Promise<void> {
       health.stop();
+      nextHealth.stop();
       opened?.close();
       if (owned && hasClose(store)) await store.close();
       // After the audit log: its checkpoint signer may be one of these.
-      for (const ca of cas.values()) if (isClosable(ca.signer)) ca.signer.close();
+      for (const ca of [...cas.values(), ...nexts]) if (isClosable(ca.signer)) ca.signer.close();
+      rotationStore.close();
     },
+  };
+}
+
+/** GET /v1/ca's entry for one CA: the signing CA, the bundle nodes must trust, and the rotation when a next CA is configured. */
+export function caSummary(view: RotationView): CaSummary {
+  return {
+    name: view.name,
+    certificate: view.signing.info.pem,
+    bundle: view.trusted.map((ca) => ca.info.pem).join(""),
+    ...(view.next
+      ? { rotation: { phase: view.phase, current: view.current.info.pem, next: view.next.info.pem, ...(view.since ? { since: view.since } : {}) } }
+      : {}),
   };
 }
 

@@ -44,11 +44,18 @@ export interface OpenCaOptions {
   readonly metrics?: SignerMetrics;
 }
 
-export async function openIssuingCa(name: CaName, cfg: CaConfig, baseDir: string, options: OpenCaOptions): Promise<IssuingCa> {
+export async function openIssuingCa(
+  name: CaName,
+  cfg: Pick<CaConfig, "certificate" | "signer">,
+  baseDir: string,
+  options: OpenCaOptions,
+  /** Where this CA sits in the config, for messages: `cas.ca`, or `cas.ca.next`. */
+  at = `cas.${name}`,
+): Promise<IssuingCa> {
   if (cfg.signer.type === "memory" && !options.dev) {
     throw new KubecaError(
       "KUBECA_CONFIG_INVALID",
-      `cas.${name}.signer: the memory signer is for development only (its key is lost at exit); run with --dev, or use an aws-kms signer`,
+      `${at}.signer: the memory signer is for development only (its key is lost at exit); run with --dev, or use an aws-kms signer`,
     );
   }
   const signer = await createSigner(cfg.signer);
@@ -56,7 +63,7 @@ export async function openIssuingCa(name: CaName, cfg: CaConfig, baseDir: string
   if (cfg.signer.type === "memory") {
     info = await mintDevelopmentCa(name, signer, cfg, baseDir, options);
   } else {
-    info = readCaCertificate(await readCertificateSource(name, cfg, baseDir));
+    info = readCaCertificate(await readCertificateSource(at, cfg, baseDir));
     assertSignerMatchesCertificate(name, signer, info.spkiDer);
   }
   const issuer = createLeafIssuer(info, options.metrics ? timedSigner(name, signer, options.metrics) : signer);
@@ -78,7 +85,7 @@ export async function openIssuingCa(name: CaName, cfg: CaConfig, baseDir: string
   });
 }
 
-async function readCertificateSource(name: CaName, cfg: CaConfig, baseDir: string): Promise<string> {
+async function readCertificateSource(at: string, cfg: Pick<CaConfig, "certificate">, baseDir: string): Promise<string> {
   const src = cfg.certificate;
   if ("pem" in src) return src.pem;
   const path = resolveFrom(baseDir, src.file);
@@ -87,14 +94,14 @@ async function readCertificateSource(name: CaName, cfg: CaConfig, baseDir: strin
   } catch (e) {
     throw new KubecaError(
       "KUBECA_CONFIG_INVALID",
-      `cas.${name}.certificate.file: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}); create it with kubeca ca init`,
+      `${at}.certificate.file: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}); create it with kubeca ca init${at.endsWith(".next") ? " --next" : ""}`,
       { cause: e },
     );
   }
 }
 
 /** A memory signer's key is new at every start, so its self-signed CA certificate is too. */
-async function mintDevelopmentCa(name: CaName, signer: Signer, cfg: CaConfig, baseDir: string, options: OpenCaOptions): Promise<CaCertificateInfo> {
+async function mintDevelopmentCa(name: CaName, signer: Signer, cfg: Pick<CaConfig, "certificate">, baseDir: string, options: OpenCaOptions): Promise<CaCertificateInfo> {
   const now = options.now();
   const der = await createCaCertificate({
     commonName: CA_COMMON_NAMES[name],

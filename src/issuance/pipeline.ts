@@ -21,14 +21,15 @@ import type { SignItem, SignResult } from "./types.js";
 
 export interface PipelineDeps {
   readonly policy: Policy;
-  readonly cas: ReadonlyMap<CaName, IssuingCa>;
+  /** The CA that signs for a CA name in the current rotation phase. */
+  readonly signingCa: (name: CaName) => Promise<IssuingCa | undefined>;
   readonly audit: AuditLog;
   /** Injected so tests pin time and serials. */
   readonly now: () => Date;
   readonly serial: () => Uint8Array;
   readonly idempotency: Idempotency;
   /** Hears every failed signature (readiness re-checks that CA's key at once). */
-  readonly onSigningFailure?: (ca: CaName, error: unknown) => void;
+  readonly onSigningFailure?: (ca: IssuingCa, error: unknown) => void;
   /** Counted after each decision is durably audited. */
   readonly metrics: IssuanceMetrics;
 }
@@ -105,7 +106,7 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
     return refuse(policyRefusal(item.name, decision.violations), profile.name, csr);
   }
 
-  const ca = deps.cas.get(decision.issuer);
+  const ca = await deps.signingCa(decision.issuer);
   if (!ca) {
     // The policy only allows profiles whose CA is configured; reaching this is a configuration bug.
     throw new KubecaError("KUBECA_CONFIG_INVALID", `${profile.name} is issued by ${decision.issuer}, which is not configured under cas`);
@@ -128,7 +129,7 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
           validitySeconds: decision.validitySeconds,
         });
       } catch (error) {
-        deps.onSigningFailure?.(ca.name, error);
+        deps.onSigningFailure?.(ca, error);
         deps.metrics.signerFailure(ca.name, isKubecaError(error) ? error.code : "KUBECA_INTERNAL");
         throw await recordSigningFailure(deps.audit, { event: "signing-failed", requestId: origin.requestId, actor, request, ...signingFailure(ca.name, error) }, error);
       }

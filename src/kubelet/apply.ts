@@ -79,7 +79,7 @@ export async function apply(
     }
     case "sign": {
       if (!parsed) throw new KubecaError("KUBECA_INTERNAL", "sign decided without a parsed CSR");
-      const ca = deps.cas(decision.ca);
+      const ca = await deps.cas(decision.ca);
       if (!ca) throw new KubecaError("KUBECA_CONFIG_INVALID", `kubeletSigner: no CA named ${decision.ca} under cas`);
       deps.fence();
       let certificate: IssuedCertificate;

@@ -10,5 +10,8 @@ export interface KubeletCa {
   extensionsFor(eku: readonly ExtKeyUsageName[], keyUsage: { readonly keyEncipherment: boolean }): LeafExtensions;
 }
 
-/** The CAs by name; `undefined` when the config has no such CA. */
-export type KubeletCaLookup = (name: CaName) => KubeletCa | undefined;
+/**
+ * The CA that signs for a CA name now: during a CA rotation the next CA from sign-new on
+ * (docs/ca-rotation.md). `undefined` when the config has no such CA.
+ */
+export type KubeletCaLookup = (name: CaName) => Promise<KubeletCa | undefined>;

@@ -8,7 +8,9 @@ import { createAuditLog, startLiveInventory, type InventoryRow, type LiveInvento
 import type { CaName, KubeletAddressSourceConfig, LoadedConfig } from "../config/index.js";
 import { isKubecaError, KubecaError } from "../errors/index.js";
 import { openCheckpointSigner } from "../issuance/checkpoint-signer.js";
+import { CaRotations, type CaPair } from "../issuance/ca-rotation.js";
 import { openIssuingCa, type IssuingCa } from "../issuance/issuing-ca.js";
+import { openRotationStore, type RotationStore } from "../issuance/rotation-store.js";
 import { observedAuditLog } from "../issuance/observed-audit-log.js";
 import { NO_METRICS, type KubeletMetrics } from "../metrics/index.js";
 import { auditSignerWarnings } from "../issuance/signer-warnings.js";
@@ -31,6 +33,8 @@ export interface KubeletSignerParts {
 
 export interface OpenKubeletSignerOptions {
   readonly now: () => Date;
+  /** Replace the rotation state store (tests share the service's). */
+  readonly rotationStore?: RotationStore;
   /** Client settings for the EC2 address source (tests pass credentials). */
   readonly ec2?: Omit<Ec2InventoryOptions, "now">;
   /** Where signing, audit appends and decisions are counted. */
@@ -44,6 +48,7 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
   const policy = compileKubeletPolicy(config);
   const names = [...new Set<CaName>(["ca", policy.servingCa])];
   const opened: IssuingCa[] = [];
+  const pairs = new Map<CaName, CaPair>();
   for (const name of names) {
     const cfg = config.cas[name];
     if (!cfg) {
@@ -51,7 +56,11 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
     }
     // Production only: memory signers are refused here, as a kubelet CA must outlive the process.
     try {
-      opened.push(await openIssuingCa(name, cfg, baseDir, { dev: false, now: options.now, ...(options.metrics ? { metrics: options.metrics } : {}) }));
+      const openOptions = { dev: false, now: options.now, ...(options.metrics ? { metrics: options.metrics } : {}) };
+      const current = await openIssuingCa(name, cfg, baseDir, openOptions);
+      const next = cfg.next ? await openIssuingCa(name, cfg.next, baseDir, openOptions, `cas.${name}.next`) : undefined;
+      opened.push(current, ...(next ? [next] : []));
+      pairs.set(name, { current, next });
     } catch (e) {
       if (isKubecaError(e) && e.code === "KUBECA_SIGNER_KEY_MISMATCH") {
         await recordSignerMismatch(e, { config, baseDir, component: "kubeca kubelet-signer" }, (message) => process.emitWarning(message, "KubecaAuditWarning"));
@@ -59,6 +68,10 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
       throw e;
     }
   }
+  // The phase from the store the service writes (next to the audit log), so both follow one rotation.
+  const rotationStore = options.rotationStore ?? openRotationStore(config.audit, baseDir);
+  const rotations = new CaRotations(pairs, { store: rotationStore, refreshSeconds: config.rotation.refreshSeconds, now: options.now });
+  await rotations.load();
   const source = await openAddressSource(config.kubeletSigner?.addressSource ?? { type: "node-status" }, options.ec2);
   // Checkpoints as the signing service signs them, so this log is provable too.
   const checkpointSigner = await openCheckpointSigner(config, (name) => opened.find((c) => c.name === name)?.signer, false);
@@ -71,18 +84,19 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
   return {
     signing: Object.freeze({
       policy,
-      cas: (name: CaName) => opened.find((c) => c.name === name),
+      cas: async (name: CaName) => (await rotations.view(name))?.signing,
       audit,
       addressSource: source.addressSource,
       serial: randomSerial,
       now: options.now,
       ...(options.metrics ? { metrics: options.metrics } : {}),
     }),
-    cas: opened,
+    cas: [...pairs.values()].map((p) => p.current),
     fleet,
     async close() {
       fleet?.close();
       source.close();
+      rotationStore.close();
       await store.close();
     },
   };

@@ -5,7 +5,10 @@ import type { FastifyInstance } from "fastify";
 import { startLiveInventory, type LiveInventory } from "../audit/index.js";
 import type { AuditRecord } from "../audit/types.js";
 import { createAuthenticator, type CreateAuthenticatorOptions } from "../auth/create-authenticator.js";
-import type { LoadedConfig } from "../config/index.js";
+import { X509Certificate } from "node:crypto";
+import type { CaName, LoadedConfig } from "../config/index.js";
+import type { IssuingCa } from "../issuance/issuing-ca.js";
+import type { RunningIssuanceService } from "../issuance/create-service.js";
 import { createIssuanceService, type CreateServiceOptions } from "../issuance/create-service.js";
 import { PROFILES } from "../kubeadm/index.js";
 import type { IssuanceMetrics } from "../metrics/index.js";
@@ -43,7 +46,7 @@ export async function createApp(loaded: LoadedConfig, options: CreateAppOptions 
   try {
     // The CA certificates as the service holds them: a development CA exists only from this start.
     const caCertificates = new Map([...service.issuingCas].map(([name, ca]) => [name, ca.info.der] as const));
-    authenticator = createAuthenticator(loaded.config, { ...options.authentication, caCertificates });
+    authenticator = createAuthenticator(loaded.config, { ...options.authentication, caCertificates, trustedCas: trustedCasOf(service) });
   } catch (e) {
     await service.close();
     throw e;
@@ -76,4 +79,15 @@ export async function createApp(loaded: LoadedConfig, options: CreateAppOptions 
     await service.close();
   });
   return app;
+}
+
+/** The CAs a node's certificate may come from in the current rotation phase (parsed once per CA). */
+export function trustedCasOf(service: RunningIssuanceService): () => Promise<{ name: CaName; certificate: X509Certificate }[]> {
+  const parsed = new WeakMap<IssuingCa, X509Certificate>();
+  const certificateOf = (ca: IssuingCa) => {
+    let cert = parsed.get(ca);
+    if (!cert) parsed.set(ca, (cert = new X509Certificate(ca.info.der)));
+    return cert;
+  };
+  return async () => (await service.rotations.views()).flatMap((v) => v.trusted.map((ca) => ({ name: v.name, certificate: certificateOf(ca) })));
 }

@@ -18,7 +18,7 @@ function lostLease(audit: MemoryAuditLog, apiCalls: string[]): ApplyDeps {
   return {
     api: { replaceApproval: refuse("replaceApproval"), replaceStatus: refuse("replaceStatus"), read: refuse("read") } as unknown as ApplyDeps["api"],
     audit,
-    cas: () => undefined,
+    cas: async () => undefined,
     serial: () => new Uint8Array([1]),
     fence: () => {
       throw new NotLeaderError("kubeca-a");

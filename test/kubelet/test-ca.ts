@@ -30,7 +30,7 @@ export async function createTestCa(
 }
 
 export function lookup(...cas: KubeletCa[]): KubeletCaLookup {
-  return (name) => cas.find((c) => c.name === name);
+  return async (name) => cas.find((c) => c.name === name);
 }
 
 export function counterSerial(start = 0x1000): () => Uint8Array {

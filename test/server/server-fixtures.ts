@@ -58,8 +58,8 @@ export interface RecordingService extends IssuanceService {
 
 export function recordingService(): RecordingService {
   const cas: CaSummary[] = [
-    { name: "ca", certificate: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n" },
-    { name: "etcd-ca", certificate: "-----BEGIN CERTIFICATE-----\nETCD\n-----END CERTIFICATE-----\n" },
+    { name: "ca", certificate: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n", bundle: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n" },
+    { name: "etcd-ca", certificate: "-----BEGIN CERTIFICATE-----\nETCD\n-----END CERTIFICATE-----\n", bundle: "-----BEGIN CERTIFICATE-----\nETCD\n-----END CERTIFICATE-----\n" },
   ];
   const service: RecordingService = {
     signCalls: [],
@@ -75,7 +75,12 @@ export function recordingService(): RecordingService {
       service.signCalls.push({ caller, origin, item });
       return service.onSign(item);
     },
-    cas: () => cas,
+    cas: async () => cas,
+    rotationStatus: async () => [],
+    changeRotation: async () => {
+      throw new Error("not used by these tests");
+    },
+    reportTrust: async () => {},
     async recordAuthenticationFailure(origin, reason) {
       service.authFailures.push({ origin, reason });
       return service.onRecordAuthFailure();
