@@ -13,19 +13,21 @@ import { createApp } from "../src/server/index.js";
 import { startKmsServer } from "../test/support/kms-server.js";
 import { buildCsr, newKey, withCommonName, withKey, withOrganizations, type CsrKeyType } from "../test/support/csr-builder.js";
 
-const TOKEN = "bench-token-0123456789abcdef";
+export const TOKEN = "bench-token-0123456789abcdef";
 
-interface LoadResult {
+export interface LoadResult {
   latencies: number[];
   statuses: Record<string, number>;
   seconds: number;
+  /** With `scrape`: how long each GET of the scrape path took, in microseconds, and its size. */
+  scrapes?: { micros: number; bytes: number; status: number }[];
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-function load(url: string, bodies: string[], concurrency: number, requests: number): Promise<LoadResult> {
+export function load(url: string, bodies: string[], concurrency: number, requests: number, scrape?: { path: string; everyMs: number }): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL("./load-worker.mjs", import.meta.url), {
       workerData: {
@@ -36,6 +38,7 @@ function load(url: string, bodies: string[], concurrency: number, requests: numb
         concurrency,
         requests,
         maxSeconds: 60,
+        scrape,
       },
     });
     worker.once("message", resolve);
@@ -65,16 +68,24 @@ export function distinctBodies(key: CsrKeyType, n: number): string[] {
   return bodies.slice(0, n);
 }
 
-async function scenario(label: string, signer: Record<string, unknown>, bodies: string[], concurrency: number, dev: boolean, warmUp: string[] = []) {
+const OPERATOR_TOKEN = "bench-operator-0123456789abcdef";
+
+async function scenario(label: string, signer: Record<string, unknown>, bodies: string[], concurrency: number, dev: boolean, warmUp: string[] = [], rotating = false) {
   const dir = await mkdtemp(join(tmpdir(), "kubeca-bench-"));
-  const ca = { certificate: { file: "pki/ca.crt" }, signer };
+  // `rotating`: ca names a next CA and is moved to trust-both, so every request resolves the phase
+  // (re-read from the rotation state file once a second).
+  const ca = { certificate: { file: "pki/ca.crt" }, signer, ...(rotating ? { next: { certificate: { file: "pki/ca-next.crt" }, signer } } : {}) };
   const config = {
     apiVersion: "kubeca.dev/v1alpha1",
     kind: "Config",
     cluster: { kubernetesVersion: "1.34", controlPlaneEndpoint: "k8s.example.internal:6443", etcd: { local: false } },
     cas: { ca },
     nodes: [{ name: "cp-1", role: "control-plane", advertiseAddress: "10.0.0.10" }],
-    callers: { tokens: [{ name: "bench", sha256: createHash("sha256").update(TOKEN).digest("hex"), node: "cp-1" }] },
+    callers: {
+      tokens: [{ name: "bench", sha256: createHash("sha256").update(TOKEN).digest("hex"), node: "cp-1" }],
+      operators: [{ name: "bench-operator", sha256: createHash("sha256").update(OPERATOR_TOKEN).digest("hex") }],
+    },
+    rotation: { refreshSeconds: 1 },
     audit: { store: "file", path: "audit.jsonl" },
     // Out of the way: the benchmark measures signing, not the limiter's refusals.
     rateLimits: { perCaller: { ratePerSecond: 1e6, burst: 1e6 }, overall: { ratePerSecond: 1e6, burst: 1e6 } },
@@ -91,6 +102,14 @@ async function scenario(label: string, signer: Record<string, unknown>, bodies: 
   const app = await createApp(loaded, { dev, logger: false });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   try {
+    if (rotating) {
+      const res = await fetch(`${url}/v1/ca/rotation`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ ca: "ca", action: "prepare", expect: "idle" }),
+      });
+      if (res.status !== 200) throw new Error(`prepare failed in the benchmark: ${res.status} ${await res.text()}`);
+    }
     if (warmUp.length) await load(url, warmUp, concurrency, warmUp.length);
     const r = await load(url, bodies, concurrency, bodies.length);
     const sorted = r.latencies.sort((a, b) => a - b);
@@ -111,6 +130,7 @@ export async function benchHttp(options: { requests?: number } = {}): Promise<vo
   const warmUp = distinctBodies("P-256", 500);
   const p256 = distinctBodies("P-256", requests);
   await scenario("memory P-256 CA, P-256 CSRs, 32 connections", memory, p256, 32, true, warmUp);
+  await scenario("memory P-256 CA in a CA rotation (trust-both), 32 conns", memory, p256, 32, true, warmUp, true);
   await scenario("memory P-256 CA, RSA-2048 CSRs, 32 connections", memory, distinctBodies("RSA-2048", 1000), 32, true, warmUp);
   await scenario("memory P-256 CA, P-256 CSRs, 1 connection", memory, p256.slice(0, 1500), 1, true, warmUp);
   // The same 50 CSRs again and again: every answer after the first 50 is an idempotent replay.

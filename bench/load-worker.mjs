@@ -4,7 +4,7 @@
 import { Agent, request } from "node:http";
 import { parentPort, workerData } from "node:worker_threads";
 
-const { url, path, headers, bodies, concurrency, requests, maxSeconds } = workerData;
+const { url, path, headers, bodies, concurrency, requests, maxSeconds, scrape } = workerData;
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 const target = new URL(path, url);
 const latencies = [];
@@ -39,8 +39,27 @@ async function lane() {
   }
 }
 
+const scrapes = [];
+function scrapeOnce() {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const req = request(new URL(scrape.path, url), { method: "GET" }, (res) => {
+      let bytes = 0;
+      res.on("data", (b) => (bytes += b.length));
+      res.on("end", () => {
+        scrapes.push({ micros: Number(process.hrtime.bigint() - start) / 1000, bytes, status: res.statusCode });
+        resolve();
+      });
+    });
+    req.on("error", () => resolve());
+    req.end();
+  });
+}
+
 const start = process.hrtime.bigint();
+const timer = scrape ? setInterval(() => void scrapeOnce(), scrape.everyMs) : undefined;
 await Promise.all(Array.from({ length: concurrency }, lane));
+clearInterval(timer);
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 agent.destroy();
-parentPort.postMessage({ latencies, statuses, seconds });
+parentPort.postMessage({ latencies, statuses, seconds, ...(scrape ? { scrapes } : {}) });

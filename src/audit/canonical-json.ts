@@ -4,23 +4,31 @@
 //     - object keys sorted by UTF-16 code units (JavaScript's default sort), members with an
 //       undefined value left out;
 //     - no whitespace between tokens;
-//     - strings escaped as JSON.stringify does (", \, control characters; lone surrogates as \uXXXX);
-//     - numbers as JSON.stringify writes them (records only hold integers);
-//   then encoded as UTF-8.
+//     - strings escaped as JSON.stringify does (", \, U+0000..U+001F; nothing else, not even DEL);
+//     - numbers: integers of magnitude at most 2^53-1, in decimal (anything else is refused);
+//   then encoded as UTF-8. A string with a lone UTF-16 surrogate has no UTF-8 form and is refused:
+//   records never hold one (record-text.ts), and a stored line that decodes to one is not canonical.
 //
 // For the values a record holds (strings, integers, booleans, null, arrays, objects) this is the
 // same text RFC 8785 (JCS) produces, so a verifier in another language can recompute it.
 // docs/audit.md describes it for auditors.
+import { isWellFormed } from "./record-text.js";
+
+function canonicalString(s: string): string {
+  if (!isWellFormed(s)) throw new TypeError("canonical JSON cannot encode a lone UTF-16 surrogate: it has no UTF-8 form");
+  return JSON.stringify(s);
+}
 
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case "string":
-      return JSON.stringify(value);
+      return canonicalString(value);
     case "boolean":
       return value ? "true" : "false";
     case "number":
-      // NaN and Infinity have no JSON form; refusing them keeps the hash input unambiguous.
-      if (!Number.isFinite(value)) throw new TypeError(`canonical JSON cannot encode the number ${value}`);
+      // Records hold only integers. Beyond 2^53-1 (and for fractions) parsers in other languages
+      // read other values than JavaScript does, so such a number has no canonical form.
+      if (!Number.isSafeInteger(value)) throw new TypeError(`canonical JSON encodes only integers up to 2^53-1, not ${value}`);
       return JSON.stringify(value);
     case "object": {
       if (value === null) return "null";
@@ -30,7 +38,7 @@ export function canonicalJson(value: unknown): string {
       for (const key of Object.keys(obj).sort()) {
         const v = obj[key];
         if (v === undefined) continue;
-        parts.push(JSON.stringify(key) + ":" + canonicalJson(v));
+        parts.push(canonicalString(key) + ":" + canonicalJson(v));
       }
       return "{" + parts.join(",") + "}";
     }

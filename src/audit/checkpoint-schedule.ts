@@ -41,8 +41,10 @@ export class CheckpointSchedule {
   /** Called after each stored record. Returns at once; the checkpoint, if due, is made in the background. */
   recorded(head: ChainHead): void {
     if (!this.#head || head.seq > this.#head.seq) this.#head = head;
-    const due = head.seq % this.#o.everyRecords === 0 || this.#o.now().getTime() - this.#lastAttemptMs >= this.#o.everyMs;
-    if (due) void this.#checkpoint();
+    // A multiple of everyRecords proves exactly that record, even when later appends land before the
+    // checkpoint job runs: writers of one chain must agree on which seqs carry a checkpoint.
+    if (head.seq % this.#o.everyRecords === 0) void this.#checkpoint(head);
+    else if (this.#o.now().getTime() - this.#lastAttemptMs >= this.#o.everyMs) void this.#checkpoint();
     else this.#arm();
   }
 
@@ -70,10 +72,11 @@ export class CheckpointSchedule {
     this.#timer = undefined;
   }
 
-  #checkpoint(): Promise<void> {
+  /** Proves `at`, or the newest head when none is named. */
+  #checkpoint(at?: ChainHead): Promise<void> {
     return this.#queue
       .run(async () => {
-        const head = this.#head;
+        const head = at ?? this.#head;
         if (!head || head.seq <= this.#provedSeq) return;
         this.#disarm();
         // Counted from the attempt, so a KMS outage costs one try per interval, not one per append.

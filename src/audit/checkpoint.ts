@@ -65,8 +65,11 @@ export function checkpointSignatureValid(cp: AuditCheckpoint, key: KeyObject): b
     ...(params.padding === undefined ? {} : { padding: params.padding }),
     ...(params.saltLength === undefined ? {} : { saltLength: params.saltLength }),
   };
+  const signature = Buffer.from(cp.signature, "base64");
+  // Node's decoder skips what is not base64; only the one standard encoding of the bytes counts.
+  if (signature.toString("base64") !== cp.signature) return false;
   try {
-    return cryptoVerify(params.hash, signedBytes(cp), options, Buffer.from(cp.signature, "base64"));
+    return cryptoVerify(params.hash, signedBytes(cp), options, signature);
   } catch {
     // A key of the wrong type for the named algorithm, or garbage in place of a signature.
     return false;

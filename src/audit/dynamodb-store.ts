@@ -169,7 +169,7 @@ export function createDynamoDbAuditStore(options: DynamoDbAuditStoreOptions): Au
       for await (const item of query(partition, { ascending: true, consistent: true })) {
         const location = `item seq=${item.seq?.N ?? "?"}`;
         const value = parseItem(item, attribute, as);
-        yield typeof value === "string" ? { location, unreadable: value } : { location, value };
+        yield typeof value === "string" ? { location, unreadable: value } : { location, value, raw: Buffer.from(item[attribute]!.S!, "utf8") };
       }
     } catch (e) {
       throw e instanceof KubecaError ? e : unavailable("cannot be read", e);

@@ -8,7 +8,7 @@ import { asStoredCheckpoint, type AuditCheckpoint } from "./checkpoint.js";
 import { completeLinesEnd, linesBackward, linesForward } from "./jsonl-file.js";
 import { compileQuery, encodeCursor, type AuditPage, type AuditQuery } from "./query.js";
 import { asStoredRecord } from "./record.js";
-import type { AuditReader, Stored } from "./store.js";
+import type { AuditReader, Stored, TornTail } from "./store.js";
 import type { AuditRecord } from "./types.js";
 
 export interface FileAuditPaths {
@@ -68,7 +68,7 @@ async function* storedLines<T>(
       const parsed = parseLine(line.text, as, options.unparsable);
       if (parsed === null) continue;
       const location = `line ${line.lineNo}${options.where ?? ""}`;
-      yield typeof parsed === "string" ? { location, unreadable: parsed } : { location, value: parsed };
+      yield typeof parsed === "string" ? { location, unreadable: parsed } : { location, value: parsed, raw: line.bytes };
     }
   } finally {
     await handle.close();
@@ -104,6 +104,17 @@ export function createFileAuditReader(paths: FileAuditPaths): AuditReader {
 
     async *chain(): AsyncGenerator<Stored<AuditRecord>> {
       yield* storedLines(await openForReading(paths.records), recordLine, { unparsable: "report" });
+    },
+
+    async tornTail(): Promise<TornTail | undefined> {
+      const handle = await openForReading(paths.records);
+      try {
+        const { size } = await handle.stat();
+        const end = await completeLinesEnd(handle, size);
+        return end < size ? { location: `after the last newline of ${basename(paths.records)}`, bytes: size - end } : undefined;
+      } finally {
+        await handle.close();
+      }
     },
 
     async *checkpoints(): AsyncGenerator<Stored<AuditCheckpoint>> {

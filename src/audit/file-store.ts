@@ -188,8 +188,13 @@ export function createFileAuditStore(options: FileAuditStoreOptions): AuditStore
       await queue.run(openRecords);
       return reader.read(query);
     },
-    chain: () => reader.chain(),
+    async *chain() {
+      // As read(): the file exists (created on open) before it is read, so a new log reads as empty.
+      await queue.run(openRecords);
+      yield* reader.chain();
+    },
     checkpoints: () => reader.checkpoints(),
+    tornTail: () => reader.tornTail!(),
 
     ready: () => queue.run(openRecords),
 

@@ -4,9 +4,12 @@ import type { FileHandle } from "node:fs/promises";
 
 const CHUNK = 64 * 1024;
 const NEWLINE = 0x0a;
+const EMPTY = new Uint8Array(0);
 
 export interface FileLine {
   readonly text: string;
+  /** The line's bytes as stored, without the newline (forward reading only; empty when reading backward). */
+  readonly bytes: Uint8Array;
   /** Byte offset of the line's first byte. */
   readonly offset: number;
   /** 1-based line number (forward reading only; 0 when reading backward). */
@@ -31,7 +34,8 @@ export async function* linesForward(handle: FileHandle): AsyncGenerator<FileLine
     const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
     let start = 0;
     for (let nl = data.indexOf(NEWLINE); nl !== -1; nl = data.indexOf(NEWLINE, start)) {
-      yield { text: data.toString("utf8", start, nl), offset: carryOffset + start, lineNo: ++lineNo };
+      const bytes = Buffer.from(data.subarray(start, nl)); // a copy: `chunk` is reused by the next read
+      yield { text: data.toString("utf8", start, nl), bytes, offset: carryOffset + start, lineNo: ++lineNo };
       start = nl + 1;
     }
     // Copy: `chunk` is reused by the next read.
@@ -52,7 +56,7 @@ export async function* linesBackward(handle: FileHandle, end: number): AsyncGene
     while (buf.length > 0) {
       const prev = buf.length >= 2 ? buf.lastIndexOf(NEWLINE, buf.length - 2) : -1;
       if (prev === -1 && bufStart > 0) break; // the line starts in an earlier chunk
-      yield { text: buf.toString("utf8", prev + 1, buf.length - 1), offset: bufStart + prev + 1, lineNo: 0 };
+      yield { text: buf.toString("utf8", prev + 1, buf.length - 1), bytes: EMPTY, offset: bufStart + prev + 1, lineNo: 0 };
       buf = buf.subarray(0, prev + 1);
     }
     if (bufStart === 0) return;

@@ -2,11 +2,14 @@
 //   hash     = hex SHA-256 of canonical(record without `hash`)   (canonical-json.ts)
 //   prevHash = the previous record's hash; the first record links to GENESIS_HASH.
 import { createHash } from "node:crypto";
-import type { AuditActor, AuditEvent, AuditEventType, AuditRecord, AuditRequest, AuditResult } from "./types.js";
+import type { AuditActor, AuditEvent, AuditEventType, AuditRecord, AuditRequest, AuditResult, AuditRotation, AuditTrustReportCa } from "./types.js";
 import type { Violation } from "../errors/index.js";
 import { canonicalJson } from "./canonical-json.js";
+import { recordText } from "./record-text.js";
 
 export const GENESIS_HASH = "0".repeat(64);
+/** `time` exactly as Date.prototype.toISOString writes it (docs/audit.md): 2026-03-01T10:00:00.000Z. */
+const RECORD_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
 
 // A Record over the union, so the compiler fails here when an event type is added to types.ts.
 const EVENT_TYPES: Record<AuditEventType, true> = {
@@ -19,8 +22,12 @@ const EVENT_TYPES: Record<AuditEventType, true> = {
   "kubelet-csr-signed": true,
   "node-client-csr-signed": true,
   "ca-created": true,
+  "signing-failed": true,
   "signer-mismatch": true,
   "signer-warning": true,
+  "ca-rotation": true,
+  "ca-rotation-refused": true,
+  "node-trust-reported": true,
 };
 export const AUDIT_EVENT_TYPES = Object.freeze(Object.keys(EVENT_TYPES) as AuditEventType[]);
 
@@ -48,7 +55,8 @@ export function recordHash(stored: object): string {
 
 /**
  * Builds the record for `event` at `head`. Only the fields of the AuditEvent contract are copied, one by
- * one: whatever else a caller's object carries (a token, a raw header) never reaches the log.
+ * one: whatever else a caller's object carries (a token, a raw header) never reaches the log. Every
+ * string goes through recordText: well-formed Unicode, bounded.
  */
 export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: string; id: string }): AuditRecord {
   const body = compact({
@@ -56,12 +64,15 @@ export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: str
     time: meta.time,
     id: meta.id,
     event: event.event,
-    requestId: event.requestId,
+    requestId: text(event.requestId),
     actor: copyActor(event.actor),
     request: event.request && copyRequest(event.request),
     result: event.result && copyResult(event.result),
     violations: event.violations?.map(copyViolation),
-    message: event.message,
+    failure: event.failure && { issuer: text(event.failure.issuer), code: text(event.failure.code), reason: text(event.failure.reason) },
+    rotation: event.rotation && copyRotation(event.rotation),
+    trust: event.trust?.map(copyTrust),
+    message: text(event.message),
     prevHash: head.hash,
   });
   return { ...body, hash: recordHash(body) };
@@ -76,35 +87,51 @@ function compact<T extends object>(o: T): T {
   return o;
 }
 
+function text<T extends string | undefined>(s: T): T {
+  return (s === undefined ? s : recordText(s)) as T;
+}
+
 function copyActor(a: AuditActor): AuditActor {
-  return compact({ method: a.method, identity: a.identity, node: a.node, sourceIp: a.sourceIp, userAgent: a.userAgent });
+  return compact({ method: text(a.method), identity: text(a.identity), node: text(a.node), sourceIp: text(a.sourceIp), userAgent: text(a.userAgent) });
 }
 
 function copyRequest(r: AuditRequest): AuditRequest {
   return compact({
-    file: r.file,
-    profile: r.profile,
-    csrSha256: r.csrSha256,
-    publicKeySha256: r.publicKeySha256,
-    keyAlgorithm: r.keyAlgorithm,
-    subject: r.subject,
-    dnsNames: [...r.dnsNames],
-    ipAddresses: [...r.ipAddresses],
+    file: text(r.file),
+    profile: text(r.profile),
+    csrSha256: text(r.csrSha256),
+    publicKeySha256: text(r.publicKeySha256),
+    keyAlgorithm: text(r.keyAlgorithm),
+    subject: text(r.subject),
+    dnsNames: r.dnsNames.map(text),
+    ipAddresses: r.ipAddresses.map(text),
   });
 }
 
 function copyResult(r: AuditResult): AuditResult {
   return compact({
-    serial: r.serial,
-    issuer: r.issuer,
-    notBefore: r.notBefore,
-    notAfter: r.notAfter,
-    certificateSha256: r.certificateSha256,
+    serial: text(r.serial),
+    issuer: text(r.issuer),
+    notBefore: text(r.notBefore),
+    notAfter: text(r.notAfter),
+    certificateSha256: text(r.certificateSha256),
   });
 }
 
+function copyRotation(r: AuditRotation): AuditRotation {
+  return compact({ ca: text(r.ca), action: text(r.action), from: text(r.from), to: text(r.to), current: text(r.current), next: text(r.next), version: r.version, forced: r.forced });
+}
+
+function copyTrust(t: AuditTrustReportCa): AuditTrustReportCa {
+  return {
+    name: text(t.name),
+    trusted: t.trusted.map(text),
+    leaves: t.leaves.map((l) => ({ file: text(l.file), issuer: text(l.issuer), serial: text(l.serial), notAfter: text(l.notAfter) })),
+  };
+}
+
 function copyViolation(v: Violation): Violation {
-  return { field: v.field, rule: v.rule, message: v.message };
+  return { field: text(v.field), rule: text(v.rule), message: text(v.message) };
 }
 
 /**
@@ -117,7 +144,7 @@ export function asStoredRecord(value: unknown): AuditRecord | string {
   if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return "seq is not a positive integer";
   if (typeof r.hash !== "string" || !/^[0-9a-f]{64}$/.test(r.hash)) return "hash is not 64 hex digits";
   if (typeof r.prevHash !== "string" || !/^[0-9a-f]{64}$/.test(r.prevHash)) return "prevHash is not 64 hex digits";
-  if (typeof r.time !== "string" || Number.isNaN(Date.parse(r.time))) return "time is not an ISO-8601 time";
+  if (typeof r.time !== "string" || !RECORD_TIME.test(r.time)) return "time is not an ISO-8601 UTC time as toISOString writes it";
   if (typeof r.id !== "string") return "id is missing";
   if (typeof r.event !== "string") return "event is missing";
   if (typeof r.actor !== "object" || r.actor === null) return "actor is missing";

@@ -23,6 +23,7 @@ export function withStdoutMirror(store: AuditStore, out: NodeJS.WritableStream):
     read: (query) => store.read(query),
     chain: () => store.chain(),
     checkpoints: () => store.checkpoints(),
+    ...(store.tornTail ? { tornTail: () => store.tornTail!() } : {}),
     ready: () => store.ready(),
     close: () => store.close(),
   };

@@ -4,10 +4,20 @@ import type { AuditCheckpoint } from "./checkpoint.js";
 import type { AuditPage, AuditQuery } from "./query.js";
 import type { AuditLog, AuditRecord } from "./types.js";
 
-/** One stored item as found, in storage order. `location` says where, for messages: "line 12", "item seq=12". */
+/**
+ * One stored item as found, in storage order. `location` says where, for messages: "line 12", "item
+ * seq=12". `raw` is the exact stored bytes (the line without its newline, or the item's text as
+ * UTF-8), which verify holds against the canonical encoding of `value`.
+ */
 export type Stored<T> =
-  | { readonly location: string; readonly value: T }
+  | { readonly location: string; readonly value: T; readonly raw?: Uint8Array }
   | { readonly location: string; readonly unreadable: string };
+
+/** Bytes after the last newline of a JSONL file: a write a crash cut off, never acknowledged. */
+export interface TornTail {
+  readonly location: string;
+  readonly bytes: number;
+}
 
 export interface AuditReader {
   /** Matching records, newest first, one page at a time. Throws KUBECA_BAD_REQUEST for a bad query. */
@@ -16,6 +26,8 @@ export interface AuditReader {
   chain(): AsyncIterable<Stored<AuditRecord>>;
   /** Every stored checkpoint in storage order. */
   checkpoints(): AsyncIterable<Stored<AuditCheckpoint>>;
+  /** Stores with lines say what follows the last complete one (undefined: nothing). */
+  tornTail?(): Promise<TornTail | undefined>;
 }
 
 export interface AuditStore extends AuditLog, AuditReader {

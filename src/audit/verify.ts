@@ -1,16 +1,19 @@
-// Verification: recompute every hash, follow every link, and hold the chain against its signed
-// checkpoints. Needs only the stored bytes and the checkpoint public keys. Reports the first broken
-// record and how it broke:
-//   modified           a record's content does not match its hash, or a hash was recomputed (the next
-//                      record, or a checkpoint, still names the old one)
+// Verification: check that every stored line is the canonical encoding of what it holds, recompute
+// every hash, follow every link, and hold the chain against its signed checkpoints. Needs only the
+// stored bytes and the checkpoint public keys. docs/audit.md gives the same algorithm step by step
+// (test/audit/verify_audit.py implements it from there). Reports the first broken record and how:
+//   modified           a line is not the canonical encoding of a record, a record's content does not
+//                      match its hash, or a hash was recomputed (the next record, or a checkpoint,
+//                      still names the old one)
 //   removed            a seq is missing and does not appear later
 //   reordered          records are out of seq order (swapped, moved, or repeated)
 //   truncated          the log ends before a record a checkpoint proves: the tail was cut off
 //   forged-checkpoint  a checkpoint whose signature does not verify with a trusted key
 import type { KeyObject } from "node:crypto";
+import { canonicalJson } from "./canonical-json.js";
 import { checkpointSignatureValid, trustedKeys, type AuditCheckpoint } from "./checkpoint.js";
 import { GENESIS_HASH, recordHash } from "./record.js";
-import type { AuditReader, Stored } from "./store.js";
+import type { AuditReader, Stored, TornTail } from "./store.js";
 
 export type AuditBreakKind = "modified" | "removed" | "reordered" | "truncated" | "forged-checkpoint";
 
@@ -36,6 +39,12 @@ export interface VerifyResult {
   /** Highest seq proved by a checkpoint whose signature verified and whose hash matched; 0 when none. */
   readonly provedThrough: number;
   readonly broken: AuditBreak | undefined;
+  /**
+   * Bytes after the last newline: a write a crash cut off before it was acknowledged. Not a record and
+   * not a break (the writer removes it when it next opens the file); a checkpoint that proves a record
+   * beyond it still makes the log `truncated`.
+   */
+  readonly tornTail: TornTail | undefined;
 }
 
 export interface VerifyOptions {
@@ -67,6 +76,11 @@ export async function verifyAuditLog(reader: AuditReader, options: VerifyOptions
       return;
     }
     const cp = entry.value;
+    const notCanonical = canonicalProblem(entry);
+    if (notCanonical) {
+      problems.push({ kind: "forged-checkpoint", seq: undefined, location, detail: `the checkpoint is not readable (${notCanonical})` });
+      return;
+    }
     if (signaturesChecked) {
       const key = keys.get(cp.publicKeySha256);
       const why = !key
@@ -99,6 +113,11 @@ export async function verifyAuditLog(reader: AuditReader, options: VerifyOptions
     const entry = next.value;
     if (!("value" in entry)) {
       chainBreak = { kind: "modified", seq: expected, location: entry.location, detail: `record ${expected} is not readable (${entry.unreadable})` };
+      break;
+    }
+    const notCanonical = canonicalProblem(entry);
+    if (notCanonical) {
+      chainBreak = { kind: "modified", seq: expected, location: entry.location, detail: `record ${expected} is not as written: ${notCanonical}` };
       break;
     }
     const r = entry.value;
@@ -175,7 +194,26 @@ export async function verifyAuditLog(reader: AuditReader, options: VerifyOptions
     signaturesChecked,
     provedThrough,
     broken,
+    tornTail: await reader.tornTail?.(),
   };
+}
+
+/**
+ * Why a stored line is not exactly the canonical encoding of the value read from it, or undefined.
+ * A reader keeps one of two duplicated keys (which one depends on the parser), skips whitespace and
+ * decodes escapes; recomputing the hash over what one parser returned would let two readers see two
+ * records under one valid chain. So the stored bytes themselves must be the canonical encoding.
+ */
+function canonicalProblem(entry: { value: object; raw?: Uint8Array }): string | undefined {
+  if (entry.raw === undefined) return undefined;
+  let canonical: Buffer;
+  try {
+    canonical = Buffer.from(canonicalJson(entry.value), "utf8");
+  } catch (e) {
+    return `the line holds a value with no canonical encoding (${(e as Error).message})`;
+  }
+  if (canonical.equals(entry.raw)) return undefined;
+  return "the line is not the canonical encoding of the record it holds (a duplicated key, whitespace, a different escape or invalid UTF-8), so another reader may see a different record";
 }
 
 /**

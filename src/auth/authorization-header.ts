@@ -2,6 +2,7 @@
 // that dispatches on the scheme. Refusals name the problem, never the credential.
 import { KubecaError } from "../errors/index.js";
 import type { CredentialInput } from "./authenticator.js";
+import { PROOF_SCHEME } from "./proof-format.js";
 
 export interface AuthorizationHeader {
   /** As sent; compare case-insensitively. */
@@ -29,4 +30,19 @@ export function readAuthorization(headers: CredentialInput["headers"]): Authoriz
  */
 export function describeScheme(header: AuthorizationHeader): string {
   return PRINTABLE_SCHEME.test(header.scheme) && header.credentials !== "" ? `the ${header.scheme} scheme` : "an unsupported scheme";
+}
+
+/**
+ * Which method a request tries, from what it carries (a refusal's label in the metrics; never used to
+ * decide anything). A malformed header counts as "other".
+ */
+export function attemptedMethod(input: CredentialInput): "token" | "certificate" | "aws-iam" | "none" | "other" {
+  if (input.awsIamPrincipal !== undefined) return "aws-iam";
+  const header = input.headers["authorization"];
+  if (header === undefined || header === "") return "none";
+  if (Array.isArray(header)) return "other";
+  const scheme = header.trim().split(" ", 1)[0]!.toLowerCase();
+  if (scheme === "bearer") return "token";
+  if (scheme === PROOF_SCHEME.toLowerCase()) return "certificate";
+  return "other";
 }

@@ -20,6 +20,8 @@ export interface IamCallerConfig {
   readonly sessionIsNode?: boolean | undefined;
   /** GET /v1/audit only. */
   readonly auditor?: boolean | undefined;
+  /** The CA rotation routes only. */
+  readonly operator?: boolean | undefined;
 }
 
 interface Entry {
@@ -42,8 +44,8 @@ function compile(entries: readonly IamCallerConfig[], nodes: NodeDirectory): Ent
   return entries.map((config, index) => {
     const at = `callers.iam.${index}`;
     const pattern = parseArnPattern(config.arn);
-    const bindings = [config.node !== undefined, config.sessionNodes !== undefined, config.sessionIsNode === true, config.auditor === true];
-    if (bindings.filter(Boolean).length !== 1) throw invalid(`${at}: set exactly one of node, sessionNodes, sessionIsNode, auditor`);
+    const bindings = [config.node !== undefined, config.sessionNodes !== undefined, config.sessionIsNode === true, config.auditor === true, config.operator === true];
+    if (bindings.filter(Boolean).length !== 1) throw invalid(`${at}: set exactly one of node, sessionNodes, sessionIsNode, auditor, operator`);
     if (pattern.kind !== "role" && (config.sessionNodes !== undefined || config.sessionIsNode)) {
       throw invalid(`${at}: sessionNodes and sessionIsNode need a role ARN (arn:aws:iam::<account>:role/<name>); ${config.arn} is not one`);
     }
@@ -70,6 +72,7 @@ export function createIamAuthenticator(entries: readonly IamCallerConfig[], node
   function callerFor(entry: Entry, caller: CallerArn): Caller {
     const { config } = entry;
     if (config.auditor) return Object.freeze({ method: "aws-iam" as const, subject: caller.arn, node: undefined, role: "auditor" as const });
+    if (config.operator) return Object.freeze({ method: "aws-iam" as const, subject: caller.arn, node: undefined, role: "operator" as const });
     if (config.node !== undefined) return nodeCaller(caller.arn, config.node, `(callers.iam.${entry.index})`);
     // Role bindings below: the pattern matched, so the caller is a session of that role.
     if (caller.kind !== "assumed-role") throw refuse(`${caller.arn} is not a role session`);

@@ -77,7 +77,7 @@ function bearerToken(headers: CredentialInput["headers"]): string {
 export function createTokenAuthenticator(
   tokens: readonly TokenCallerConfig[],
   nodes: readonly NodeConfig[],
-  extra: { devToken?: DevTokenOptions; auditors?: readonly AuditorTokenConfig[] } = {},
+  extra: { devToken?: DevTokenOptions; auditors?: readonly AuditorTokenConfig[]; operators?: readonly AuditorTokenConfig[] } = {},
 ): Authenticator {
   const entries: Entry[] = tokens.map((t, i) => ({
     digest: Buffer.from(t.sha256, "hex"),
@@ -93,6 +93,13 @@ export function createTokenAuthenticator(
     entries.push({
       digest: Buffer.from(a.sha256, "hex"),
       caller: Object.freeze({ method: "token" as const, subject: a.name, node: undefined, role: "auditor" as const }),
+    });
+  }
+  for (const o of extra.operators ?? []) {
+    // Operators, too, are bound to no node: they may only drive the CA rotation.
+    entries.push({
+      digest: Buffer.from(o.sha256, "hex"),
+      caller: Object.freeze({ method: "token" as const, subject: o.name, node: undefined, role: "operator" as const }),
     });
   }
   if (extra.devToken) {

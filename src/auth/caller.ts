@@ -1,14 +1,14 @@
 // Who is calling, as established by an authenticator. Authenticators return data, never power:
 // policy decides what a Caller may receive.
 
-export type CallerRole = "control-plane" | "worker" | "auditor";
+export type CallerRole = "control-plane" | "worker" | "auditor" | "operator";
 
 export interface Caller {
   /** How the caller proved who it is. */
   readonly method: "token" | "dev-token" | "certificate" | "aws-iam";
   /** A stable, non-secret identity: the token's name, a certificate subject, an ARN. Never a token. */
   readonly subject: string;
-  /** The node this caller may request names for; undefined for roles bound to no node (auditor). */
+  /** The node this caller may request names for; undefined for roles bound to no node (auditor, operator). */
   readonly node: string | undefined;
   readonly role: CallerRole;
 }
@@ -19,7 +19,7 @@ export interface Caller {
  * compileNodeLookup fits it (listed nodes and node groups).
  */
 export interface NodeDirectory {
-  find(name: string): { readonly role: Exclude<CallerRole, "auditor"> } | undefined;
+  find(name: string): { readonly role: Exclude<CallerRole, "auditor" | "operator"> } | undefined;
 }
 
 /** Request metadata that goes into the audit record with the caller. */

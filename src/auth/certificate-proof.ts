@@ -29,6 +29,8 @@ import type { ReplayCache } from "./replay-cache.js";
 export interface CertificateProofOptions {
   /** The service's CA certificates: the only issuers whose leaves are accepted. */
   readonly anchors: readonly TrustAnchor[];
+  /** When set, the anchors of each request instead: the CAs nodes trust in the current CA rotation phase. */
+  readonly currentAnchors?: () => Promise<readonly TrustAnchor[]>;
   readonly nodes: NodeDirectory;
   readonly replayCache: ReplayCache;
   readonly now?: () => Date;
@@ -132,7 +134,7 @@ export function createCertificateProofAuthenticator(options: CertificateProofOpt
       const { alg, leaf } = parseHeader(jws);
 
       // Who: the certificate, checked against our own CAs before its key is trusted for anything.
-      const anchor = issuingAnchor(leaf, anchors, at);
+      const anchor = issuingAnchor(leaf, options.currentAnchors ? await options.currentAnchors() : anchors, at);
       const identity = certificateIdentity(leaf, anchor.name, options.nodes);
 
       // The signature, with the certificate's key and an algorithm that key can make.

@@ -23,6 +23,11 @@ export interface CreateAuthenticatorOptions {
   /** The configured CAs' certificates (PEM or DER) as the issuance service holds them (a development
    *  CA is minted at start): leaves of these, and only these, can prove a node. */
   readonly caCertificates: ReadonlyMap<CaName, string | Uint8Array>;
+  /**
+   * The CA certificates nodes trust now, per request: during a CA rotation, a leaf of the next CA
+   * proves a node from trust-both on, and one of the replaced CA no longer does after finish.
+   */
+  readonly trustedCas?: () => Promise<readonly { readonly name: CaName; readonly certificate: X509Certificate }[]>;
   /** On Lambda, instances share no memory: a memory replay cache would let a proof be replayed to
    *  another instance, so proofs are then refused unless the replay cache is dynamodb. */
   readonly runtime?: "server" | "lambda";
@@ -77,6 +82,7 @@ export function createAuthenticator(config: Config, options: CreateAuthenticator
 
   const tokens = createTokenAuthenticator(callers.tokens, config.nodes, {
     auditors: callers.auditors,
+    operators: callers.operators,
     ...(options.devToken ? { devToken: options.devToken } : {}),
   });
   const iam = createIamAuthenticator(callers.iam, nodes);
@@ -94,6 +100,7 @@ export function createAuthenticator(config: Config, options: CreateAuthenticator
       const anchors = [...options.caCertificates].map(([name, cert]) => ({ name, certificate: new X509Certificate(cert) }));
       proof = createCertificateProofAuthenticator({
         anchors,
+        ...(options.trustedCas ? { currentAnchors: options.trustedCas } : {}),
         nodes,
         replayCache: replay.cache,
         ...(options.now ? { now: options.now } : {}),

@@ -5,11 +5,13 @@ import { ERRORS, isKubecaError } from "../errors/index.js";
 import type { CliCommand, CliIo } from "./command.js";
 import { EXIT_CODES, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.js";
 import { UsageError } from "./flags.js";
-import { auditExportHelp, auditListHelp, auditVerifyHelp } from "./help/audit.js";
+import { auditExportHelp, auditInventoryHelp, auditListHelp, auditVerifyHelp } from "./help/audit.js";
 import { caInitHelp, caShowHelp } from "./help/ca.js";
 import { caKeygenHelp } from "./help/ca-keygen.js";
+import { caRotateAbortHelp, caRotateAdvanceHelp, caRotatePrepareHelp, caRotateStatusHelp } from "./help/ca-rotate.js";
 import { kubeletSignerHelp } from "./help/kubelet-signer.js";
 import { policyCheckHelp } from "./help/policy-check.js";
+import { recoverHelp } from "./help/recover.js";
 import { renewHelp } from "./help/renew.js";
 import { serveHelp } from "./help/serve.js";
 import { statusHelp } from "./help/status.js";
@@ -23,12 +25,18 @@ export const COMMANDS: readonly CliCommand[] = [
   { path: ["ca", "init"], summary: "create the CA certificates through their signers (KMS keys stay in KMS)", help: caInitHelp, load: async () => (await import("./commands/ca.js")).caInitCommand },
   { path: ["ca", "show"], summary: "print the CA certificates: subject, key, fingerprint, validity", help: caShowHelp, load: async () => (await import("./commands/ca.js")).caShowCommand },
   { path: ["ca", "keygen"], summary: "create a CA key pair inside a PKCS#11 token and print its signer config", help: caKeygenHelp, load: async () => (await import("./commands/ca-keygen.js")).caKeygenCommand },
+  { path: ["ca", "rotate", "prepare"], summary: "start rotating a CA to its configured next CA: nodes then trust both (idle → trust-both)", help: caRotatePrepareHelp, load: async () => (await import("./commands/ca-rotate.js")).caRotatePrepareCommand },
+  { path: ["ca", "rotate", "advance"], summary: "move a CA rotation one phase on (trust-both → sign-new → finish) once the nodes are ready", help: caRotateAdvanceHelp, load: async () => (await import("./commands/ca-rotate.js")).caRotateAdvanceCommand },
+  { path: ["ca", "rotate", "abort"], summary: "move a CA rotation one phase back", help: caRotateAbortHelp, load: async () => (await import("./commands/ca-rotate.js")).caRotateAbortCommand },
+  { path: ["ca", "rotate", "status"], summary: "show each CA's rotation phase, which nodes have followed it, and whether it is safe to advance", help: caRotateStatusHelp, load: async () => (await import("./commands/ca-rotate.js")).caRotateStatusCommand },
   { path: ["renew"], summary: "get this node's kubeadm CSRs signed and install certificates and kubeconfigs atomically", help: renewHelp, load: async () => (await import("./commands/renew.js")).renewCommand },
   { path: ["status"], summary: "show certificate expiry like kubeadm certs check-expiration; non-zero exit when renewal is due", help: statusHelp, load: async () => (await import("./commands/status.js")).statusCommand },
+  { path: ["recover"], summary: "roll back a certificate install a crash interrupted (run before the kubelet starts)", help: recoverHelp, load: async () => (await import("./commands/recover.js")).recoverCommand },
   { path: ["kubelet-signer"], summary: "approve and sign kubelet serving CSRs, sign node client CSRs", help: kubeletSignerHelp, load: async () => (await import("./commands/kubelet-signer.js")).kubeletSignerCommand },
   { path: ["audit", "list"], summary: "list audit records, newest first (filters: time, node, serial, event)", help: auditListHelp, load: async () => (await import("./commands/audit.js")).auditListCommand },
   { path: ["audit", "verify"], summary: "prove the audit log complete and untampered (hash chain and signed checkpoints)", help: auditVerifyHelp, load: async () => (await import("./commands/audit.js")).auditVerifyCommand },
   { path: ["audit", "export"], summary: "export audit records as JSONL or CSV", help: auditExportHelp, load: async () => (await import("./commands/audit.js")).auditExportCommand },
+  { path: ["audit", "inventory"], summary: "latest certificate per node and file from the audit log, soonest expiry first; non-zero exit when one is due", help: auditInventoryHelp, load: async () => (await import("./commands/audit-inventory.js")).auditInventoryCommand },
   { path: ["policy", "check"], summary: "validate a config and print, per node and node group, the files and SANs it allows", help: policyCheckHelp, load: async () => (await import("./commands/policy-check.js")).policyCheckCommand },
   { path: ["token", "create"], summary: "make a bearer token for a node or an auditor, and the config entry with its SHA-256", help: tokenCreateHelp, load: async () => (await import("./commands/token.js")).tokenCreateCommand },
   { path: ["version"], summary: "print the version, git commit, Node.js version and build target", help: versionHelp, load: async () => (await import("./commands/version.js")).versionCommand },

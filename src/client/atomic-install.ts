@@ -1,13 +1,23 @@
 // Installs a set of files so that the node ends with either the whole new set or the whole old one:
-//   1. copy every file about to be replaced into a fresh backup folder (fsync), with a journal;
-//   2. write each new file to a temporary file in its target folder (mode set, fsync);
-//   3. mark the journal "installing", rename every temporary file over its target, fsync the folders;
+//   1. copy every file about to be replaced into a fresh backup folder, with a journal ("prepared");
+//   2. write each new file to a temporary file in its target folder;
+//   3. mark the journal "installing", rename every temporary file over its target (each pair's key
+//      before its certificate, so at most one pair is ever mixed), fsync the folders;
 //   4. mark it "done". A failure in 3 puts back what was renamed from the backup.
-// A crash during 3 leaves the journal "installing": recoverInterruptedInstalls() restores it on the next run.
+// A crash during 3 leaves the journal "installing"; recoverInterruptedInstalls() rolls it back from
+// the backup before anything uses the files: the kubeca-recover unit before the kubelet starts, and
+// every kubeca renew, status and recover.
+//
+// Power loss: every file is fsynced when written, and every folder whose entries changed (created,
+// renamed into, unlinked) is fsynced before the journal moves on, so whatever state the journal is
+// found in after a power cut, what it relies on is on disk: the backups before "installing", the
+// renames before "done", the restores before "rolled-back". test/client/install-crash.test.ts checks
+// that order on the recorded operations, and kills the installer at every step.
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { FileWrite } from "./install-plan.js";
+import { currentInstaller, installerAlive, type Installer } from "./installer-identity.js";
 
 export const JOURNAL_FILE = "kubeca-install.json";
 export const BACKUP_PREFIX = "kubeca-backup-";
@@ -26,12 +36,23 @@ interface Journal {
   readonly version: 1;
   state: JournalState;
   readonly startedAt: string;
+  /** The process that wrote it, so a recovery never rolls back an install still running. */
+  readonly installer?: Installer;
   readonly files: readonly JournalEntry[];
 }
 
+/** One file-system operation, announced before it runs (tests record them, or stop the process there). */
+export type InstallStep =
+  | { readonly op: "mkdir"; readonly path: string }
+  | { readonly op: "write"; readonly path: string }
+  | { readonly op: "rename"; readonly from: string; readonly to: string }
+  | { readonly op: "unlink"; readonly path: string }
+  | { readonly op: "sync-dir"; readonly path: string }
+  | { readonly op: "journal"; readonly path: string; readonly state: JournalState };
+
 export interface InstallHooks {
-  /** Called before each rename; tests throw here to prove a failure between two files is safe. */
-  beforeRename?(path: string, index: number): void | Promise<void>;
+  /** Called before each operation; tests throw here, or kill the process, to prove each step safe. */
+  step?(step: InstallStep): void | Promise<void>;
 }
 
 export interface InstallReceipt {
@@ -51,68 +72,132 @@ export class InstallError extends Error {
   }
 }
 
-async function writeDurably(path: string, content: string | Uint8Array, mode: number): Promise<void> {
-  const handle = await open(path, "wx", mode);
-  try {
-    // The umask may have narrowed `mode`; set it exactly.
-    await handle.chmod(mode);
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+/** The durable file operations, each announced to the hooks first. */
+class Durable {
+  constructor(private readonly hooks: InstallHooks) {}
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeJournal(backupDir: string, journal: Journal): Promise<void> {
-  const path = join(backupDir, JOURNAL_FILE);
-  const temp = `${path}.${randomBytes(4).toString("hex")}`;
-  await writeDurably(temp, JSON.stringify(journal, null, 2) + "\n", 0o600);
-  await rename(temp, path);
-  await syncDir(backupDir);
-}
-
-/** `<root>/kubeca-backup-20261127T085500Z`, with a suffix if that exists already. */
-export async function createBackupDir(root: string, now: Date): Promise<string> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  for (let n = 0; ; n++) {
-    const dir = join(root, `${BACKUP_PREFIX}${stamp}${n === 0 ? "" : `-${n}`}`);
+  async write(path: string, content: string | Uint8Array, mode: number): Promise<void> {
+    await this.hooks.step?.({ op: "write", path });
+    const handle = await open(path, "wx", mode);
     try {
-      await mkdir(dir, { mode: 0o700 });
-      return dir;
+      // The umask may have narrowed `mode`; set it exactly.
+      await handle.chmod(mode);
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await this.hooks.step?.({ op: "rename", from, to });
+    await rename(from, to);
+  }
+
+  /** Removes `path` if it exists; true when it did. */
+  async unlink(path: string): Promise<boolean> {
+    await this.hooks.step?.({ op: "unlink", path });
+    try {
+      await unlink(path);
+      return true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw e;
+    }
+  }
+
+  /** mkdir -p, fsyncing the parent of every folder it creates. */
+  async mkdirs(dir: string, mode: number): Promise<void> {
+    const missing: string[] = [];
+    for (let d = dir; ; d = dirname(d)) {
+      const found = await stat(d).then(() => true, (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? false : Promise.reject(e)));
+      if (found) break;
+      missing.unshift(d);
+      if (dirname(d) === d) break;
+    }
+    for (const d of missing) {
+      await this.hooks.step?.({ op: "mkdir", path: d });
+      await mkdir(d, { mode }).catch((e: NodeJS.ErrnoException) => (e.code === "EEXIST" ? undefined : Promise.reject(e)));
+      await this.syncDir(dirname(d));
+    }
+  }
+
+  async syncDir(dir: string): Promise<void> {
+    await this.hooks.step?.({ op: "sync-dir", path: dir });
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Replaces the journal atomically: a new file, fsynced, renamed over the old one, the folder fsynced. */
+  async journal(backupDir: string, journal: Journal): Promise<void> {
+    const path = join(backupDir, JOURNAL_FILE);
+    await this.hooks.step?.({ op: "journal", path, state: journal.state });
+    const temp = `${path}.${randomBytes(4).toString("hex")}`;
+    const handle = await open(temp, "wx", 0o600);
+    try {
+      await handle.writeFile(JSON.stringify(journal, null, 2) + "\n");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+    const dir = await open(backupDir, "r");
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
     }
   }
 }
 
-async function removeQuietly(path: string): Promise<void> {
-  await unlink(path).catch(() => undefined);
+/** `<root>/kubeca-backup-20261127T085500Z`, with a suffix if that exists already; its entry is on disk. */
+export async function createBackupDir(root: string, now: Date, hooks: InstallHooks = {}): Promise<string> {
+  const fs = new Durable(hooks);
+  await fs.mkdirs(root, 0o700);
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  for (let n = 0; ; n++) {
+    const dir = join(root, `${BACKUP_PREFIX}${stamp}${n === 0 ? "" : `-${n}`}`);
+    try {
+      await hooks.step?.({ op: "mkdir", path: dir });
+      await mkdir(dir, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      continue;
+    }
+    await fs.syncDir(root);
+    return dir;
+  }
 }
 
-/** Put one file back as the journal recorded it: the backed-up bytes, or no file at all. */
-async function restoreEntry(backupDir: string, entry: JournalEntry): Promise<void> {
-  if (entry.backup === null) {
-    await removeQuietly(entry.path);
-    return;
+/** Put files back as the journal recorded them (the backed-up bytes, or no file), then fsync their folders. */
+async function restore(fs: Durable, backupDir: string, entries: readonly JournalEntry[]): Promise<void> {
+  const dirs = new Set<string>();
+  for (const entry of entries) {
+    dirs.add(dirname(entry.path));
+    await fs.unlink(entry.temp);
+    if (entry.backup === null) {
+      await fs.unlink(entry.path);
+      continue;
+    }
+    // One fixed name, so a restore cut off by a crash leaves nothing the next one does not clear.
+    const temp = join(dirname(entry.path), `.${basename(entry.path)}.kubeca-restore`);
+    await fs.unlink(temp);
+    await fs.write(temp, await readFile(join(backupDir, entry.backup)), entry.mode ?? 0o600);
+    await fs.rename(temp, entry.path);
   }
-  const temp = join(dirname(entry.path), `.${basename(entry.path)}.kubeca-restore-${randomBytes(4).toString("hex")}`);
-  await writeDurably(temp, await readFile(join(backupDir, entry.backup)), entry.mode ?? 0o600);
-  await rename(temp, entry.path);
+  for (const dir of dirs) await fs.syncDir(dir);
 }
 
 export async function installAtomically(writes: readonly FileWrite[], backupDir: string, hooks: InstallHooks = {}): Promise<InstallReceipt> {
-  // 1. Backup.
+  const fs = new Durable(hooks);
+  // 1. Backup: every file, then every folder that received one, so all of it is on disk before the
+  //    journal says "installing".
   const entries: JournalEntry[] = [];
+  const backupDirs = new Set<string>();
   for (const w of writes) {
     const temp = join(dirname(w.path), `.${basename(w.path)}.kubeca-${randomBytes(6).toString("hex")}`);
     let mode: number;
@@ -124,52 +209,56 @@ export async function installAtomically(writes: readonly FileWrite[], backupDir:
       continue;
     }
     const backup = join("files", w.path.replace(/^[/\\]+/, ""));
-    await mkdir(dirname(join(backupDir, backup)), { recursive: true, mode: 0o700 });
-    await writeDurably(join(backupDir, backup), await readFile(w.path), mode);
+    const target = join(backupDir, backup);
+    await fs.mkdirs(dirname(target), 0o700);
+    await fs.write(target, await readFile(w.path), mode);
+    backupDirs.add(dirname(target));
     entries.push({ path: w.path, backup, mode, temp });
   }
-  const journal: Journal = { version: 1, state: "prepared", startedAt: new Date().toISOString(), files: entries };
-  await writeJournal(backupDir, journal);
+  for (const dir of backupDirs) await fs.syncDir(dir);
+  const journal: Journal = { version: 1, state: "prepared", startedAt: new Date().toISOString(), installer: await currentInstaller(), files: entries };
+  await fs.journal(backupDir, journal);
 
   // 2. Temporary files next to their targets (same filesystem, so rename is atomic).
   const dirs = new Set<string>();
   try {
     for (const [i, w] of writes.entries()) {
       const dir = dirname(w.path);
-      await mkdir(dir, { recursive: true, mode: 0o755 });
+      await fs.mkdirs(dir, 0o755);
       dirs.add(dir);
-      await writeDurably(entries[i]!.temp, w.content, w.mode);
+      await fs.write(entries[i]!.temp, w.content, w.mode);
     }
+    for (const dir of dirs) await fs.syncDir(dir);
   } catch (e) {
-    for (const entry of entries) await removeQuietly(entry.temp);
+    for (const entry of entries) await fs.unlink(entry.temp).catch(() => undefined);
+    for (const dir of dirs) await fs.syncDir(dir);
     journal.state = "rolled-back";
-    await writeJournal(backupDir, journal);
+    await fs.journal(backupDir, journal);
     throw new InstallError(`could not write the new files (${(e as Error).message}); nothing was changed`, backupDir, { cause: e });
   }
 
   // 3. Rename, all or nothing.
   journal.state = "installing";
-  await writeJournal(backupDir, journal);
+  await fs.journal(backupDir, journal);
   let renamed = 0;
   try {
-    for (const [i, entry] of entries.entries()) {
-      await hooks.beforeRename?.(entry.path, i);
-      await rename(entry.temp, entry.path);
+    for (const entry of entries) {
+      await fs.rename(entry.temp, entry.path);
       renamed++;
     }
-    for (const dir of dirs) await syncDir(dir);
+    for (const dir of dirs) await fs.syncDir(dir);
   } catch (e) {
-    for (const entry of entries.slice(renamed)) await removeQuietly(entry.temp);
-    for (const entry of entries.slice(0, renamed).reverse()) await restoreEntry(backupDir, entry);
-    for (const dir of dirs) await syncDir(dir);
+    for (const entry of entries.slice(renamed)) await fs.unlink(entry.temp).catch(() => undefined);
+    await restore(fs, backupDir, entries.slice(0, renamed).reverse());
+    for (const dir of dirs) await fs.syncDir(dir);
     journal.state = "rolled-back";
-    await writeJournal(backupDir, journal);
+    await fs.journal(backupDir, journal);
     const at = entries[renamed]?.path ?? "syncing folders";
     throw new InstallError(`install failed at ${at} (${(e as Error).message}); the ${renamed} file(s) already replaced were put back from ${backupDir}`, backupDir, { cause: e });
   }
 
   journal.state = "done";
-  await writeJournal(backupDir, journal);
+  await fs.journal(backupDir, journal);
   return {
     backupDir,
     replaced: entries.filter((e) => e.backup !== null).map((e) => e.path),
@@ -177,33 +266,61 @@ export async function installAtomically(writes: readonly FileWrite[], backupDir:
   };
 }
 
-/**
- * Finish what a crashed run left behind under `backupRoot`: an install caught mid-rename is rolled back
- * from its backup; temporary files of one caught earlier are removed. Returns one line per repair.
- */
-export async function recoverInterruptedInstalls(backupRoot: string): Promise<string[]> {
-  const repaired: string[] = [];
-  const names = await readdir(backupRoot).catch(() => [] as string[]);
+/** An install whose journal says it did not finish, found under a backup root. */
+export interface InterruptedInstall {
+  readonly backupDir: string;
+  readonly state: "prepared" | "installing";
+  readonly startedAt: string;
+  /** Still running in another process: leave it alone. */
+  readonly running: boolean;
+}
+
+/** Installs under `backupRoot` that did not finish (read only: nothing is changed). */
+export async function findInterruptedInstalls(backupRoot: string): Promise<InterruptedInstall[]> {
+  const found: InterruptedInstall[] = [];
+  // No folder: nothing was ever installed here. Any other failure (a folder that cannot be read) must
+  // not pass for "nothing to repair".
+  const names = await readdir(backupRoot).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? ([] as string[]) : Promise.reject(e)));
   for (const name of names.filter((n) => n.startsWith(BACKUP_PREFIX)).sort()) {
     const backupDir = join(backupRoot, name);
     let journal: Journal;
     try {
       journal = JSON.parse(await readFile(join(backupDir, JOURNAL_FILE), "utf8")) as Journal;
     } catch {
+      continue; // no journal yet: the crash came before anything was written outside the backup
+    }
+    if (journal.state !== "prepared" && journal.state !== "installing") continue;
+    found.push({ backupDir, state: journal.state, startedAt: journal.startedAt, running: await installerAlive(journal.installer) });
+  }
+  return found;
+}
+
+/**
+ * Finish what a crashed run left behind under `backupRoot`: an install caught mid-rename is rolled back
+ * from its backup; temporary files of one caught earlier are removed. An install still running in
+ * another process is left alone. Idempotent: a crash during recovery is recovered by the next one.
+ * Returns one line per repair.
+ */
+export async function recoverInterruptedInstalls(backupRoot: string, hooks: InstallHooks = {}): Promise<string[]> {
+  const fs = new Durable(hooks);
+  const repaired: string[] = [];
+  for (const found of await findInterruptedInstalls(backupRoot)) {
+    if (found.running) {
+      repaired.push(`an install started on ${found.startedAt} is still running (${found.backupDir}); left alone`);
       continue;
     }
+    const journal = JSON.parse(await readFile(join(found.backupDir, JOURNAL_FILE), "utf8")) as Journal;
     if (journal.state === "installing") {
-      for (const entry of [...journal.files].reverse()) {
-        await removeQuietly(entry.temp);
-        await restoreEntry(backupDir, entry);
-      }
+      await restore(fs, found.backupDir, [...journal.files].reverse());
       journal.state = "rolled-back";
-      await writeJournal(backupDir, journal);
-      repaired.push(`an install interrupted on ${journal.startedAt} was rolled back from ${backupDir}`);
-    } else if (journal.state === "prepared") {
-      for (const entry of journal.files) await removeQuietly(entry.temp);
+      await fs.journal(found.backupDir, journal);
+      repaired.push(`an install interrupted on ${journal.startedAt} was rolled back from ${found.backupDir}`);
+    } else {
+      const dirs = new Set<string>();
+      for (const entry of journal.files) if (await fs.unlink(entry.temp)) dirs.add(dirname(entry.temp));
+      for (const dir of dirs) await fs.syncDir(dir);
       journal.state = "rolled-back";
-      await writeJournal(backupDir, journal);
+      await fs.journal(found.backupDir, journal);
       repaired.push(`temporary files of an install interrupted on ${journal.startedAt} were removed (nothing had been replaced)`);
     }
   }

@@ -5,7 +5,7 @@ import { fillKubeconfig } from "./kubeconfig-file.js";
 import { liveKeyPath, targetPath, type NodeDirs } from "./node-paths.js";
 import type { VerifiedCertificate } from "./verify-issued.js";
 
-export type WriteKind = "ca-certificate" | "certificate" | "key" | "kubeconfig";
+export type WriteKind = "ca-certificate" | "certificate" | "key" | "kubeconfig" | "manifest";
 
 export interface FileWrite {
   readonly path: string;
@@ -16,8 +16,8 @@ export interface FileWrite {
   readonly name: string;
 }
 
-/** Modes kubeadm uses (spec §2.1, §1.4): certificates are public, keys and kubeconfigs are not. */
-export const MODES: Readonly<Record<WriteKind, number>> = { "ca-certificate": 0o644, certificate: 0o644, key: 0o600, kubeconfig: 0o600 };
+/** Modes kubeadm uses (spec §2.1, §1.4): certificates are public, keys, kubeconfigs and static pod manifests are not. */
+export const MODES: Readonly<Record<WriteKind, number>> = { "ca-certificate": 0o644, certificate: 0o644, key: 0o600, kubeconfig: 0o600, manifest: 0o600 };
 
 export interface CaFileToWrite {
   readonly name: CaName;

@@ -86,3 +86,12 @@ export function fillKubeconfig(view: KubeconfigView, creds: KubeconfigCredential
   doc.deleteIn([...cluster, "certificate-authority"]);
   return doc.toString({ lineWidth: 0 });
 }
+
+/** The same kubeconfig with only the current cluster's certificate-authority-data replaced (trust follows a CA rotation). */
+export function fillKubeconfigAuthority(view: KubeconfigView, certificateAuthorityPem: string): string {
+  const doc = view.doc.clone();
+  const cluster = ["clusters", view.clusterIndex, "cluster"];
+  doc.setIn([...cluster, "certificate-authority-data"], Buffer.from(certificateAuthorityPem, "utf8").toString("base64"));
+  doc.deleteIn([...cluster, "certificate-authority"]);
+  return doc.toString({ lineWidth: 0 });
+}

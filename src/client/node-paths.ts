@@ -14,6 +14,8 @@ export interface NodeDirs {
 export const DEFAULT_CERT_DIR = "/etc/kubernetes/pki";
 export const DEFAULT_KUBECONFIG_DIR = "/etc/kubernetes";
 export const DEFAULT_MANIFEST_DIR = "/etc/kubernetes/manifests";
+/** Where the kubelet keeps its rotated client and serving certificates. */
+export const DEFAULT_KUBELET_PKI_DIR = "/var/lib/kubelet/pki";
 
 export { CA_FILES };
 

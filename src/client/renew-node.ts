@@ -8,15 +8,16 @@ import type { CaName } from "../config/index.js";
 import type { Violation } from "../errors/index.js";
 import type { SignResult } from "../issuance/types.js";
 import { findProfile, KNOWN_PROFILE_NAMES } from "../kubeadm/index.js";
-import { createBackupDir, InstallError, installAtomically, recoverInterruptedInstalls, type InstallHooks } from "./atomic-install.js";
+import { createBackupDir, findInterruptedInstalls, InstallError, installAtomically, recoverInterruptedInstalls, type InstallHooks } from "./atomic-install.js";
 import { discoverPending, type FileProblem, type Layout } from "./discover.js";
 import { readExpirationStatus, type ExpirationStatus } from "./expiration-status.js";
-import { planWrites, type CaFileToWrite, type FileWrite } from "./install-plan.js";
-import { caDifference, describeCertificate, parseCertificates, readNodeCas, type NodeCa } from "./node-cas.js";
+import { planWrites, type FileWrite } from "./install-plan.js";
+import { describeCertificate, readNodeCas, type NodeCa } from "./node-cas.js";
+import { planTrust, readNodeLeaves, sameCa, serviceTrust, trustReport, type NodeLeaf, type ServiceTrust, type TrustPlan, type TrustPlanInput } from "./node-trust.js";
 import { liveKeyPath, targetPath, type NodeDirs } from "./node-paths.js";
 import { preflight, type PreparedFile } from "./preflight.js";
 import { Reasons, type Reason } from "./reasons.js";
-import { restartAdvice, type RestartAdvice, type StaticPod } from "./restart-plan.js";
+import { restartAdvice, STATIC_POD_ORDER, type RestartAdvice, type StaticPod } from "./restart-plan.js";
 import { BATCH_LIMIT, isRefusal, type SignClient } from "./sign-client.js";
 import { restartStaticPods, type StaticPodRestartOptions } from "./static-pod-restart.js";
 import { verifyIssued, type VerifiedCertificate } from "./verify-issued.js";
@@ -32,6 +33,10 @@ export interface RenewOptions extends NodeDirs {
   readonly backupRoot?: string;
   /** Set to restart the static pods whose certificates changed. */
   readonly restart?: Omit<StaticPodRestartOptions, "log" | "holdDir">;
+  /** The kubelet's static pod folder: kube-controller-manager's --client-ca-file is kept single there. */
+  readonly manifestDir?: string;
+  /** The kubelet's certificate folder (/var/lib/kubelet/pki): its certificates are reported too. */
+  readonly kubeletPkiDir?: string;
 }
 
 export interface RenewDeps {
@@ -97,7 +102,16 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
   const backupRoot = options.backupRoot ?? join(options.kubeconfigDir, "tmp");
   const base = { notes, caFilesWritten: [] as string[], restart: NO_RESTART, restarted: [] as StaticPod[] };
 
-  if (!options.dryRun) for (const line of await recoverInterruptedInstalls(backupRoot)) note(line);
+  if (!options.dryRun) {
+    // Another renew installing right now (the timer and a hand-run one): leave the node to it.
+    const running = (await findInterruptedInstalls(backupRoot)).find((i) => i.running);
+    if (running) {
+      const why = `another kubeca renew is installing (journal in ${running.backupDir}, started ${running.startedAt}); nothing was done: run again once it has finished`;
+      log(`  ✗ ${why}`);
+      return { ...base, outcome: "failed", failure: why, items: [] };
+    }
+    for (const line of await recoverInterruptedInstalls(backupRoot)) note(line);
+  }
 
   // 1. Discover.
   if (options.only) {
@@ -110,6 +124,9 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
   const pending = discovery.pending.filter((p) => wanted(p.profile.name));
   const items: ItemReport[] = discovery.problems.filter((p) => wanted(p.name)).map((p) => problemItem(p));
   if (pending.length === 0 && items.length === 0) {
+    // No CSR: the node's trust may still have to follow the service's CA rotation.
+    const trusted = await syncTrustOnly(options, deps, base, backupRoot);
+    if (trusted) return trusted;
     // Said once, on stdout, by the caller: this is the answer, not progress.
     notes.push(`nothing to renew: no CSRs in ${discovery.searched.join(", ")}${options.only ? ` for ${options.only.join(", ")}` : ""}; run kubeadm certs generate-csr first`);
     return { ...base, outcome: "nothing-to-do", items };
@@ -144,21 +161,21 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
     log(`  ✗ ${(e as Error).message}`);
     return { ...base, outcome: "failed", failure: (e as Error).message, items: [...items, ...holdBack(prepared, "not sent: a CA file on the node is unreadable")] };
   }
-  const serviceCas = new Map<CaName, X509Certificate>();
-  for (const ca of await deps.client.listCas()) serviceCas.set(ca.name, parseCertificates(ca.certificate)[0]!);
+  const trust = serviceTrust(await deps.client.listCas());
+  const serviceCas = new Map<CaName, X509Certificate>([...trust].map(([name, t]) => [name, t.signing]));
   const issuers = new Set<CaName>(prepared.map((f) => f.pending.profile.issuer));
   if (prepared.some((f) => f.pending.profile.kind === "kubeconfig")) issuers.add("ca");
-  const caFiles: CaFileToWrite[] = [];
+  const firstSetup = new Set<CaName>();
   for (const issuer of issuers) {
-    const service = serviceCas.get(issuer);
+    const service = trust.get(issuer);
     const node = nodeCas.get(issuer)!;
     if (!service) continue;
     if (node.certificates.length === 0) {
-      caFiles.push({ name: issuer, path: node.path, pem: service.toString() });
-      log(`first setup: ${node.path} is missing; it will be written from the service's ${issuer} (${describeCertificate(service)})`);
+      firstSetup.add(issuer);
+      log(`first setup: ${node.path} is missing; it will be written from the service's ${issuer} (${describeCertificate(service.signing)})`);
       continue;
     }
-    const difference = caDifference(node, service);
+    const difference = trustDifference(node, service);
     if (difference) {
       log(`  ✗ CA mismatch: ${difference}`);
       return { ...base, outcome: "failed", failure: `CA mismatch: ${difference}`, items: [...items, ...holdBack(prepared, `not sent: the service's ${issuer} differs from ${node.path}`)] };
@@ -184,7 +201,7 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
 
   if (options.dryRun) {
     for (const f of signable) items.push({ name: f.pending.profile.name, layout: f.pending.layout, status: "would-install", files: plannedPaths(options, f) });
-    caFiles.forEach((c) => log(`dry run: would write ${c.path}`));
+    [...firstSetup].forEach((c) => log(`dry run: would write ${nodeCas.get(c)!.path}`));
     log(`dry run: ${signable.length} CSR(s) ready; nothing was sent for signing and nothing was written`);
     return { ...base, outcome: "dry-run", items, caFilesWritten: [] };
   }
@@ -214,7 +231,10 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
       items.push({ name: p.name, layout: f.pending.layout, status: "failed", reason: Reasons.ServiceRefused, message: `${p.name}: refused by the service: ${detail}`, violations: answer.problem.violations ?? [], files: [] });
       continue;
     }
-    const outcome = await verifyIssued(f, answer, { now, serviceCa: serviceCas.get(p.issuer)!, nodeCa: nodeCas.get(p.issuer)! });
+    // The node's CA file, and what the service says to trust (it was checked to be this cluster's).
+    const nodeCa = nodeCas.get(p.issuer)!;
+    const anchors = nodeCa.certificates.length > 0 ? { ...nodeCa, certificates: [...nodeCa.certificates, ...trust.get(p.issuer)!.trusted] } : nodeCa;
+    const outcome = await verifyIssued(f, answer, { now, serviceCa: serviceCas.get(p.issuer)!, nodeCa: anchors });
     if (outcome.ok) verified.push(outcome.verified);
     else items.push(problemItem(outcome.problem, f.pending.layout));
   }
@@ -234,11 +254,19 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
   // 6. Install. CA files only for CAs whose certificates are being installed.
   const neededCas = new Set<CaName>(verified.map((v) => v.file.pending.profile.issuer));
   if (verified.some((v) => v.file.pending.profile.kind === "kubeconfig")) neededCas.add("ca");
-  const caToWrite = caFiles.filter((c) => neededCas.has(c.name));
-  const clusterCa: NodeCa = nodeCas.get("ca")!;
-  const clusterCaPem = clusterCa.pem ?? caToWrite.find((c) => c.name === "ca")?.pem;
-  const writes: FileWrite[] = planWrites(options, verified, caToWrite, clusterCaPem);
-  const backupDir = await createBackupDir(backupRoot, deps.now());
+  const installing: NodeLeaf[] = verified.map((v) => ({ file: v.file.pending.profile.name, issuerCa: v.file.pending.profile.issuer, certificate: new X509Certificate(Buffer.from(v.leaf.rawData)) }));
+  const trustPlan = await planTrust({
+    dirs: options,
+    manifestDir: options.manifestDir,
+    service: trust,
+    nodeFiles: trustFiles(nodeCas, new Set([...firstSetup].filter((c) => neededCas.has(c)))),
+    leaves: [...(await readNodeLeaves(options, options.kubeletPkiDir)).filter((l) => !installing.some((i) => i.file === l.file)), ...installing],
+    kubeconfigsWritten: new Set(verified.filter((v) => v.file.pending.profile.kind === "kubeconfig").map((v) => v.file.pending.profile.name)),
+  });
+  trustPlan.refused.forEach((r) => note(r));
+  const writes: FileWrite[] = [...trustPlan.writes, ...planWrites(options, verified, [], trustPlan.clusterCaPem)];
+  const caToWrite = trustPlan.writes.filter((w) => w.kind === "ca-certificate");
+  const backupDir = await createBackupDir(backupRoot, deps.now(), deps.installHooks);
   try {
     const receipt = await installAtomically(writes, backupDir, deps.installHooks);
     log(`installed ${writes.length} file(s); ${receipt.replaced.length} replaced file(s) backed up in ${backupDir}`);
@@ -266,8 +294,10 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
     log(`removed ${leftovers.length} spent CSR/key file(s) (--keep-csr keeps them)`);
   }
 
+  await reportTrust(options, deps, trust, note);
+
   // 8. What must restart, and optionally restart it.
-  const restart = restartAdvice(verified.map((v) => v.file.pending.profile.name));
+  const restart = withTrustRestarts(restartAdvice(verified.map((v) => v.file.pending.profile.name)), trustPlan);
   let restarted: StaticPod[] = [];
   if (options.restart && restart.staticPods.length > 0) {
     restarted = await restartStaticPods(restart.staticPods, { ...options.restart, holdDir: join(backupDir, "manifests"), log });
@@ -282,5 +312,105 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
     restart,
     restarted,
     status,
+  };
+}
+
+/**
+ * Undefined when the node's CA file holds one of the CAs the service says to trust (this is its
+ * cluster), else the sentence that says which CA differs.
+ */
+function trustDifference(node: NodeCa, service: ServiceTrust): string | undefined {
+  if (node.certificates.some((c) => service.trusted.some((t) => sameCa(c, t)))) return undefined;
+  const onNode = node.certificates.map(describeCertificate).join("; ");
+  return `the service's ${node.name} (${service.trusted.map(describeCertificate).join("; ")}) is not the CA in ${node.path} (${onNode}); is --server the signing service of this cluster?`;
+}
+
+/** The node's CA files for planTrust: those that exist, and missing ones this install needs (first setup). */
+function trustFiles(nodeCas: ReadonlyMap<CaName, NodeCa>, firstSetup: ReadonlySet<CaName>): TrustPlanInput["nodeFiles"] {
+  return new Map([...nodeCas].filter(([name, ca]) => ca.certificates.length > 0 || firstSetup.has(name)).map(([name, ca]) => [name, ca] as const));
+}
+
+function withTrustRestarts(advice: RestartAdvice, plan: TrustPlan): RestartAdvice {
+  const pods = new Set([...advice.staticPods, ...plan.restart]);
+  return { staticPods: STATIC_POD_ORDER.filter((p) => pods.has(p)), kubelet: advice.kubelet || plan.restartKubelet };
+}
+
+/** Tells the service what this node now trusts and holds; a failure is noted, not fatal (the install stands). */
+async function reportTrust(options: RenewOptions, deps: RenewDeps, trust: ReadonlyMap<CaName, ServiceTrust>, note: (line: string) => void): Promise<void> {
+  try {
+    const files = new Map([...(await readNodeCas(options))].map(([name, ca]) => [name, ca.certificates] as const));
+    await deps.client.reportTrust(trustReport(trust, files, await readNodeLeaves(options, options.kubeletPkiDir)));
+  } catch (e) {
+    note(`the service was not told what this node trusts (${(e as Error).message}); kubeca ca rotate status will not count this run`);
+  }
+}
+
+/**
+ * With no CSR to sign: make the node trust what the service says (a CA rotation's bundles), in one
+ * crash-safe install, and report. Undefined when there was nothing to change or the service could
+ * not be asked; the caller then says there was nothing to renew.
+ */
+async function syncTrustOnly(
+  options: RenewOptions,
+  deps: RenewDeps,
+  base: { notes: string[]; caFilesWritten: string[]; restart: RestartAdvice; restarted: StaticPod[] },
+  backupRoot: string,
+): Promise<RenewReport | undefined> {
+  const log = deps.progress;
+  const nodeCas = await readNodeCas(options);
+  const trust = serviceTrust(await deps.client.listCas());
+  for (const [name, node] of nodeCas) {
+    const service = trust.get(name);
+    const difference = service && node.certificates.length > 0 ? trustDifference(node, service) : undefined;
+    if (difference) {
+      log(`  ✗ CA mismatch: ${difference}`);
+      return { ...base, outcome: "failed", failure: `CA mismatch: ${difference}`, items: [] };
+    }
+  }
+  const plan = await planTrust({
+    dirs: options,
+    manifestDir: options.manifestDir,
+    service: trust,
+    nodeFiles: trustFiles(nodeCas, new Set()),
+    leaves: await readNodeLeaves(options, options.kubeletPkiDir),
+    kubeconfigsWritten: new Set(),
+  });
+  plan.refused.forEach((r) => {
+    base.notes.push(r);
+    log(r);
+  });
+  if (plan.writes.length === 0) {
+    await reportTrust(options, deps, trust, (line) => (base.notes.push(line), log(line)));
+    return plan.refused.length > 0 ? { ...base, outcome: "failed", failure: plan.refused.join("; "), items: [] } : undefined;
+  }
+  if (options.dryRun) {
+    plan.writes.forEach((w) => log(`dry run: would write ${w.path}`));
+    return { ...base, outcome: "dry-run", items: [] };
+  }
+  const backupDir = await createBackupDir(backupRoot, deps.now(), deps.installHooks);
+  try {
+    await installAtomically(plan.writes, backupDir, deps.installHooks);
+  } catch (e) {
+    if (!(e instanceof InstallError)) throw e;
+    log(`  ✗ ${e.message}`);
+    return { ...base, outcome: "failed", failure: e.message, backupDir, items: [] };
+  }
+  log(`trust follows the service's CAs (${[...trust.values()].map((t) => `${t.name}: ${t.phase ?? "idle"}`).join(", ")}): wrote ${plan.writes.map((w) => w.path).join(", ")}`);
+  await reportTrust(options, deps, trust, (line) => (base.notes.push(line), log(line)));
+  const restart = withTrustRestarts(NO_RESTART, plan);
+  let restarted: StaticPod[] = [];
+  if (options.restart && restart.staticPods.length > 0) {
+    restarted = await restartStaticPods(restart.staticPods, { ...options.restart, holdDir: join(backupDir, "manifests"), log });
+  }
+  return {
+    ...base,
+    outcome: plan.refused.length > 0 ? "partial" : "installed",
+    ...(plan.refused.length > 0 ? { failure: plan.refused.join("; ") } : {}),
+    items: [],
+    caFilesWritten: plan.writes.filter((w) => w.kind === "ca-certificate").map((w) => w.path),
+    backupDir,
+    restart,
+    restarted,
+    status: await readExpirationStatus(options, deps.now()),
   };
 }

@@ -5,7 +5,9 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { ERRORS, KubecaError, problemType, type ErrorCode, type Violation } from "../errors/index.js";
-import type { CaSummary, SignItem, SignResult } from "../issuance/types.js";
+import type { AuditTrustReportCa } from "../audit/types.js";
+import type { CaName, RotationAction, RotationPhase } from "../config/index.js";
+import type { CaSummary, RotationStatus, SignItem, SignResult } from "../issuance/types.js";
 import type { RequestProver } from "./request-prover.js";
 
 /** An RFC 9457 problem as the service writes it. */
@@ -27,6 +29,12 @@ export interface SignClient {
   listCas(): Promise<readonly CaSummary[]>;
   /** One POST per call; callers split batches at BATCH_LIMIT. */
   signBatch(items: readonly SignItem[]): Promise<readonly BatchAnswer[]>;
+  /** POST /v1/ca/rotation/report (node callers). */
+  reportTrust(cas: readonly AuditTrustReportCa[]): Promise<void>;
+  /** GET /v1/ca/rotation (operator or auditor callers). */
+  rotationStatus(): Promise<readonly RotationStatus[]>;
+  /** POST /v1/ca/rotation (operator callers). */
+  changeRotation(change: { ca: CaName; action: RotationAction; expect: RotationPhase; force?: boolean }): Promise<CaSummary>;
 }
 
 /** Items per POST /v1/sign/batch (design.md). */
@@ -128,6 +136,19 @@ export function createSignClient(options: SignClientOptions): SignClient {
       const answer = (await call("POST", "/v1/sign/batch", { items })) as { items?: BatchAnswer[] };
       if (!Array.isArray(answer.items)) throw new ServiceUnreachableError("POST /v1/sign/batch answered without items");
       return answer.items;
+    },
+    async reportTrust(cas) {
+      await call("POST", "/v1/ca/rotation/report", { cas });
+    },
+    async rotationStatus() {
+      const answer = (await call("GET", "/v1/ca/rotation")) as { cas?: RotationStatus[] };
+      if (!Array.isArray(answer.cas)) throw new ServiceUnreachableError("GET /v1/ca/rotation answered without a cas list; is --server a kubeca service with CA rotation?");
+      return answer.cas;
+    },
+    async changeRotation(change) {
+      const answer = (await call("POST", "/v1/ca/rotation", change)) as { ca?: CaSummary };
+      if (!answer.ca) throw new ServiceUnreachableError("POST /v1/ca/rotation answered without the CA");
+      return answer.ca;
     },
   };
 }

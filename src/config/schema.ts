@@ -103,9 +103,21 @@ export const SignerConfig = z
   .describe("Where the CA's private key is and how to sign with it; chosen by type. kubeca never holds a CA key.");
 export type SignerConfig = z.infer<typeof SignerConfig>;
 
+/** The CA a rotation moves to: its own certificate and signer (docs/ca-rotation.md). */
+export const NextCaConfig = z
+  .strictObject({
+    certificate: CertificateSource,
+    signer: SignerConfig,
+  })
+  .describe(
+    "The CA this one is rotating to (docs/ca-rotation.md): its certificate (kubeca ca init --next creates it) and its signer. Nothing changes until kubeca ca rotate prepare; the phase is kept with the audit log, not here.",
+  );
+export type NextCaConfig = z.infer<typeof NextCaConfig>;
+
 export const CaConfig = z.strictObject({
   certificate: CertificateSource,
   signer: SignerConfig,
+  next: NextCaConfig.optional(),
 });
 const caConfig = (name: string) => CaConfig.describe(`The ${name}: its certificate and its signer. At start the signer's public key must equal the certificate's.`);
 export type CaConfig = z.infer<typeof CaConfig>;
@@ -166,6 +178,12 @@ export const AuditorCaller = z.strictObject({
   sha256: Sha256Hex.describe("SHA-256 of the token, lowercase hex (kubeca token create --role auditor)."),
 });
 
+/** A caller that may change and read the CA rotation phase (kubeca ca rotate) and nothing else. */
+export const OperatorCaller = z.strictObject({
+  name: z.string().min(1).describe("A label for logs and audit records."),
+  sha256: Sha256Hex.describe("SHA-256 of the token, lowercase hex (kubeca token create --role operator)."),
+});
+
 /** An IAM principal ARN: a role (`arn:aws:iam::<account>:role/<name>`, matching its sessions) or an exact one. */
 export const IamArn = z.string().regex(/^arn:aws(?:-[a-z]+)*:(?:iam|sts)::\d{12}:[\x21-\x7e]+$/, "must be an IAM ARN such as arn:aws:iam::111122223333:role/kubeca-nodes");
 
@@ -184,10 +202,11 @@ export const IamCaller = z
       .describe("Role session name (the EC2 instance id, for instance profiles) → node name."),
     sessionIsNode: z.literal(true).optional().describe("The role session name is the node's name."),
     auditor: z.literal(true).optional().describe("The principal is an auditor: GET /v1/audit only."),
+    operator: z.literal(true).optional().describe("The principal is an operator: the CA rotation routes (kubeca ca rotate) only."),
   })
   .superRefine((c, ctx) => {
-    const set = [c.node !== undefined, c.sessionNodes !== undefined, c.sessionIsNode === true, c.auditor === true].filter(Boolean).length;
-    if (set !== 1) ctx.addIssue({ code: "custom", message: "set exactly one of node, sessionNodes, sessionIsNode, auditor" });
+    const set = [c.node !== undefined, c.sessionNodes !== undefined, c.sessionIsNode === true, c.auditor === true, c.operator === true].filter(Boolean).length;
+    if (set !== 1) ctx.addIssue({ code: "custom", message: "set exactly one of node, sessionNodes, sessionIsNode, auditor, operator" });
     if ((c.sessionNodes !== undefined || c.sessionIsNode) && !/:iam::\d{12}:role\//.test(c.arn))
       ctx.addIssue({ code: "custom", path: ["arn"], message: "sessionNodes and sessionIsNode need a role ARN (arn:aws:iam::<account>:role/<name>)" });
   });
@@ -328,6 +347,22 @@ export const RateLimitsConfig = z.strictObject({
 });
 export type RateLimitsConfig = z.infer<typeof RateLimitsConfig>;
 
+/**
+ * Every instance (Lambda, several servers, the kubelet signer) re-reads the rotation phase at most this
+ * often; a phase change is refused until twice this time has passed since the last one, so no instance
+ * is ever more than one step behind.
+ */
+export const RotationConfig = z.strictObject({
+  refreshSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(300)
+    .default(10)
+    .describe("How long an instance acts on the rotation phase it last read; phase changes are at least twice this apart."),
+});
+export type RotationConfig = z.infer<typeof RotationConfig>;
+
 export const ConfigSchema = z
   .strictObject({
     apiVersion: z.literal("kubeca.dev/v1alpha1").describe("Always kubeca.dev/v1alpha1."),
@@ -389,10 +424,11 @@ export const ConfigSchema = z
       .strictObject({
         tokens: z.array(TokenCaller).default([]).describe("Bearer tokens, each bound to one node; make one with kubeca token create --node NAME."),
         auditors: z.array(AuditorCaller).default([]).describe("Tokens of the auditor role: GET /v1/audit only."),
+        operators: z.array(OperatorCaller).default([]).describe("Tokens of the operator role: kubeca ca rotate (the CA rotation routes) only."),
         iam: z.array(IamCaller).default([]).describe("AWS principals (Lambda behind API Gateway with IAM authorization on the routes)."),
         proof: ProofConfig.default({ enabled: true, replayCache: { store: "memory" } }).describe("Renewal proofs signed with a node's current certificate (Authorization: KubecaProof)."),
       })
-      .default({ tokens: [], auditors: [], iam: [], proof: { enabled: true, replayCache: { store: "memory" } } })
+      .default({ tokens: [], auditors: [], operators: [], iam: [], proof: { enabled: true, replayCache: { store: "memory" } } })
       .describe("Who may call (docs/authentication.md)."),
     audit: AuditConfig.default({ store: "file", path: "kubeca-audit.jsonl", chain: "kubeca", stdout: false }).describe(
       "The issuance log: every decision, hash-chained, stored before the answer leaves (docs/audit.md).",
@@ -401,6 +437,7 @@ export const ConfigSchema = z
     idempotency: IdempotencyConfig.default({ window: "10m", store: "memory", maxEntries: 10000 }).describe(
       "The same caller sending the same CSR for the same file within window gets the same certificate back, with no second signature.",
     ),
+    rotation: RotationConfig.default({ refreshSeconds: 10 }).describe("CA rotation (docs/ca-rotation.md): how the service and the kubelet signer follow the phase."),
     rateLimits: RateLimitsConfig.default({
       perCaller: { ratePerSecond: 1, burst: 48 },
       overall: { ratePerSecond: 50, burst: 200 },

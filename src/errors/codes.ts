@@ -74,7 +74,7 @@ export const ERRORS = {
   KUBECA_SIGNER_UNAVAILABLE: {
     status: 503,
     title: "The signer is temporarily unavailable",
-    fix: "The KMS throttled or timed out, or the HSM token is absent or refused the PIN; retry after Retry-After. If it persists, check KMS quotas and network reachability, or the token and kubeca's log.",
+    fix: "The KMS throttled, timed out or could not be reached, the CA's key cannot sign now (disabled, pending deletion, deleted, not permitted), or the HSM token is absent or refused the PIN: detail says which and what to do. Retry after Retry-After; /readyz shows the key's state.",
   },
   KUBECA_SIGNER_MISCONFIGURED: {
     status: 500,
@@ -105,6 +105,11 @@ export const ERRORS = {
     status: 500,
     title: "A CA certificate is unusable",
     fix: "Each CA certificate must be a CA (BasicConstraints CA:TRUE) with a Subject Key Identifier; recreate it with kubeca ca init.",
+  },
+  KUBECA_ROTATION_REFUSED: {
+    status: 409,
+    title: "The CA rotation phase change is refused",
+    fix: "Run kubeca ca rotate status: the phase may have moved (one step at a time, from the phase you name), the last change may be too recent for every instance to follow, or nodes named in violations have not yet installed what the next phase relies on (run kubeca renew on them).",
   },
   KUBECA_INTERNAL: {
     status: 500,

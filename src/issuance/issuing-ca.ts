@@ -16,7 +16,9 @@ import {
   type LeafIssuer,
 } from "../pki/index.js";
 import type { KeyObject } from "node:crypto";
+import type { SignerMetrics } from "../metrics/index.js";
 import { assertSignerMatchesCertificate, createMemorySigner, createSigner, type Signer } from "../signers/index.js";
+import { timedSigner } from "./timed-signer.js";
 
 export type ExtKeyUsageName = "serverAuth" | "clientAuth";
 
@@ -25,7 +27,8 @@ export interface IssuingCa {
   readonly info: CaCertificateInfo;
   readonly signer: Signer;
   readonly issuer: LeafIssuer;
-  extensionsFor(eku: readonly ExtKeyUsageName[]): LeafExtensions;
+  /** The constant extensions for these EKUs; key encipherment in KeyUsage unless `keyEncipherment: false`. */
+  extensionsFor(eku: readonly ExtKeyUsageName[], keyUsage?: { readonly keyEncipherment: boolean }): LeafExtensions;
 }
 
 export function resolveFrom(baseDir: string, path: string): string {
@@ -40,6 +43,8 @@ export interface OpenCaOptions {
   readonly devCaValiditySeconds?: number;
   /** A memory signer's key made elsewhere, and its certificate if that was minted already (serve workers). */
   readonly development?: DevelopmentCa;
+  /** Times every Sign call of issued certificates (default: nobody listens). */
+  readonly metrics?: SignerMetrics;
 }
 
 /** A development CA shared by the processes of one `kubeca serve --workers N`. */
@@ -49,11 +54,18 @@ export interface DevelopmentCa {
   readonly certificate?: Uint8Array;
 }
 
-export async function openIssuingCa(name: CaName, cfg: CaConfig, baseDir: string, options: OpenCaOptions): Promise<IssuingCa> {
+export async function openIssuingCa(
+  name: CaName,
+  cfg: Pick<CaConfig, "certificate" | "signer">,
+  baseDir: string,
+  options: OpenCaOptions,
+  /** Where this CA sits in the config, for messages: `cas.ca`, or `cas.ca.next`. */
+  at = `cas.${name}`,
+): Promise<IssuingCa> {
   if (cfg.signer.type === "memory" && !options.dev) {
     throw new KubecaError(
       "KUBECA_CONFIG_INVALID",
-      `cas.${name}.signer: the memory signer is for development only (its key is lost at exit); run with --dev, or use an aws-kms signer`,
+      `${at}.signer: the memory signer is for development only (its key is lost at exit); run with --dev, or use an aws-kms signer`,
     );
   }
   const given = cfg.signer.type === "memory" ? options.development : undefined;
@@ -66,21 +78,21 @@ export async function openIssuingCa(name: CaName, cfg: CaConfig, baseDir: string
   } else if (cfg.signer.type === "memory") {
     info = await mintDevelopmentCa(name, signer, cfg, baseDir, options);
   } else {
-    info = readCaCertificate(await readCertificateSource(name, cfg, baseDir));
+    info = readCaCertificate(await readCertificateSource(at, cfg, baseDir));
     assertSignerMatchesCertificate(name, signer, info.spkiDer);
   }
-  const issuer = createLeafIssuer(info, signer);
+  const issuer = createLeafIssuer(info, options.metrics ? timedSigner(name, signer, options.metrics) : signer);
   const cache = new Map<string, LeafExtensions>();
   return Object.freeze({
     name,
     info,
     signer,
     issuer,
-    extensionsFor(eku: readonly ExtKeyUsageName[]): LeafExtensions {
-      const key = eku.join(",");
+    extensionsFor(eku: readonly ExtKeyUsageName[], keyUsage = { keyEncipherment: true }): LeafExtensions {
+      const key = `${eku.join(",")}/${keyUsage.keyEncipherment}`;
       let ext = cache.get(key);
       if (!ext) {
-        ext = compileLeafExtensions(eku);
+        ext = compileLeafExtensions(eku, keyUsage);
         cache.set(key, ext);
       }
       return ext;
@@ -88,7 +100,7 @@ export async function openIssuingCa(name: CaName, cfg: CaConfig, baseDir: string
   });
 }
 
-async function readCertificateSource(name: CaName, cfg: CaConfig, baseDir: string): Promise<string> {
+async function readCertificateSource(at: string, cfg: Pick<CaConfig, "certificate">, baseDir: string): Promise<string> {
   const src = cfg.certificate;
   if ("pem" in src) return src.pem;
   const path = resolveFrom(baseDir, src.file);
@@ -97,14 +109,14 @@ async function readCertificateSource(name: CaName, cfg: CaConfig, baseDir: strin
   } catch (e) {
     throw new KubecaError(
       "KUBECA_CONFIG_INVALID",
-      `cas.${name}.certificate.file: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}); create it with kubeca ca init`,
+      `${at}.certificate.file: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}); create it with kubeca ca init${at.endsWith(".next") ? " --next" : ""}`,
       { cause: e },
     );
   }
 }
 
 /** A memory signer's key is new at every start, so its self-signed CA certificate is too. */
-async function mintDevelopmentCa(name: CaName, signer: Signer, cfg: CaConfig, baseDir: string, options: OpenCaOptions): Promise<CaCertificateInfo> {
+async function mintDevelopmentCa(name: CaName, signer: Signer, cfg: Pick<CaConfig, "certificate">, baseDir: string, options: OpenCaOptions): Promise<CaCertificateInfo> {
   const now = options.now();
   const der = await createCaCertificate({
     commonName: CA_COMMON_NAMES[name],

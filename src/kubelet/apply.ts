@@ -2,8 +2,10 @@
 // the CSR untouched for the next pass). Approval goes through /approval, certificate and Failed
 // through /status; a 409 is retried on a fresh copy, re-checking that the write is still due.
 import type { V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";
+import { signingFailure } from "../audit/index.js";
 import type { AuditLog } from "../audit/types.js";
 import { KubecaError, isKubecaError, type ErrorCode } from "../errors/index.js";
+import { NO_METRICS, type KubeletDecision, type KubeletMetrics, type KubeletSignerName } from "../metrics/index.js";
 import type { IssuedCertificate, ParsedCsr } from "../pki/types.js";
 import { isConflict } from "./api-errors.js";
 import { kubeletAuditEvent } from "./audit-event.js";
@@ -11,7 +13,7 @@ import { hasCertificate, hasCondition, type ConditionType } from "./csr-conditio
 import type { CsrApi } from "./csr-api.js";
 import type { Decision } from "./decision.js";
 import type { KubeletCaLookup } from "./kubelet-ca.js";
-import { Reasons } from "./reasons.js";
+import { KUBELET_SERVING_SIGNER, Reasons } from "./reasons.js";
 
 /**
  * Issuing errors no retry can fix for this CSR: they end in a Failed condition. Everything else
@@ -29,6 +31,16 @@ export interface ApplyDeps {
   readonly fence: () => void;
   /** Conflicts retried per write before the CSR is handed back to the queue. */
   readonly conflictRetries?: number;
+  /** Each decision is counted once its audit record is stored (default: nowhere). */
+  readonly metrics?: KubeletMetrics;
+}
+
+function signerOf(csr: V1CertificateSigningRequest): KubeletSignerName {
+  return csr.spec.signerName === KUBELET_SERVING_SIGNER ? "kubelet-serving" : "kubelet-client";
+}
+
+function counted(deps: ApplyDeps, csr: V1CertificateSigningRequest, decision: KubeletDecision, reason: string): void {
+  (deps.metrics ?? NO_METRICS).kubeletCsr(signerOf(csr), decision, reason);
 }
 
 export type Applied =
@@ -48,33 +60,42 @@ export async function apply(
   switch (decision.kind) {
     case "approve":
     case "deny": {
+      // A replica that lost its Lease records nothing: its decision would never be written.
+      deps.fence();
       const event = decision.kind === "approve" ? "kubelet-csr-approved" : "kubelet-csr-denied";
       const violations = decision.kind === "deny" ? decision.violations : undefined;
       await deps.audit.append(kubeletAuditEvent({ event, csr, parsed, reason: decision.reason, message: decision.message, violations }));
+      counted(deps, csr, decision.kind === "approve" ? "approved" : "denied", decision.reason);
       const type = decision.kind === "approve" ? "Approved" : "Denied";
       return write(csr, deps, "approval", (c) => (decided(c) ? undefined : addCondition(c, type, decision.reason, decision.message, now)));
     }
     case "fail": {
+      deps.fence();
       await deps.audit.append(
         kubeletAuditEvent({ event: "refused", csr, parsed, reason: decision.reason, message: `Failed: ${decision.message}`, violations: decision.violations }),
       );
+      counted(deps, csr, "failed", decision.reason);
       return write(csr, deps, "status", (c) => (signable(c) ? addCondition(c, "Failed", decision.reason, decision.message, now) : undefined));
     }
     case "sign": {
       if (!parsed) throw new KubecaError("KUBECA_INTERNAL", "sign decided without a parsed CSR");
-      const ca = deps.cas(decision.ca);
+      const ca = await deps.cas(decision.ca);
       if (!ca) throw new KubecaError("KUBECA_CONFIG_INVALID", `kubeletSigner: no CA named ${decision.ca} under cas`);
       deps.fence();
       let certificate: IssuedCertificate;
       try {
         certificate = await ca.issuer.issue({
           csr: parsed,
-          extensions: ca.extensionsFor([decision.eku]),
+          extensions: ca.extensionsFor([decision.eku], { keyEncipherment: decision.keyEncipherment }),
           serial: deps.serial(),
           now,
           validitySeconds: decision.validitySeconds,
         });
       } catch (e) {
+        // Recorded as the issuance pipeline records it, before anything else happens to the CSR: a
+        // transient failure leaves no other trace (the CSR is retried), a permanent one is Failed below.
+        await deps.audit.append(kubeletAuditEvent({ event: "signing-failed", csr, parsed, reason: Reasons.SigningFailed, ...signingFailure(ca.name, e) }));
+        (deps.metrics ?? NO_METRICS).signerFailure(ca.name, isKubecaError(e) ? e.code : "KUBECA_INTERNAL");
         if (!isKubecaError(e) || !PERMANENT_SIGNING_ERRORS.has(e.code)) throw e;
         const violation = { field: `ca.${ca.name}`, rule: Reasons.SigningFailed, message: e.detail };
         return apply(csr, { kind: "fail", reason: Reasons.SigningFailed, message: `${Reasons.SigningFailed}: ${e.detail}`, violations: [violation] }, parsed, now, deps);
@@ -89,6 +110,7 @@ export async function apply(
           issued: { certificate, issuer: ca.name },
         }),
       );
+      counted(deps, csr, "signed", decision.reason);
       const pem = Buffer.from(certificate.pem, "utf8").toString("base64");
       // Never a second certificate: if one appeared meanwhile, ours is dropped unwritten.
       return write(csr, deps, "status", (c) => (signable(c) && hasCondition(c, "Approved") ? withCertificate(c, pem) : undefined));

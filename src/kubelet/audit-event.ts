@@ -1,7 +1,7 @@
 // How a kubelet CSR decision reads in the audit log: who asked (the CSR's requester), for what
 // (names, key), and the reason — the same string as the condition reason.
 import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
-import type { AuditEvent, AuditEventType, AuditRequest, AuditResult } from "../audit/types.js";
+import type { AuditEvent, AuditEventType, AuditFailure, AuditRequest, AuditResult } from "../audit/types.js";
 import type { Violation } from "../errors/index.js";
 import type { IssuedCertificate, ParsedCsr } from "../pki/types.js";
 import { nodeNameOf } from "./serving-checks.js";
@@ -15,6 +15,8 @@ export interface KubeletAuditInput {
   readonly message: string;
   readonly violations?: readonly Violation[];
   readonly issued?: { readonly certificate: IssuedCertificate; readonly issuer: string };
+  /** signing-failed only: which CA, the code and the reason (audit/signing-failure.ts). */
+  readonly failure?: AuditFailure;
 }
 
 export function kubeletAuditEvent(input: KubeletAuditInput): AuditEvent {
@@ -44,6 +46,7 @@ export function kubeletAuditEvent(input: KubeletAuditInput): AuditEvent {
     request,
     ...(result ? { result } : {}),
     ...(input.violations && input.violations.length > 0 ? { violations: input.violations } : {}),
+    ...(input.failure ? { failure: input.failure } : {}),
     message: `${input.reason}: ${input.message}`,
   };
 }

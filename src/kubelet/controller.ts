@@ -1,5 +1,11 @@
 // The composition root of the in-cluster signer: Lease → (while leading) CSR watcher → work queue
 // → reconcile. Nothing here decides; it only wires and starts/stops the parts.
+//
+// Ready means: this replica reaches the apiserver, and holds the Lease with its CSR list synced, or
+// can read the Lease (a standby, ready to take over). With leader election the Lease is read every
+// retryPeriod, so a replica is not ready once it has not read or written it for leaseDurationSeconds
+// (15 s by default). Without leader election the watch is the contact: not ready once neither a list
+// nor a watch event (bookmarks come about once a minute) has arrived for CONTACT_WITHOUT_LEASE_MS.
 import { nodeStatusAddressSource } from "./address-source.js";
 import { createCsrApi, type CsrApi } from "./csr-api.js";
 import { CsrWatcher } from "./csr-watcher.js";
@@ -9,10 +15,13 @@ import { reconcile, type ReconcileDeps } from "./reconcile.js";
 import { DEFAULT_KUBELET_WORKERS, type KubeletRunDeps } from "./signing-deps.js";
 import { WorkQueue } from "./work-queue.js";
 
+/** Without leader election: how long the watch may stay silent (bookmarks come about once a minute). */
+export const CONTACT_WITHOUT_LEASE_MS = 90_000;
+
 export interface KubeletControllerDeps extends KubeletRunDeps {
   readonly workers?: number;
   /** Test and bench overrides of the config's second-granular timings. */
-  readonly timingsMs?: Partial<{ lease: number; renewDeadline: number; retryPeriod: number; resync: number; watchRetry: number; backoffBase: number }>;
+  readonly timingsMs?: Partial<{ lease: number; renewDeadline: number; retryPeriod: number; resync: number; watchRetry: number; backoffBase: number; contactWithoutLease: number }>;
 }
 
 
@@ -22,10 +31,12 @@ export interface KubeletController {
   stop(): Promise<void>;
   /** Holds the Lease (always true without leader election). */
   readonly leading: boolean;
-  /** Ready for traffic: a standby is ready; a leader once its first list has succeeded. */
+  /** Reaches the apiserver and holds the Lease (list synced) or can read it; see the header. */
   ready(): boolean;
   /** Resolves when the queue is empty (tests, bench). */
   drained(): Promise<void>;
+  /** CSRs queued or in flight (0 while not leading). */
+  queueDepth(): number;
   readonly api: CsrApi;
 }
 
@@ -33,12 +44,13 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
   const t = deps.timingsMs ?? {};
   const le = deps.policy.leaderElection;
   const api = createCsrApi(deps.kubeConfig);
+  const leaseDurationMs = t.lease ?? le.leaseDurationSeconds * 1000;
   const elector = le.enabled
     ? new LeaderElector(deps.kubeConfig, {
         namespace: le.namespace,
         leaseName: le.leaseName,
         identity: deps.identity,
-        leaseDurationMs: t.lease ?? le.leaseDurationSeconds * 1000,
+        leaseDurationMs,
         renewDeadlineMs: t.renewDeadline ?? le.renewDeadlineSeconds * 1000,
         retryPeriodMs: t.retryPeriod ?? le.retryPeriodSeconds * 1000,
         now: deps.now,
@@ -56,6 +68,7 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     readNode: (name) => api.readNode(name),
     now: deps.now,
     log: deps.log,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
   let parts: { queue: WorkQueue; watcher: CsrWatcher } | undefined;
 
@@ -78,6 +91,7 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
         if (!settledReason(csr)) queue.add(name);
       },
       onDelete: (name) => queue.forget(name),
+      onWatchEnd: (end) => deps.metrics?.watchRestart(end),
     });
     parts = { queue, watcher };
     queue.start();
@@ -105,10 +119,15 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
       await stopWork();
     },
     ready() {
+      if (!elector) return parts !== undefined && parts.watcher.reachedWithin(t.contactWithoutLease ?? CONTACT_WITHOUT_LEASE_MS);
+      if (!elector.reachedLeaseWithin(leaseDurationMs)) return false;
       return parts === undefined ? true : parts.watcher.hasSynced;
     },
     async drained() {
       await parts?.queue.drained();
+    },
+    queueDepth() {
+      return parts?.queue.length ?? 0;
     },
   };
 }

@@ -18,6 +18,8 @@ export interface CsrWatcherOptions {
   /** Called for every CSR added, changed or re-listed, with the object as received. */
   readonly onChange: (name: string, csr: V1CertificateSigningRequest) => void;
   readonly onDelete: (name: string) => void;
+  /** A watch ended and another starts (after a list when it expired). */
+  readonly onWatchEnd?: (end: WatchEnd) => void;
 }
 
 type WatchEnd = "expired" | "closed" | "broken";
@@ -31,6 +33,8 @@ export class CsrWatcher {
   private resyncTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   private synced = false;
+  /** When the apiserver last answered a list or sent a watch event (bookmarks included). */
+  private lastContactMs = Number.NEGATIVE_INFINITY;
   /** Counters for tests and the readiness probe. */
   readonly stats = { lists: 0, watches: 0, expired: 0 };
 
@@ -45,6 +49,15 @@ export class CsrWatcher {
   /** True once the first list has succeeded. */
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  /**
+   * Synced, and the apiserver answered a list or sent a watch event within `withinMs`. Watches ask
+   * for bookmarks, which the apiserver sends about once a minute, so a quiet healthy watch speaks
+   * within any bound above that.
+   */
+  reachedWithin(withinMs: number): boolean {
+    return this.synced && performance.now() - this.lastContactMs < withinMs;
   }
 
   start(): void {
@@ -77,6 +90,7 @@ export class CsrWatcher {
       while (this.running) {
         const { end, lastRv } = await this.watchOnce(rv);
         rv = lastRv;
+        if (this.running) this.options.onWatchEnd?.(end);
         if (end === "expired") {
           this.stats.expired++;
           this.options.log.info("csr watch expired, listing again", { resourceVersion: rv });
@@ -90,6 +104,7 @@ export class CsrWatcher {
   /** List every CSR and hand each to the queue; returns the list's version. */
   private async relist(): Promise<string> {
     const { items, resourceVersion } = await this.api.list();
+    this.lastContactMs = performance.now();
     this.stats.lists++;
     const seen = new Set<string>();
     for (const csr of items) {
@@ -120,6 +135,7 @@ export class CsrWatcher {
         resolve({ end: err ? "broken" : "closed", lastRv });
       };
       const onEvent = (type: string, obj: any) => {
+        this.lastContactMs = performance.now();
         if (type === "ERROR") {
           // A Status object: 410 means our version was compacted away; anything else, start over.
           expired = obj?.code === 410;

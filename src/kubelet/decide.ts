@@ -3,6 +3,7 @@
 // one pass is signed in the next (which may follow at once). No I/O, no clock but `now`.
 import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
 import type { Violation } from "../errors/index.js";
+import type { ParsedCsr } from "../pki/types.js";
 import { clientViolations } from "./client-checks.js";
 import { hasCertificate, hasCondition } from "./csr-conditions.js";
 import { violationMessage, type Decision } from "./decision.js";
@@ -38,13 +39,15 @@ export function settledReason(csr: V1CertificateSigningRequest): string | undefi
 }
 
 function decideClient(csr: V1CertificateSigningRequest, facts: Facts): Decision {
-  const violations = facts.request.ok ? clientViolations(csr, facts.request.csr, facts.policy) : [requestViolation(facts.request.error)];
+  if (!facts.request.ok) return refuse("fail", [requestViolation(facts.request.error)]);
+  const violations = clientViolations(csr, facts.request.csr, facts.policy);
   if (violations.length > 0) return refuse("fail", violations);
   return {
     kind: "sign",
     ca: "ca",
     eku: "clientAuth",
     validitySeconds: cappedValidity(facts.policy.clientValiditySeconds, csr.spec.expirationSeconds),
+    keyEncipherment: keyEncipherment(csr, facts.request.csr),
     event: "node-client-csr-signed",
     reason: Reasons.ClientCertificateIssued,
   };
@@ -78,9 +81,19 @@ function decideServing(csr: V1CertificateSigningRequest, facts: Facts, now: Date
     ca: facts.policy.servingCa,
     eku: "serverAuth",
     validitySeconds: cappedValidity(facts.policy.servingValiditySeconds, csr.spec.expirationSeconds),
+    keyEncipherment: keyEncipherment(csr, parsed),
     event: "kubelet-csr-signed",
     reason: Reasons.ServingCertificateIssued,
   };
+}
+
+/**
+ * The validated spec.usages decide KeyUsage, as kube-controller-manager's signer does: digital
+ * signature always, key encipherment only when asked and only for an RSA key (an ECDSA key cannot
+ * encipher; kubelets before 1.27 asked for it anyway, and are signed without it).
+ */
+function keyEncipherment(csr: V1CertificateSigningRequest, parsed: ParsedCsr): boolean {
+  return parsed.keyAlgorithm.type === "rsa" && (csr.spec.usages ?? []).includes("key encipherment");
 }
 
 /** Configured lifetime, shortened (never lengthened) by spec.expirationSeconds, never below 600 s. */

@@ -17,6 +17,8 @@ export type Decision =
       readonly ca: CaName;
       readonly eku: ExtKeyUsage;
       readonly validitySeconds: number;
+      /** KeyUsage keyEncipherment: only for an RSA key whose spec.usages ask for it (KCM issues spec.usages). */
+      readonly keyEncipherment: boolean;
       readonly event: "kubelet-csr-signed" | "node-client-csr-signed";
       readonly reason: Reason;
     }

@@ -6,8 +6,12 @@ import type { ExtKeyUsageName, LeafExtensions, LeafIssuer } from "../pki/types.j
 export interface KubeletCa {
   readonly name: CaName;
   readonly issuer: LeafIssuer;
-  extensionsFor(eku: readonly ExtKeyUsageName[]): LeafExtensions;
+  /** KeyUsage is digitalSignature, plus keyEncipherment when asked (an RSA key whose spec.usages list it). */
+  extensionsFor(eku: readonly ExtKeyUsageName[], keyUsage: { readonly keyEncipherment: boolean }): LeafExtensions;
 }
 
-/** The CAs by name; `undefined` when the config has no such CA. */
-export type KubeletCaLookup = (name: CaName) => KubeletCa | undefined;
+/**
+ * The CA that signs for a CA name now: during a CA rotation the next CA from sign-new on
+ * (docs/ca-rotation.md). `undefined` when the config has no such CA.
+ */
+export type KubeletCaLookup = (name: CaName) => Promise<KubeletCa | undefined>;

@@ -38,6 +38,8 @@ export class LeaderElector {
   private lastRenewMs = 0;
   private observed: { holder: string; renew: string; transitions: number } | undefined;
   private observedAtMs = 0;
+  /** When the Lease was last read or written successfully: this replica's proof that it reaches the apiserver. */
+  private lastContactMs = Number.NEGATIVE_INFINITY;
   private running = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -54,6 +56,11 @@ export class LeaderElector {
     return this.leading && this.options.now().getTime() - this.lastRenewMs < this.options.renewDeadlineMs;
   }
 
+  /** The Lease was read or written within `withinMs`: the apiserver is reachable and the Lease readable. */
+  reachedLeaseWithin(withinMs: number): boolean {
+    return this.options.now().getTime() - this.lastContactMs < withinMs;
+  }
+
   /** Throws NotLeaderError unless `isLeader()`: called before every apiserver write. */
   fence(): void {
     if (!this.isLeader()) throw new NotLeaderError(this.options.identity);
@@ -68,6 +75,7 @@ export class LeaderElector {
     let lease: V1Lease;
     try {
       lease = await this.api.readNamespacedLease({ name, namespace });
+      this.lastContactMs = nowMs;
     } catch (e) {
       if (!isNotFound(e)) throw e;
       const spec: V1LeaseSpec = { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: micro(now), renewTime: micro(now), leaseTransitions: 0 };
@@ -172,6 +180,7 @@ export class LeaderElector {
 
   private renewed(nowMs: number, spec: V1LeaseSpec): true {
     this.lastRenewMs = nowMs;
+    this.lastContactMs = nowMs;
     this.observed = { holder: spec.holderIdentity ?? "", renew: timeText(spec.renewTime), transitions: spec.leaseTransitions ?? 0 };
     this.observedAtMs = nowMs;
     return true;

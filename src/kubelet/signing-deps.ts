@@ -2,6 +2,7 @@
 // one shape, so a setting added for one reaches the other.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { AuditLog } from "../audit/types.js";
+import type { KubeletMetrics } from "../metrics/index.js";
 import type { AddressSource } from "./address-source.js";
 import type { KubeletCaLookup } from "./kubelet-ca.js";
 import type { KubeletLog } from "./kubelet-log.js";
@@ -16,6 +17,8 @@ export interface KubeletSigning {
   readonly addressSource?: AddressSource;
   readonly serial: () => Uint8Array;
   readonly now: () => Date;
+  /** Decisions, signer failures and watch restarts are counted here (default: nowhere). */
+  readonly metrics?: KubeletMetrics;
 }
 
 /** KubeletSigning plus where it runs: the cluster, the log, this replica's Lease identity. */

@@ -26,6 +26,8 @@ export interface HttpHandlerOptions {
   readonly now?: () => number;
   /** One JSON object per line; CloudWatch keeps stdout and stderr. Default: console.error. */
   readonly log?: (line: Record<string, unknown>) => void;
+  /** Runs when each invocation has its answer, failed or not: the EMF line of its metrics. */
+  readonly onInvocationEnd?: () => void;
 }
 
 /** The request property @fastify/aws-lambda decorates with `{ event, context }`. */
@@ -94,6 +96,14 @@ export function createHttpHandler(start: () => Promise<FastifyInstance>, options
   }
 
   return async function handler(event: GatewayEvent, context: Context): Promise<LambdaHttpResponse> {
+    try {
+      return await answer(event, context);
+    } finally {
+      options.onInvocationEnd?.();
+    }
+  };
+
+  async function answer(event: GatewayEvent, context: Context): Promise<LambdaHttpResponse> {
     if (booting === undefined || (failure !== undefined && now() - failure.at >= restartAfterMs)) {
       booting = boot();
       booting.catch(() => {}); // observed below; keeps a rejected start from being "unhandled"
@@ -108,5 +118,5 @@ export function createHttpHandler(start: () => Promise<FastifyInstance>, options
       return response;
     }
     return proxy(event, context);
-  };
+  }
 }

@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { KubecaError } from "../errors/index.js";
+import { EmfMetrics } from "../metrics/emf.js";
 import { jsonLinesLog, type KubeletLog } from "../kubelet/kubelet-log.js";
 import { openKubeletSigner, replicaIdentity } from "../kubelet/open-kubelet-signer.js";
 import { runSweep, type SweepDeps, type SweepSummary } from "../kubelet/sweep.js";
@@ -17,19 +18,24 @@ export type SweepHandler = (event: ScheduledEvent, context: Context) => Promise<
 /** Everything but the clock-free pass itself; tests build it directly. */
 export type SweepSetup = () => Promise<SweepDeps>;
 
-export function createKubeletSweepHandler(setup: SweepSetup): SweepHandler {
+/** `onInvocationEnd` runs when each pass has ended, failed or not: the EMF line of its metrics. */
+export function createKubeletSweepHandler(setup: SweepSetup, options: { readonly onInvocationEnd?: () => void } = {}): SweepHandler {
   let deps: Promise<SweepDeps> | undefined;
   return async (event, context) => {
-    // A failed cold start is retried by the next invocation rather than cached.
-    deps ??= setup().catch((e) => {
-      deps = undefined;
-      throw e;
-    });
-    const d = await deps;
-    const summary = await runSweep(d);
-    // The schedule's time and the invocation id tie this line to the EventBridge rule and the Lambda report.
-    d.log.info("sweep finished", { ...summary, scheduledAt: event.time, invocation: context.awsRequestId });
-    return summary;
+    try {
+      // A failed cold start is retried by the next invocation rather than cached.
+      deps ??= setup().catch((e) => {
+        deps = undefined;
+        throw e;
+      });
+      const d = await deps;
+      const summary = await runSweep(d);
+      // The schedule's time and the invocation id tie this line to the EventBridge rule and the Lambda report.
+      d.log.info("sweep finished", { ...summary, scheduledAt: event.time, invocation: context.awsRequestId });
+      return summary;
+    } finally {
+      options.onInvocationEnd?.();
+    }
   };
 }
 
@@ -50,11 +56,16 @@ async function kubeConfigFromEnv(env: NodeJS.ProcessEnv): Promise<KubeConfig> {
   return kc;
 }
 
-export function productionSetup(env: NodeJS.ProcessEnv, bundleDir: string, log: KubeletLog = jsonLinesLog(process.stdout)): SweepSetup {
+export function productionSetup(
+  env: NodeJS.ProcessEnv,
+  bundleDir: string,
+  log: KubeletLog = jsonLinesLog(process.stdout),
+  metrics?: EmfMetrics,
+): SweepSetup {
   return async () => {
     const now = () => new Date();
     const loaded = await loadLambdaConfig(env, { bundleDir });
-    const parts = await openKubeletSigner(loaded, { now });
+    const parts = await openKubeletSigner(loaded, { now, ...(metrics ? { metrics } : {}) });
     return {
       kubeConfig: await kubeConfigFromEnv(env),
       ...parts.signing,
@@ -64,4 +75,9 @@ export function productionSetup(env: NodeJS.ProcessEnv, bundleDir: string, log: 
   };
 }
 
-export const handler: SweepHandler = createKubeletSweepHandler(productionSetup(process.env, process.env.LAMBDA_TASK_ROOT ?? process.cwd()));
+const metrics = new EmfMetrics({ functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? "kubeca-kubelet-sweep", write: (line) => process.stdout.write(line) });
+
+export const handler: SweepHandler = createKubeletSweepHandler(
+  productionSetup(process.env, process.env.LAMBDA_TASK_ROOT ?? process.cwd(), jsonLinesLog(process.stdout), metrics),
+  { onInvocationEnd: () => metrics.flush() },
+);

@@ -29,10 +29,12 @@ export function encodeExtension(extnID: string, critical: boolean, value: unknow
 
 /**
  * A leaf profile's constant extensions (spec §1.2): BasicConstraints CA:FALSE (critical), KeyUsage
- * digitalSignature | keyEncipherment (critical, for RSA and ECDSA keys alike, as kubeadm), and the
- * EKU list in the given order. Compile once per profile; the result is frozen.
+ * (critical) and the EKU list in the given order. KeyUsage is digitalSignature | keyEncipherment by
+ * default, for RSA and ECDSA keys alike, as kubeadm writes it; `keyEncipherment: false` leaves
+ * digitalSignature alone, as kube-controller-manager issues a kubelet CSR that did not ask for key
+ * encipherment (or whose key cannot encipher). Compile once per variant; the result is frozen.
  */
-export function compileLeafExtensions(extKeyUsage: readonly ExtKeyUsageName[]): LeafExtensions {
+export function compileLeafExtensions(extKeyUsage: readonly ExtKeyUsageName[], options: { keyEncipherment?: boolean } = {}): LeafExtensions {
   if (extKeyUsage.length === 0) throw new TypeError("a leaf profile needs at least one extended key usage");
   const purposes = extKeyUsage.map((u) => {
     const oid = KEY_PURPOSES[u];
@@ -42,7 +44,11 @@ export function compileLeafExtensions(extKeyUsage: readonly ExtKeyUsageName[]): 
   return Object.freeze({
     extKeyUsage: Object.freeze([...extKeyUsage]),
     basicConstraints: encodeExtension(OID.basicConstraints, true, new BasicConstraints({ cA: false })),
-    keyUsage: encodeExtension(OID.keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment)),
+    keyUsage: encodeExtension(
+      OID.keyUsage,
+      true,
+      new KeyUsage(options.keyEncipherment === false ? KeyUsageFlags.digitalSignature : KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment),
+    ),
     extKeyUsageDer: encodeExtension(OID.extKeyUsage, false, new ExtendedKeyUsage(purposes)),
   });
 }

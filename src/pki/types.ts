@@ -76,7 +76,7 @@ export interface LeafExtensions {
   readonly extKeyUsage: readonly ExtKeyUsageName[];
   /** BasicConstraints CA:FALSE, critical. */
   readonly basicConstraints: Uint8Array;
-  /** KeyUsage digitalSignature | keyEncipherment, critical. */
+  /** KeyUsage digitalSignature | keyEncipherment (kubeadm's), or digitalSignature alone; critical. */
   readonly keyUsage: Uint8Array;
   /** ExtendedKeyUsage, not critical. */
   readonly extKeyUsageDer: Uint8Array;

@@ -22,8 +22,9 @@ export interface GateNode {
  * `resolve` finds listed nodes and group members; `hasGroups` only shapes the message.
  */
 export function callerNode<N>(caller: Caller, resolve: (name: string) => N | undefined, hasGroups = false): NodeLookup<N> {
-  if (caller.role === "auditor") {
-    return { ok: false, violations: [violation("caller.role", "file-not-allowed-for-role", `${caller.subject} is an auditor: auditors read the audit log and are signed nothing`)] };
+  if (caller.role === "auditor" || caller.role === "operator") {
+    const does = caller.role === "auditor" ? "auditors read the audit log" : "operators drive the CA rotation";
+    return { ok: false, violations: [violation("caller.role", "file-not-allowed-for-role", `${caller.subject} is an ${caller.role}: ${does} and are signed nothing`)] };
   }
   const node = caller.node === undefined ? undefined : resolve(caller.node);
   if (node === undefined) {

@@ -5,6 +5,10 @@ import type { Violation } from "../errors/index.js";
 export const VIOLATION_RULES = [
   /** The requested name is no kubeadm file (raised by the issuance pipeline before policy runs). */
   "unknown-file",
+  /** The CSR is not one PKCS#10 request kubeca can read (pipeline, before policy: KUBECA_CSR_MALFORMED). */
+  "csr-malformed",
+  /** The CSR's self-signature does not verify with its own key (pipeline, before policy: KUBECA_CSR_SIGNATURE_INVALID). */
+  "csr-signature-invalid",
   /** The caller is bound to no node, or to a node neither listed under `nodes` nor matching a `nodeGroups` entry. */
   "node-unknown",
   /** The caller's role may not have this file: workers get only kubelet.conf, auditors get nothing. */

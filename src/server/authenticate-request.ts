@@ -2,9 +2,11 @@
 // leaves; if the audit log cannot take the record, the answer is 503 (fail closed), not 401.
 import type { FastifyRequest } from "fastify";
 import type { Authenticator, CredentialInput } from "../auth/authenticator.js";
+import { attemptedMethod } from "../auth/authorization-header.js";
 import type { Caller } from "../auth/caller.js";
 import { isKubecaError, KubecaError } from "../errors/index.js";
 import type { IssuanceService } from "../issuance/types.js";
+import { NO_METRICS, type IssuanceMetrics } from "../metrics/index.js";
 import { gatewayPrincipal } from "./gateway-principal.js";
 import { rawBody } from "./json-body.js";
 import type { RateLimiter } from "./rate-limiter.js";
@@ -15,18 +17,21 @@ export async function authenticateRequest(
   service: IssuanceService,
   request: FastifyRequest,
   rateLimiter?: RateLimiter,
+  metrics: Pick<IssuanceMetrics, "authenticationFailure"> = NO_METRICS,
 ): Promise<Caller> {
+  const input: CredentialInput = {
+    headers: credentialHeaders(request),
+    method: request.method,
+    url: request.url,
+    body: rawBody(request),
+    awsIamPrincipal: gatewayPrincipal(request),
+  };
   try {
-    return await authenticator.authenticate({
-      headers: credentialHeaders(request),
-      method: request.method,
-      url: request.url,
-      body: rawBody(request),
-      awsIamPrincipal: gatewayPrincipal(request),
-    });
+    return await authenticator.authenticate(input);
   } catch (error) {
     // Only a refusal is audited; an authenticator fault goes to the error handler as it is.
     if (!isKubecaError(error) || error.code !== "KUBECA_UNAUTHENTICATED") throw error;
+    metrics.authenticationFailure(attemptedMethod(input));
     // Bounded per source address, so refused credentials cannot grow the audit log without limit.
     await rateLimiter?.admitRefusedCredential(request.ip);
     try {

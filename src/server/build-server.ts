@@ -11,6 +11,7 @@ import { authenticateRequest } from "./authenticate-request.js";
 import { clientErrorHandler } from "./client-error.js";
 import { auditRoutes } from "./routes/audit.js";
 import type { IssuanceService } from "../issuance/types.js";
+import { NO_METRICS, type IssuanceMetrics, type MetricsEndpoint } from "../metrics/index.js";
 import "./decorations.js";
 import { errorHandler } from "./error-handler.js";
 import { useJsonBodies } from "./json-body.js";
@@ -18,7 +19,9 @@ import { createNotFoundHandler, type RouteTable } from "./not-found.js";
 import { RequestLog } from "./request-log.js";
 import { caRoutes } from "./routes/ca.js";
 import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { openApiRoutes } from "./routes/openapi.js";
+import { rotationRoutes } from "./routes/rotation.js";
 import { signRoutes } from "./routes/sign.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
@@ -40,6 +43,10 @@ export interface ServerDeps {
   readonly rateLimiter?: RateLimiter;
   /** Serve HTTPS (kubeca serve --tls-cert/--tls-key): PEM certificate chain and key. */
   readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Where refused credentials and rate-limit refusals are counted (default: nowhere). */
+  readonly metrics?: IssuanceMetrics;
+  /** Serve GET /metrics from this registry; absent: no such route (Lambda). */
+  readonly metricsEndpoint?: MetricsEndpoint;
 }
 
 /** Header paths that may carry credentials; never logged, whatever serializers a caller adds. */
@@ -101,6 +108,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.decorate("issuance", deps.service);
   app.decorate("authenticator", deps.authenticator);
+  app.decorate("metrics", deps.metrics ?? NO_METRICS);
   useJsonBodies(app);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
@@ -109,14 +117,16 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.setNotFoundHandler(createNotFoundHandler(routes));
 
   app.register(healthRoutes);
+  if (deps.metricsEndpoint) app.register(metricsRoutes, { endpoint: deps.metricsEndpoint });
   app.register(openApiRoutes);
   app.register(caRoutes, { prefix: "/v1" });
   app.register(signRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
+  app.register(rotationRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
   app.register(auditRoutes, {
     prefix: "/v1",
     reader: deps.auditReader ?? unavailableReader,
     authorize: async (request) => {
-      const caller = await authenticateRequest(deps.authenticator, deps.service, request, deps.rateLimiter);
+      const caller = await authenticateRequest(deps.authenticator, deps.service, request, deps.rateLimiter, deps.metrics);
       if (caller.role !== "auditor") {
         throw new KubecaError("KUBECA_FORBIDDEN", `${caller.subject} is a ${caller.role} caller; only the auditor role may read the audit log`);
       }

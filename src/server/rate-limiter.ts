@@ -10,6 +10,7 @@
 import type { Caller } from "../auth/caller.js";
 import type { RateLimitsConfig } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
+import { NO_METRICS, type IssuanceMetrics } from "../metrics/index.js";
 import { TokenBucket, type BucketSettings } from "./token-bucket.js";
 
 /**
@@ -63,7 +64,11 @@ export interface LocalRateLimiter extends RateLimiter {
   admitRefusedCredential(sourceIp: string | undefined): void;
 }
 
-export function createRateLimiter(config: RateLimitsConfig, nowMs: () => number = () => performance.now()): LocalRateLimiter {
+export function createRateLimiter(
+  config: RateLimitsConfig,
+  nowMs: () => number = () => performance.now(),
+  metrics: Pick<IssuanceMetrics, "rateLimited"> = NO_METRICS,
+): LocalRateLimiter {
   const overall = new TokenBucket(config.overall, nowMs());
   const bucketOf = keyedBuckets(config.perCaller);
   const refusalsFrom = keyedBuckets(config.refusedCredentials);
@@ -85,6 +90,7 @@ export function createRateLimiter(config: RateLimitsConfig, nowMs: () => number 
           ? `${caller.node !== undefined ? `node ${caller.node}` : caller.subject} is over its rate limit (${describe(config.perCaller)}): ${needs}, ${Math.floor(mine.available(now))} left`
           : `the service is over its overall rate limit (${describe(config.overall)}): ${needs}, ${Math.floor(overall.available(now))} left`;
       const retryAfter = Math.max(1, Math.ceil(Math.max(waitMine, waitAll)));
+      metrics.rateLimited(waitMine >= waitAll ? "caller" : "overall");
       throw new KubecaError("KUBECA_RATE_LIMITED", `${which}; nothing was signed, retry in ${retryAfter} s`, { retryAfter });
     },
     admitRefusedCredential(sourceIp: string | undefined): void {
@@ -96,6 +102,7 @@ export function createRateLimiter(config: RateLimitsConfig, nowMs: () => number 
         return;
       }
       const retryAfter = Math.max(1, Math.ceil(wait));
+      metrics.rateLimited("refused-credentials");
       throw new KubecaError(
         "KUBECA_RATE_LIMITED",
         `too many refused credentials from ${sourceIp ?? "this address"} (${describe(config.refusedCredentials)}); check the token or certificate, and retry in ${retryAfter} s`,

@@ -1,13 +1,17 @@
 // Production signer: the CA key stays in AWS KMS. Public key read once at start (a missing,
 // disabled or wrong key fails here, not on the first request); every signature is one Sign call
-// over a locally computed digest (MessageType DIGEST: RAW is capped at 4096 bytes).
+// over a locally computed digest (MessageType DIGEST: RAW is capped at 4096 bytes). checkKey asks
+// GetPublicKey again (no new permission needed): KMS refuses it for a key that is disabled, pending
+// deletion, gone or denied, exactly as it would refuse Sign.
 import { createHash } from "node:crypto";
 import { GetPublicKeyCommand, KMSClient, SignCommand, type KMSClientConfig } from "@aws-sdk/client-kms";
 import { KubecaError, isKubecaError } from "../errors/index.js";
 import type { SignerConfig } from "../config/index.js";
 import { chooseSigningAlgorithm, type SigningAlgorithmChoice } from "./algorithm.js";
+import type { KeyState, KeyStateChecking } from "./key-state.js";
 import { kmsError } from "./kms-errors.js";
 import type { DescribableSigner } from "./signer.js";
+import { SignerError, isSignerError } from "./signer-error.js";
 
 export type AwsKmsSignerConfig = Extract<SignerConfig, { type: "aws-kms" }>;
 
@@ -18,7 +22,7 @@ export interface AwsKmsSignerOptions {
   credentials?: KMSClientConfig["credentials"];
 }
 
-export interface AwsKmsSigner extends DescribableSigner {
+export interface AwsKmsSigner extends DescribableSigner, KeyStateChecking {
   /** The key ARN KMS reported; Sign uses it so a re-pointed alias cannot swap the key under a running CA. */
   readonly keyArn: string;
   /** Closes the client's sockets; the signer is unusable afterwards. */
@@ -107,12 +111,24 @@ export async function createAwsKmsSigner(config: AwsKmsSignerConfig, options: Aw
         throw kmsError(e, keyArn, "Sign");
       }
       if (!signature || signature.length === 0) {
-        throw new KubecaError("KUBECA_SIGNER_UNAVAILABLE", `KMS answered Sign with key ${keyArn} without a signature; retry in 1s`, {
+        throw new SignerError("KUBECA_SIGNER_UNAVAILABLE", "service-error", `KMS answered Sign with key ${keyArn} without a signature; retry in 1s`, {
           retryAfter: 1,
         });
       }
       // ECDSA: KMS already returns DER ECDSA-Sig-Value, which is what X.509's signatureValue holds.
       return signature;
+    },
+    async checkKey(): Promise<KeyState> {
+      try {
+        const key = await withDeadline(timeoutMs, (abortSignal) => client.send(new GetPublicKeyCommand({ KeyId: keyArn }), { abortSignal }));
+        if (!key.PublicKey || !Buffer.from(key.PublicKey).equals(Buffer.from(publicKey))) {
+          return { usable: false, reason: "misconfigured", detail: `KMS key ${keyArn} now reports another public key than at start; restart kubeca to compare it with the CA certificate` };
+        }
+        return { usable: true };
+      } catch (e) {
+        const error = kmsError(e, keyArn, "GetPublicKey", true);
+        return { usable: false, reason: isSignerError(error) ? error.reason : "misconfigured", detail: error.detail };
+      }
     },
     describe: () => `aws-kms ${keyArn} ${keySpec} ${choice.kmsAlgorithm}`,
     close: () => client.destroy(),

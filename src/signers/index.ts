@@ -14,3 +14,7 @@ export type { Pkcs11Signer, Pkcs11SignerOptions } from "./pkcs11.js";
 export { createSigner } from "./create-signer.js";
 export type { CreateSignerOptions } from "./create-signer.js";
 export { assertSignerMatchesCertificate, spkiFingerprint } from "./key-match.js";
+export { SignerError, isSignerError, SIGNER_FAILURE_REASONS, KEY_STATE_REASONS } from "./signer-error.js";
+export type { SignerFailureReason } from "./signer-error.js";
+export { checksKeyState } from "./key-state.js";
+export type { KeyState, KeyStateChecking } from "./key-state.js";

@@ -2,6 +2,7 @@
 // A CKR_* name is a constant of the standard, so it may be shown; a module's own text (dlopen
 // messages, vendor strings) goes only into `cause`. The PIN is never part of any message.
 import { KubecaError, isKubecaError } from "../errors/index.js";
+import { SignerError, type SignerFailureReason } from "./signer-error.js";
 
 /** What the session pool does about a failed call before it gives up. */
 export type Pkcs11Recovery =
@@ -35,21 +36,23 @@ export function ckrName(err: unknown): string | undefined {
 }
 
 // The token or its connection is not there (now): retrying later may work, so 503 + Retry-After.
-const UNAVAILABLE: Record<string, string> = {
-  CKR_DEVICE_REMOVED: "the token was removed",
-  CKR_TOKEN_NOT_PRESENT: "the token is not present",
-  CKR_TOKEN_NOT_RECOGNIZED: "the token is not recognised",
-  CKR_DEVICE_ERROR: "the token reported a device error",
-  CKR_DEVICE_MEMORY: "the token is out of memory",
-  CKR_HOST_MEMORY: "the PKCS#11 module is out of memory",
-  CKR_GENERAL_ERROR: "the PKCS#11 module failed (CKR_GENERAL_ERROR), the token may have been removed",
-  CKR_FUNCTION_FAILED: "the token failed the operation",
-  CKR_SESSION_COUNT: "the token has no session left (its session limit is reached)",
-  CKR_SESSION_HANDLE_INVALID: "the session was closed by the token",
-  CKR_SESSION_CLOSED: "the session was closed by the token",
-  CKR_OBJECT_HANDLE_INVALID: "the key is no longer on the token, which may have been removed",
-  CKR_KEY_HANDLE_INVALID: "the key is no longer on the token, which may have been removed",
-  CKR_USER_NOT_LOGGED_IN: "the token refused to keep us logged in",
+// Each with the closed-set reason the audit log and readiness report: a token or key that is gone
+// counts as key-not-found, so /readyz turns not ready at once (issuance/signer-health.ts).
+const UNAVAILABLE: Record<string, { readonly what: string; readonly reason: SignerFailureReason }> = {
+  CKR_DEVICE_REMOVED: { what: "the token was removed", reason: "key-not-found" },
+  CKR_TOKEN_NOT_PRESENT: { what: "the token is not present", reason: "key-not-found" },
+  CKR_TOKEN_NOT_RECOGNIZED: { what: "the token is not recognised", reason: "key-not-found" },
+  CKR_DEVICE_ERROR: { what: "the token reported a device error", reason: "service-error" },
+  CKR_DEVICE_MEMORY: { what: "the token is out of memory", reason: "service-error" },
+  CKR_HOST_MEMORY: { what: "the PKCS#11 module is out of memory", reason: "service-error" },
+  CKR_GENERAL_ERROR: { what: "the PKCS#11 module failed (CKR_GENERAL_ERROR), the token may have been removed", reason: "service-error" },
+  CKR_FUNCTION_FAILED: { what: "the token failed the operation", reason: "service-error" },
+  CKR_SESSION_COUNT: { what: "the token has no session left (its session limit is reached)", reason: "throttled" },
+  CKR_SESSION_HANDLE_INVALID: { what: "the session was closed by the token", reason: "service-error" },
+  CKR_SESSION_CLOSED: { what: "the session was closed by the token", reason: "service-error" },
+  CKR_OBJECT_HANDLE_INVALID: { what: "the key is no longer on the token, which may have been removed", reason: "key-not-found" },
+  CKR_KEY_HANDLE_INVALID: { what: "the key is no longer on the token, which may have been removed", reason: "key-not-found" },
+  CKR_USER_NOT_LOGGED_IN: { what: "the token refused to keep us logged in", reason: "access-denied" },
 };
 
 // PIN refusals. At start they stop kubeca (the operator must fix the PIN); while serving they make
@@ -99,18 +102,18 @@ export function pkcs11Error(err: unknown, context: Pkcs11ErrorContext): KubecaEr
     return pinRefusedWhileServing(where, name, err);
   }
   if (name !== undefined && UNAVAILABLE[name] !== undefined) {
-    return unavailable(`PKCS#11 ${where}: ${operation}: ${UNAVAILABLE[name]}; retry in 5s`, 5, err);
+    return unavailable(`PKCS#11 ${where}: ${operation}: ${UNAVAILABLE[name].what}; retry in 5s`, 5, err, UNAVAILABLE[name].reason);
   }
   if (name !== undefined && MISCONFIGURED[name] !== undefined) {
-    return new KubecaError("KUBECA_SIGNER_MISCONFIGURED", `PKCS#11 ${where}: the token ${MISCONFIGURED[name]} (${name} on ${operation})`, { cause: err });
+    return new SignerError("KUBECA_SIGNER_MISCONFIGURED", "misconfigured", `PKCS#11 ${where}: the token ${MISCONFIGURED[name]} (${name} on ${operation})`, { cause: err });
   }
   if (name !== undefined) {
-    return new KubecaError("KUBECA_SIGNER_MISCONFIGURED", `PKCS#11 ${where}: the token answered ${operation} with ${name}; see the module's documentation for it`, {
+    return new SignerError("KUBECA_SIGNER_MISCONFIGURED", "misconfigured", `PKCS#11 ${where}: the token answered ${operation} with ${name}; see the module's documentation for it`, {
       cause: err,
     });
   }
   // Not a CKR_* answer: the native addon itself (a crash in the module, a bad argument). Fail closed.
-  return unavailable(`PKCS#11 ${where}: ${operation} failed in the PKCS#11 module; retry in 5s, and check the module's log if it persists`, 5, err);
+  return unavailable(`PKCS#11 ${where}: ${operation} failed in the PKCS#11 module; retry in 5s, and check the module's log if it persists`, 5, err, "service-error");
 }
 
 /** While serving, a PIN the token once took is refused: 503 until an operator fixes it and restarts. */
@@ -119,9 +122,10 @@ export function pinRefusedWhileServing(where: string, name: string, cause?: unkn
     `PKCS#11 ${where}: the token ${PIN[name] ?? `refused the PIN (${name})`}; kubeca will not try this PIN again until it restarts`,
     30,
     cause,
+    "access-denied",
   );
 }
 
-function unavailable(detail: string, retryAfter: number, cause: unknown): KubecaError {
-  return new KubecaError("KUBECA_SIGNER_UNAVAILABLE", detail, { retryAfter, cause });
+function unavailable(detail: string, retryAfter: number, cause: unknown, reason: SignerFailureReason): KubecaError {
+  return new SignerError("KUBECA_SIGNER_UNAVAILABLE", reason, detail, { retryAfter, cause });
 }

@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import type { PKCS11 } from "pkcs11js";
 import type { Pkcs11SignerConfig } from "../config/index.js";
+import { SignerError } from "./signer-error.js";
 import { KubecaError, isKubecaError } from "../errors/index.js";
 import { ckrName, pkcs11Error } from "./pkcs11-errors.js";
 
@@ -132,7 +133,7 @@ export function findTokenSlot(module: Pkcs11Module, token: TokenRef, phase: "sta
   }
   const detail = `PKCS#11 ${where}: no such token in ${module.path} (tokens present: ${seen.length ? seen.join(", ") : "none"})`;
   if (phase === "start") throw new KubecaError("KUBECA_SIGNER_MISCONFIGURED", `${detail}; check the token label or serial`);
-  throw new KubecaError("KUBECA_SIGNER_UNAVAILABLE", `${detail}; the token may have been removed; retry in 5s`, { retryAfter: 5 });
+  throw new SignerError("KUBECA_SIGNER_UNAVAILABLE", "key-not-found", `${detail}; the token may have been removed; retry in 5s`, { retryAfter: 5 });
 }
 
 export type PinSource = Pkcs11SignerConfig["pin"];

@@ -30,22 +30,23 @@ import {
   type Pkcs11Module,
 } from "./pkcs11-module.js";
 import { SessionPool } from "./pkcs11-session-pool.js";
+import type { KeyState, KeyStateChecking } from "./key-state.js";
 import type { DescribableSigner } from "./signer.js";
+import { SignerError, isSignerError } from "./signer-error.js";
 
 export interface Pkcs11SignerOptions {
   /** Where the PIN variable is read (default: process.env). */
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export interface Pkcs11Signer extends DescribableSigner {
+export interface Pkcs11Signer extends DescribableSigner, KeyStateChecking {
   /** The key can be taken off the token (allowed only by allowExtractable); the caller audits this. */
   readonly keyLeavesToken: boolean;
   /**
-   * Readiness: is the token there, are we logged in, is the key still the key we started with?
-   * Resolves, or rejects with KUBECA_SIGNER_UNAVAILABLE (what /readyz should report). Reads one
-   * attribute; it does not sign.
+   * Readiness (KeyStateChecking): is the token there, are we logged in, is the key still the key we
+   * started with? Reads one attribute through a pooled session; it does not sign.
    */
-  checkKeyState(): Promise<void>;
+  checkKey(): Promise<KeyState>;
   /** Closes this signer's sessions (and the module when no other signer uses it). */
   close(): void;
 }
@@ -187,10 +188,16 @@ class TokenSigner implements Pkcs11Signer {
     return this.#choice.pkcs11Mechanism === "CKM_ECDSA" ? ecdsaSigValue(raw) : new Uint8Array(raw);
   }
 
-  async checkKeyState(): Promise<void> {
-    await this.#withSession("C_GetAttributeValue", async (session) => {
-      this.#module.lib.C_GetAttributeValue(session, this.#key, [{ type: this.#module.api.CKA_SIGN }]);
-    });
+  async checkKey(): Promise<KeyState> {
+    try {
+      await this.#withSession("C_GetAttributeValue", async (session) => {
+        this.#module.lib.C_GetAttributeValue(session, this.#key, [{ type: this.#module.api.CKA_SIGN }]);
+      });
+      return { usable: true };
+    } catch (e) {
+      const detail = isKubecaError(e) ? e.detail : String(e);
+      return { usable: false, reason: isSignerError(e) ? e.reason : "misconfigured", detail };
+    }
   }
 
   /** One signature at start, verified with the public key we read: the key pair and mechanism work. */
@@ -230,7 +237,7 @@ class TokenSigner implements Pkcs11Signer {
    */
   async #withSession<T>(operation: string, call: (session: Buffer) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      if (this.#closed) throw new KubecaError("KUBECA_SIGNER_UNAVAILABLE", `PKCS#11 ${this.#where}: the signer is closed`, { retryAfter: 5 });
+      if (this.#closed) throw new SignerError("KUBECA_SIGNER_UNAVAILABLE", "service-error", `PKCS#11 ${this.#where}: the signer is closed`, { retryAfter: 5 });
       if (this.#pinRefused) throw pinRefusedWhileServing(this.#where, this.#pinRefused);
       let session: Buffer;
       try {
@@ -287,13 +294,17 @@ class TokenSigner implements Pkcs11Signer {
     } catch (e) {
       // It was there at start: a token without it now is a token that is not (yet) back.
       if (isKubecaError(e) && e.code === "KUBECA_SIGNER_MISCONFIGURED") {
-        throw new KubecaError("KUBECA_SIGNER_UNAVAILABLE", `${e.detail.replace(/; create one with .*$/, "")}, though it was there at start; retry in 5s`, { retryAfter: 5, cause: e });
+        throw new SignerError("KUBECA_SIGNER_UNAVAILABLE", "key-not-found", `${e.detail.replace(/; create one with .*$/, "")}, though it was there at start; retry in 5s`, {
+          retryAfter: 5,
+          cause: e,
+        });
       }
       throw e;
     }
     if (!Buffer.from(key.publicKey).equals(Buffer.from(this.publicKey))) {
-      throw new KubecaError(
+      throw new SignerError(
         "KUBECA_SIGNER_UNAVAILABLE",
+        "misconfigured",
         `PKCS#11 ${this.#where}: the token now holds a different key under this label/id than at start; kubeca will not sign with it until it restarts`,
         { retryAfter: 30 },
       );

@@ -96,6 +96,15 @@ test("audit verify exits 0 on an intact log and says the head is proved by a sig
   assert.match(c.stdout(), /head proved by a signed checkpoint \(record 6\)/);
 });
 
+test("audit verify exits 0 on a log with a torn last line and says what the torn bytes are", async (t) => {
+  const { dir, records, keyFile } = await logIn(t);
+  await writeFile(records, (await readFile(records, "utf8")) + '{"actor":{"meth');
+  const c = capture(dir);
+  assert.equal(await auditVerifyCommand.run(["--file", records, "--public-key", keyFile], c.io), 0);
+  assert.match(c.stdout(), /^OK: 6 records/);
+  assert.match(c.stdout(), /torn tail: 15 bytes after the last newline of audit\.jsonl \(a write cut off by a crash, never acknowledged/);
+});
+
 test("audit verify exits 1 and names the removed record", async (t) => {
   const { dir, records, keyFile } = await logIn(t);
   const lines = (await readFile(records, "utf8")).split("\n");
@@ -154,7 +163,7 @@ test("audit export with a filter writes only the matching records", async (t) =>
 test("each audit command has --help text naming its flags, and refuses unknown flags and missing sources", async (t) => {
   const dir = await tempDir(t);
   const auditCommands = COMMANDS.filter((cmd) => cmd.path[0] === "audit");
-  assert.deepEqual(auditCommands.map((cmd) => cmd.path.join(" ")), ["audit list", "audit verify", "audit export"]);
+  assert.deepEqual(auditCommands.map((cmd) => cmd.path.join(" ")), ["audit list", "audit verify", "audit export", "audit inventory"]);
   for (const cmd of auditCommands) {
     assert.match(cmd.help, new RegExp(`^Usage: kubeca ${cmd.path.join(" ")} `));
     for (const flag of ["--config FILE", "--file PATH"]) assert.ok(cmd.help.includes(flag), `${cmd.path.join(" ")} help names ${flag}`);

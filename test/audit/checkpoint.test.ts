@@ -86,3 +86,19 @@ test("a signer that fails does not fail the append: the failure is reported and 
   assert.equal((errors[0] as KubecaError).code, "KUBECA_SIGNER_UNAVAILABLE");
   assert.deepEqual((await checkpoints()).map((c) => c.seq), [4]);
 });
+
+test("a checkpoint due at a multiple of everyRecords proves that record, even when later records land while an earlier checkpoint is still being signed", async (t) => {
+  const memory = createMemorySigner("ECDSA-P256");
+  // A slow signer (a KMS round trip): records 5 to 10 are stored while checkpoint 4 is being signed.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const slow: Signer = { algorithm: memory.algorithm, publicKey: memory.publicKey, sign: async (tbs) => (await gate, memory.sign(tbs)) };
+  const { store, checkpoints } = await storeWith(t, slow, { everyRecords: 4, everyMs: 3_600_000 }, steppingClock());
+  const records = [];
+  for (let i = 0; i < 10; i++) records.push(await store.append(issuedEvent()));
+  release();
+  await store.close();
+  const cps = await checkpoints();
+  assert.deepEqual(cps.map((c) => c.seq), [4, 8, 10]);
+  assert.deepEqual(cps.map((c) => c.headHash), [records[3]!.hash, records[7]!.hash, records[9]!.hash]);
+});

@@ -58,3 +58,47 @@ test("members a caller's object carries beyond the event contract never reach th
   assert.equal(record.seq, 5);
   assert.equal(record.prevHash, "a".repeat(64));
 });
+
+test("a lone surrogate from a caller is sealed as U+FFFD: the record is valid UTF-8 and hashes the same in any language", () => {
+  const record = sealRecord(
+    {
+      event: "refused",
+      requestId: "r\udc00",
+      actor: { method: "token", identity: "cp-1", node: "cp-1", sourceIp: undefined, userAgent: "ua\ud800" },
+      request: { file: "admin.conf\ud800", profile: undefined, csrSha256: undefined, publicKeySha256: undefined, keyAlgorithm: undefined, subject: "CN=\ud83d\ude00", dnsNames: ["a\udbff"], ipAddresses: [] },
+      violations: [{ field: "name\ud800", rule: "encoding", message: "x\udfff" }],
+    },
+    { seq: 0, hash: GENESIS_HASH },
+    { time: "2026-03-01T10:00:00.000Z", id: "id" },
+  );
+  const line = canonicalJson(record);
+  assert.doesNotMatch(line, /\\ud[89a-f]/i, "no surrogate escapes");
+  assert.equal(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(line, "utf8")), line);
+  assert.equal(record.request?.file, "admin.conf\ufffd");
+  assert.equal(record.request?.subject, "CN=\ud83d\ude00", "a proper pair is kept");
+  assert.deepEqual([record.requestId, record.actor.userAgent, record.request?.dnsNames[0], record.violations?.[0]?.field, record.violations?.[0]?.message], ["r\ufffd", "ua\ufffd", "a\ufffd", "name\ufffd", "x\ufffd"]);
+});
+
+test("canonical JSON refuses a lone surrogate and any number but a safe integer: neither has one reading in every language", () => {
+  assert.throws(() => canonicalJson({ s: "\ud800" }), /lone UTF-16 surrogate/);
+  assert.throws(() => canonicalJson({ "\udc00": 1 }), /lone UTF-16 surrogate/);
+  assert.throws(() => canonicalJson({ n: 1.5 }), TypeError);
+  assert.throws(() => canonicalJson({ n: 2 ** 53 }), TypeError);
+  assert.equal(canonicalJson({ n: -(2 ** 53 - 1) }), '{"n":-9007199254740991}');
+});
+
+test("DEL and other characters above U+001F are written as they are; only quote, backslash and U+0000..U+001F are escaped", () => {
+  assert.equal(canonicalJson({ s: "\u007f\u0080\u2028\b\f\n\r\t\u001f" }), '{"s":"\u007f\u0080\u2028\\b\\f\\n\\r\\t\\u001f"}');
+});
+
+test("a string longer than 1024 UTF-16 code units is stored as its first 1024 and its whole length, never splitting a pair", () => {
+  const seal = (file: string) =>
+    sealRecord(
+      { event: "refused", requestId: undefined, actor: { method: "token", identity: undefined, node: undefined, sourceIp: undefined, userAgent: undefined }, request: { file, profile: undefined, csrSha256: undefined, publicKeySha256: undefined, keyAlgorithm: undefined, subject: undefined, dnsNames: [], ipAddresses: [] } },
+      { seq: 0, hash: GENESIS_HASH },
+      { time: "2026-03-01T10:00:00.000Z", id: "id" },
+    ).request!.file;
+  assert.equal(seal("a".repeat(2000)), "a".repeat(1024) + "…[2000 UTF-16 code units]");
+  assert.equal(seal("a".repeat(1024)), "a".repeat(1024));
+  assert.equal(seal("a".repeat(1023) + "\ud83d\ude00" + "b".repeat(10)), "a".repeat(1023) + "…[1035 UTF-16 code units]");
+});

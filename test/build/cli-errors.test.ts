@@ -91,10 +91,16 @@ const CASES: Record<string, Case> = {
   "renew with an unreachable server": { args: () => ["renew", "--server", `http://127.0.0.1:${closedPort}`, "--token-file", "token", "--cert-dir", "node/pki", "--kubeconfig-dir", "node"], exit: 3, stderr: /nothing was installed/ },
   "renew with a missing token file": { args: () => ["renew", "--server", `http://127.0.0.1:${closedPort}`, "--token-file", "nope"], exit: 2, stderr: /--token-file: cannot read nope \(ENOENT\)/ },
   "renew into folders it may not read": { args: () => ["renew", "--server", `http://127.0.0.1:${closedPort}`, "--token-file", "token", "--cert-dir", "locked/pki", "--kubeconfig-dir", "locked"], exit: 2, stderr: /kubeca renew: permission denied: scandir .*locked.* \(EACCES\)\nhint: Run as a user that may read and write these files \(root for \/etc\/kubernetes\)/, asNobody: true },
+  "recover in folders it may not read": { args: () => ["recover", "--kubeconfig-dir", "locked"], exit: 1, stderr: /kubeca recover: an interrupted install under .*locked\/tmp could not be repaired \(EACCES\); .*run it as root/, asNobody: true },
   "ca keygen with a PKCS#11 module that is not there": { args: () => ["ca", "keygen", "--pkcs11", "--module", "/nonexistent/libpkcs11.so", "--token-label", "kubeca", "--pin-env", "HOME", "--label", "ca"], exit: 2, stderr: /cannot load the PKCS#11 module \/nonexistent\/libpkcs11\.so; check the signer's module path/ },
+  "ca rotate prepare with an unreachable server": { args: () => ["ca", "rotate", "prepare", "--ca", "ca", "--server", `http://127.0.0.1:${closedPort}`, "--token-file", "token"], exit: 3, stderr: /kubeca ca rotate prepare: cannot reach http:\/\/127\.0\.0\.1:\d+: .*; nothing was changed\nhint: check --server/ },
+  "ca rotate advance with a missing token file": { args: () => ["ca", "rotate", "advance", "--ca", "ca", "--server", `http://127.0.0.1:${closedPort}`, "--token-file", "nope"], exit: 2, stderr: /--token-file: cannot read nope \(ENOENT\)/ },
+  "ca rotate abort without --ca": { args: () => ["ca", "rotate", "abort", "--server", `http://127.0.0.1:${closedPort}`, "--token-file", "token"], exit: 2, stderr: /--ca NAME is required \(ca, etcd-ca, front-proxy-ca\)/ },
+  "ca rotate status with an unreachable server": { args: () => ["ca", "rotate", "status", "--server", `http://127.0.0.1:${closedPort}`, "--token-file", "token"], exit: 3, stderr: /kubeca ca rotate status: cannot reach .*; nothing was changed/ },
   "token create against a missing config": { args: () => ["token", "create", "--node", "cp-1", "--config", "nope.yaml"], exit: 2, stderr: /cannot read config .*nope\.yaml: ENOENT.*\nhint: Check the path/ },
   "ca init with a missing config": { args: () => ["ca", "init", "--config", "nope.yaml"], exit: 2, stderr: /nope\.yaml.*no such file/ },
   "audit list of a missing log": { args: () => ["audit", "list", "--file", "nope.jsonl"], exit: 2, stderr: /no audit log file at .*nope\.jsonl/ },
+  "audit inventory of a missing log": { args: () => ["audit", "inventory", "--file", "nope.jsonl"], exit: 2, stderr: /no audit log file at .*nope\.jsonl/ },
   "audit export to a folder it may not write": { args: () => ["audit", "export", "--file", "audit.jsonl", "--format", "jsonl", "--out", "locked/out.jsonl"], exit: 2, stderr: /--out .*locked\/out\.jsonl: EACCES: permission denied/, asNobody: true },
   "policy check of a missing file": { args: () => ["policy", "check", "nope.yaml"], exit: 2, stderr: /cannot read nope\.yaml: ENOENT/ },
 };
@@ -110,7 +116,7 @@ describe("the built CLI's expected failures", () => {
     });
   }
   it("covers every command that reads files, listens or connects", () => {
-    const covered = new Set(Object.values(CASES).map((c) => c.args().slice(0, 2).join(" ")));
+    const covered = new Set(Object.values(CASES).map((c) => c.args().slice(0, 3).join(" ")));
     for (const command of COMMANDS.filter((c) => !["version", "status", "ca show", "audit verify"].includes(c.path.join(" ")))) {
       assert.ok([...covered].some((k) => k.startsWith(command.path.join(" "))), `${command.path.join(" ")} has a failure case`);
     }

@@ -44,10 +44,11 @@ describe("kubeca serve --dev", () => {
     });
   });
   after(async () => {
-    // Closing writes a last audit checkpoint into the dev dir: wait for it before removing the dir.
-    if (child.exitCode === null) {
+    // Wait for the exit: on SIGTERM the service still writes its last audit checkpoint into the folder.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, "exit");
       child.kill("SIGTERM");
-      await once(child, "exit");
+      await exited;
     }
     await rm(dir, { recursive: true, force: true });
   });

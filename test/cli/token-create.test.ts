@@ -100,7 +100,7 @@ describe("kubeca token create", () => {
     [[], /--node NAME is required/],
     [["--node", "cp-1", "--role", "auditor"], /exclude each other/],
     [["--role", "auditor"], /needs --name LABEL/],
-    [["--role", "admin", "--node", "cp-1"], /--role must be node or auditor/],
+    [["--role", "admin", "--node", "cp-1"], /--role must be node, auditor or operator, not admin/],
     [["--node", "cp-1", "--name", "a b: c"], /use letters, digits/],
     [["--node", "cp-1", "--output", "yaml"], /--output must be text or json/],
     [["--node", "cp-1", "--token", "chosen"], /Unknown option '--token'/],

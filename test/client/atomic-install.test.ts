@@ -54,8 +54,8 @@ describe("installAtomically", () => {
     const backupDir = await createBackupDir(join(node.kubeconfigDir, "tmp"), new Date());
     await assert.rejects(
       installAtomically([{ path: conf, content: "new\n", mode: 0o600, kind: "kubeconfig", name: "scheduler.conf" }], backupDir, {
-        beforeRename: () => {
-          throw new Error("EIO (injected)");
+        step: (step) => {
+          if (step.op === "rename") throw new Error("EIO (injected)");
         },
       }),
       /install failed at .*scheduler\.conf \(EIO \(injected\)\); the 0 file\(s\) already replaced were put back/,

@@ -69,13 +69,20 @@ describe("kubeca renew on a fresh generate-csr layout (kubeadm defaults: RSA-204
     assert.match(err, /verified 12\/12 certificate\(s\)/);
   });
 
-  it("a second run finds no CSRs, sends nothing and says so", async () => {
-    const before = await snapshot(node.root);
+  it("a second run finds no CSRs, signs nothing, changes no file and reports what the node trusts", async () => {
+    const before = await snapshot(node.root, ["service"]);
     const again = recordingIo();
     const code = await renewCommand.run(["--server", service.url, "--token-file", service.tokenFile, "--cert-dir", node.certDir, "--kubeconfig-dir", node.kubeconfigDir], again.io);
     assert.equal(code, 0);
     assert.equal(service.batches(), 1, "no second batch");
     assert.match(again.stdout(), /nothing to renew: no CSRs in .*; run kubeadm certs generate-csr first/);
-    assert.deepEqual(await snapshot(node.root), before);
+    assert.deepEqual(await snapshot(node.root, ["service"]), before, "the ca.crt bundle (one CA) is already what the service says");
+    const last = (await readFile(join(node.root, "service", "audit.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l)).at(-1);
+    assert.equal(last.event, "node-trust-reported");
+    assert.equal(last.actor.node, "cp-1");
+    const ca = last.trust.find((c: { name: string }) => c.name === "ca");
+    assert.equal(ca.trusted.length, 1);
+    assert.deepEqual(ca.leaves.map((l: { file: string }) => l.file).sort(), ["admin.conf", "apiserver", "apiserver-kubelet-client", "controller-manager.conf", "kubelet.conf", "scheduler.conf", "super-admin.conf"]);
+    assert.ok(ca.leaves.every((l: { issuer: string }) => l.issuer === ca.trusted[0]), "every leaf names the one CA as issuer");
   });
 });

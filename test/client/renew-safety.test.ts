@@ -7,7 +7,7 @@ import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { createRenewCommand, renewCommand } from "../../src/cli/commands/renew.js";
-import { recoverInterruptedInstalls } from "../../src/client/index.js";
+import { recoverInterruptedInstalls, type InstallHooks } from "../../src/client/index.js";
 import { kubeadmCsr, kubeadmKey, SPEC_FILES, specFile, writeGenerateCsrLayout } from "../support/kubeadm-layout.js";
 import { checkInstalled, exists } from "./installed-node-checks.js";
 import { recordingIo, snapshot, tempNode, type TempNode } from "./node-fixture.js";
@@ -23,6 +23,17 @@ function args(s: RunningService, ...extra: string[]): string[] {
 
 /** The live node, without kubeca's backup folder. */
 const liveNode = () => snapshot(node.kubeconfigDir, ["tmp"]);
+
+/** Hooks that run `act` before the install's rename number `n` (0-based; restores do not count). */
+function atInstallRename(n: number, act: () => void | Promise<void>): InstallHooks {
+  let renames = 0;
+  return {
+    step(step) {
+      if (step.op !== "rename" || step.from.endsWith(".kubeca-restore")) return;
+      if (renames++ === n) return act();
+    },
+  };
+}
 
 async function backupDirs(): Promise<string[]> {
   const root = join(node.kubeconfigDir, "tmp");
@@ -66,11 +77,9 @@ describe("kubeca renew safety", () => {
   it("a failure injected between two files leaves the old set intact and the backup complete", async () => {
     const before = await liveNode();
     const faulty = createRenewCommand({
-      installHooks: {
-        beforeRename(_path, index) {
-          if (index === 5) throw new Error("No space left on device (injected)");
-        },
-      },
+      installHooks: atInstallRename(5, () => {
+        throw new Error("No space left on device (injected)");
+      }),
     });
     const out = recordingIo();
     const code = await faulty.run(args(service), out.io);
@@ -105,13 +114,10 @@ describe("kubeca renew safety", () => {
     let reached!: () => void;
     const crashed = new Promise<void>((resolve) => (reached = resolve));
     const hanging = createRenewCommand({
-      installHooks: {
-        beforeRename(_path, index) {
-          if (index !== 7) return;
-          reached();
-          return new Promise(() => undefined); // the process "dies" here: nothing after this runs
-        },
-      },
+      installHooks: atInstallRename(7, () => {
+        reached();
+        return new Promise(() => undefined); // the process "dies" here: nothing after this runs
+      }),
     });
     void hanging.run(args(service), recordingIo().io);
     await crashed;

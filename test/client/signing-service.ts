@@ -10,6 +10,7 @@ import { createAuthenticator } from "../../src/auth/create-authenticator.js";
 import { prepareDevEnvironment, readToken, sampleConfig } from "../../src/cli/dev-environment.js";
 import type { CaName } from "../../src/config/index.js";
 import { createIssuanceService } from "../../src/issuance/create-service.js";
+import { trustedCasOf } from "../../src/server/create-app.js";
 import { buildServer } from "../../src/server/index.js";
 
 export interface RunningService {
@@ -34,7 +35,7 @@ export async function startSigningService(dir: string, options: ServiceOptions =
   const service = await createIssuanceService(env.loaded, { dev: true });
   // The service's own composition: tokens, and proofs with certificates of these (freshly minted) CAs.
   const caCertificates = new Map([...service.issuingCas].map(([name, ca]) => [name, ca.info.der] as const));
-  const authenticator = createAuthenticator(env.loaded.config, { caCertificates });
+  const authenticator = createAuthenticator(env.loaded.config, { caCertificates, trustedCas: trustedCasOf(service) });
   const app = buildServer({ service, authenticator, ...(options.tls ? { https: options.tls } : {}) });
   let batches = 0;
   app.addHook("onRequest", async (request) => {
@@ -43,7 +44,7 @@ export async function startSigningService(dir: string, options: ServiceOptions =
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   const tokenFile = join(dir, "token");
   await writeFile(tokenFile, (await readToken(env.tokenPath)) + "\n", { mode: 0o600 });
-  const caPem = Object.fromEntries(service.cas().map((c) => [c.name, c.certificate])) as Record<CaName, string>;
+  const caPem = Object.fromEntries((await service.cas()).map((c) => [c.name, c.certificate])) as Record<CaName, string>;
   return {
     url,
     tokenFile,

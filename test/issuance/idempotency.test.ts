@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { main } from "../../src/cli/main.js";
 import { KubecaError } from "../../src/errors/index.js";
 import type { IdempotencyStore } from "../../src/issuance/idempotency-store.js";
+import { AUDIT_TABLE_ATTRIBUTES, AUDIT_TABLE_KEY_SCHEMA } from "../../src/audit/index.js";
 import { IDEMPOTENCY_TABLE_ATTRIBUTES, IDEMPOTENCY_TABLE_KEY_SCHEMA } from "../../src/issuance/dynamodb-idempotency-store.js";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { startDynalite, type Dynalite } from "../support/dynalite.js";
@@ -219,8 +220,13 @@ describe("the DynamoDB idempotency store (dynalite), shared by two service insta
         BillingMode: "PAY_PER_REQUEST",
       }),
     );
+    await dynamo.client().send(
+      new CreateTableCommand({ TableName: "kubeca-audit", KeySchema: AUDIT_TABLE_KEY_SCHEMA, AttributeDefinitions: AUDIT_TABLE_ATTRIBUTES, BillingMode: "PAY_PER_REQUEST" }),
+    );
     const written = await kmsConfig(kms, (raw) => {
       raw.idempotency = { store: "dynamodb", table: "kubeca-idempotency", endpoint: dynamo.endpoint, region: "us-east-1" };
+      // Two writers of one chain need the store built for it: a file has one writer (docs/audit.md).
+      raw.audit = { store: "dynamodb", table: "kubeca-audit", endpoint: dynamo.endpoint, region: "us-east-1" };
     });
     caArn = written.caArn;
     // Two instances of one deployment: same config, same KMS keys, same table; separate processes' state.

@@ -104,7 +104,7 @@ describe("issuance through AWS KMS", () => {
     assert.ok(signCalls.length > 0 && signCalls.every((c) => c.messageType === "DIGEST"));
   });
 
-  it("a throttled KMS answers 503 with Retry-After and issues nothing", async () => {
+  it("a throttled KMS answers 503 with Retry-After, issues nothing and records the failure", async () => {
     const lines = (await fx.auditLines()).length;
     kms.fail("ThrottlingException", 10, "Sign");
     try {
@@ -113,7 +113,8 @@ describe("issuance through AWS KMS", () => {
       assert.equal(error.code, "KUBECA_SIGNER_UNAVAILABLE");
       assert.ok((error.retryAfter ?? 0) >= 1);
       assert.doesNotMatch(error.detail, /Rate exceeded|ThrottlingException/i, "the SDK's text stays in the log");
-      assert.equal((await fx.auditLines()).length, lines, "no issued record without a certificate");
+      const added = (await fx.auditLines()).slice(lines);
+      assert.deepEqual(added.map((r) => [r.event, r.failure?.reason]), [["signing-failed", "throttled"]], "the failure is recorded, and nothing issued");
     } finally {
       kms.clearFaults();
     }
@@ -123,6 +124,7 @@ describe("issuance through AWS KMS", () => {
     const raw = parse(await readFile(fx.configPath, "utf8"));
     raw.cas["front-proxy-ca"].signer.keyId = keys.ca!.arn; // the wrong key
     raw.cas["front-proxy-ca"].signer.rsaPadding = "pkcs1";
+    raw.audit.path = "mismatch-audit.jsonl"; // its own log: the running service is this folder's one writer
     const path = join(fx.dir, "mismatch.yaml");
     await writeFile(path, stringify(raw));
     const error = await createIssuanceService(await loadConfigFile(path)).catch((e: unknown) => e);
@@ -130,6 +132,10 @@ describe("issuance through AWS KMS", () => {
     assert.equal(error.code, "KUBECA_SIGNER_KEY_MISMATCH");
     assert.match(error.detail, /front-proxy-ca/);
     assert.equal(error.detail.match(/SHA256:[0-9a-f:]{95}/g)?.length, 2, error.detail);
+    // A swapped key is a security event: the refusal is in the audit log, naming both fingerprints.
+    const records = (await readFile(join(fx.dir, "mismatch-audit.jsonl"), "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(records.map((r) => [r.event, r.actor.method, r.actor.identity]), [["signer-mismatch", "startup", "kubeca serve"]]);
+    assert.equal(records[0].message, `${error.detail}; kubeca serve refused to start`);
   });
 
   it("the memory signer is refused outside development mode", async () => {

@@ -135,6 +135,8 @@ describe("issuance through a PKCS#11 token (SoftHSM2)", () => {
   it("refuses to start when a CA's key is not its certificate's key, naming both fingerprints", async () => {
     const raw = parse(await readFile(fx.configPath, "utf8"));
     raw.cas["etcd-ca"].signer = signers.ca; // the wrong key
+    // A log of its own: the refused start records signer-mismatch, and fx's chain must stay fx's.
+    raw.audit = { store: "file", path: "mismatch-audit.jsonl" };
     const path = join(fx.dir, "mismatch.yaml");
     await writeFile(path, stringify(raw));
     const error = await createIssuanceService(await loadConfigFile(path)).catch((e: unknown) => e);
@@ -142,6 +144,8 @@ describe("issuance through a PKCS#11 token (SoftHSM2)", () => {
     assert.equal(error.code, "KUBECA_SIGNER_KEY_MISMATCH");
     assert.match(error.detail, /^CA etcd-ca: /);
     assert.equal(error.detail.match(/SHA256:[0-9a-f:]{95}/g)?.length, 2, error.detail);
+    const recorded = (await readFile(join(fx.dir, "mismatch-audit.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(recorded.map((r) => r.event), ["signer-mismatch"]);
   });
 
   it("refuses an extractable key at ca init; allowed, it is warned about on ca init and audited at every start", async () => {
@@ -168,7 +172,7 @@ describe("issuance through a PKCS#11 token (SoftHSM2)", () => {
     }
   });
 
-  it("a token removed under the running service answers 503 with Retry-After and issues nothing", async () => {
+  it("a token removed under the running service answers 503 with Retry-After, issues nothing, records signing-failed and turns /readyz not ready", async () => {
     const cpToken = "cp-1-token-for-the-hsm-test";
     const app = buildServer({
       service: fx.service,
@@ -188,9 +192,17 @@ describe("issuance through a PKCS#11 token (SoftHSM2)", () => {
       const problem = res.json();
       assert.equal(problem.type.endsWith("signer-unavailable"), true, problem.type);
       assert.match(problem.detail, /^PKCS#11 token label kubeca-cas.*retry in 5s$/);
-      assert.equal((await fx.auditLines()).filter((l) => l.event === "issued").length, issued, "nothing issued");
-      const ca = fx.service.issuingCas.get("ca")!.signer as unknown as { checkKeyState(): Promise<void> };
-      await assert.rejects(ca.checkKeyState(), (e: unknown) => isKubecaError(e) && e.code === "KUBECA_SIGNER_UNAVAILABLE");
+      const lines = await fx.auditLines();
+      assert.equal(lines.filter((l) => l.event === "issued").length, issued, "nothing issued");
+      const failed = lines.filter((l) => l.event === "signing-failed");
+      assert.equal(failed.length, 1);
+      // SoftHSM's answer to a deleted token is CKR_GENERAL_ERROR (service-error), or no token at all once a session is reopened.
+      assert.equal(failed[0]!.failure.issuer, "ca");
+      assert.equal(failed[0]!.failure.code, "KUBECA_SIGNER_UNAVAILABLE");
+      assert.ok(["service-error", "key-not-found"].includes(failed[0]!.failure.reason), failed[0]!.failure.reason);
+      const ready = await app.inject({ method: "GET", url: "/readyz" });
+      assert.equal(ready.statusCode, 503, ready.body);
+      assert.match(ready.body, /the token may have been removed/);
     } finally {
       await app.close();
     }

@@ -90,6 +90,8 @@ describe("refusals", () => {
   it("a CSR whose signature does not verify is refused as such", async () => {
     const e = await refusal(fx, CP1, "admin.conf", buildCsr(withCommonName("kubernetes-admin"), withOrganizations("kubeadm:cluster-admins"), withTamperedSignature()).pem);
     assert.equal(e.code, "KUBECA_CSR_SIGNATURE_INVALID");
+    assert.deepEqual(rules(e), ["csr csr-signature-invalid"]);
+    assert.equal(e.violations[0]!.message, e.detail);
   });
 
   it("an RSA-1024 key is too weak", async () => {

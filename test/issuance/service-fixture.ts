@@ -2,15 +2,18 @@
 // written to disk (minted for memory signers, or made with `kubeca ca init` for KMS keys), and the file
 // audit store. Only time and the audit store may be swapped, to pin dates and to inject failures.
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { fileAuditPaths } from "../../src/audit/index.js";
 import type { AuditLog } from "../../src/audit/types.js";
 import type { Caller, RequestOrigin } from "../../src/auth/caller.js";
 import { loadConfigFile } from "../../src/config/index.js";
 import { isKubecaError, type KubecaError } from "../../src/errors/index.js";
 import { createIssuanceService, type RunningIssuanceService } from "../../src/issuance/create-service.js";
+import { verifyWithBoth } from "../support/python-audit-verifier.js";
 
 export type CaKey = "ECDSA-P256" | "ECDSA-P384" | "RSA-2048";
 
@@ -24,6 +27,8 @@ export interface FixtureOptions {
   readonly now?: () => Date;
   /** Changes to the raw config before it is written. */
   readonly edit?: (raw: Record<string, any>) => void;
+  /** How often KMS key states are asked for (the service's default is 30 s). */
+  readonly keyCheckIntervalMs?: number;
 }
 
 export interface ServiceFixture {
@@ -83,6 +88,7 @@ export async function startService(options: FixtureOptions = {}, existing?: { di
     dev: options.dev ?? true,
     ...(options.audit ? { audit: options.audit } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.keyCheckIntervalMs ? { keyCheckIntervalMs: options.keyCheckIntervalMs } : {}),
   });
   const files = { ca: "pki/ca.crt", "etcd-ca": "pki/etcd/ca.crt", "front-proxy-ca": "pki/front-proxy-ca.crt" } as const;
   return {
@@ -98,10 +104,26 @@ export async function startService(options: FixtureOptions = {}, existing?: { di
         .map((l) => JSON.parse(l));
     },
     async close() {
-      await service.close();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await service.close();
+        // Every log this fixture wrote, hostile requests included, must read the same to an independent
+        // verifier written from docs/audit.md; the checkpoints of the default signer (ca) are checked too.
+        if (!options.audit && service.config.audit.store === "file") {
+          const checkpointSigner = service.config.audit.checkpoint?.signer ?? "ca";
+          const keys = checkpointSigner === "ca" ? [await caKey(join(dir, files.ca))] : [];
+          const verdict = await verifyWithBoth(fileAuditPaths(service.config.audit, dir), keys);
+          assert.equal(verdict.ok, true, `the audit log of this fixture does not verify: ${verdict.broken?.detail}`);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
+}
+
+async function caKey(path: string): Promise<{ der: Uint8Array; pem: string }> {
+  const pem = await readFile(path, "utf8");
+  return { der: new X509Certificate(pem).publicKey.export({ format: "der", type: "spki" }), pem };
 }
 
 /** The apiserver DNS SANs spec §6 gives node cp-1. */
@@ -122,6 +144,8 @@ export async function refusal(fx: ServiceFixture, caller: Caller, name: string, 
   assert.deepEqual(lines.slice(before).map((l) => l.event), ["refused"], "one refusal record, no issuance");
   const last = lines.at(-1)!;
   assert.equal(last.request.file, name);
-  if (error.violations.length) assert.deepEqual(last.violations, JSON.parse(JSON.stringify(error.violations)));
+  // One refusal shape: the caller gets the very violations the record holds, whatever the status.
+  assert.ok(error.violations.length > 0, `${error.code} was answered without violations`);
+  assert.deepEqual(last.violations, JSON.parse(JSON.stringify(error.violations)));
   return error;
 }

@@ -36,6 +36,7 @@ test("an approved node client CSR is signed by ca, and the certificate verifies 
   const text = opensslText(pem);
   assert.match(text, /Subject: O ?= ?system:nodes, CN ?= ?system:node:cp-3/);
   assert.match(text, /TLS Web Client Authentication/);
+  assert.match(text, /X509v3 Key Usage: critical\n\s+Digital Signature\n/, "an ECDSA key that did not ask for key encipherment does not get it");
   assert.doesNotMatch(text, /Subject Alternative Name/);
   assert.equal(condition(csr, "Approved").reason, "AutoApproved"); // kubeca added no approval of its own
   assert.deepEqual(audit.records.filter((r) => r.request?.file === name).map((r) => r.event), ["node-client-csr-signed"]);

@@ -2,7 +2,7 @@
 // restarted after a disconnect and after 410 Gone.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { certificatePem, condition, startHarness, waitFor } from "./harness.js";
+import { certificatePem, condition, STEADY_LEASE, startHarness, waitFor } from "./harness.js";
 
 const honest = { dns: ["cp-1"], ips: ["10.0.0.10"] };
 
@@ -18,7 +18,7 @@ test("a 409 on the approval and on the status write is retried with a fresh obje
       touched.add(k);
       h.server.touch("certificatesigningrequests", r.name);
     });
-    const { controller, audit } = h.controller("a");
+    const { controller, audit } = h.controller("a", { timingsMs: STEADY_LEASE });
     controller.start();
     const name = await h.submit("node:cp-1", honest);
     await waitFor("a certificate", () => certificatePem(h.csr(name)));

@@ -24,7 +24,17 @@ test("an honest pending serving CSR is approved, naming the Node and the address
 
 test("an approved honest serving CSR is signed by the serving CA with the configured validity", () => {
   const d = decide(servingCsr({ conditions: ["Approved"] }), facts({ policy: { servingCa: "front-proxy-ca", servingValidity: "24h" } }), NOW);
-  assert.deepEqual(d, { kind: "sign", ca: "front-proxy-ca", eku: "serverAuth", validitySeconds: 86400, event: "kubelet-csr-signed", reason: "ServingCertificateIssued" });
+  assert.deepEqual(d, { kind: "sign", ca: "front-proxy-ca", eku: "serverAuth", validitySeconds: 86400, keyEncipherment: false, event: "kubelet-csr-signed", reason: "ServingCertificateIssued" });
+});
+
+test("key encipherment is signed only for an RSA key whose spec.usages ask for it", () => {
+  const withKe = ["key encipherment", "digital signature", "server auth"];
+  const sign = (usages: string[], keyAlgorithm: { type: "rsa"; bits: number } | { type: "ec"; curve: "P-256" }) =>
+    decide(servingCsr({ conditions: ["Approved"], usages }), facts({ csr: { keyAlgorithm } }), NOW);
+  const ke = (d: ReturnType<typeof decide>) => (d.kind === "sign" ? d.keyEncipherment : `not signed: ${d.kind}`);
+  assert.equal(ke(sign(withKe, { type: "rsa", bits: 2048 })), true);
+  assert.equal(ke(sign(["digital signature", "server auth"], { type: "rsa", bits: 2048 })), false);
+  assert.equal(ke(sign(withKe, { type: "ec", curve: "P-256" })), false);
 });
 
 test("a serving CSR with key encipherment (RSA kubelets) is accepted", () => {
@@ -203,7 +213,7 @@ const nodeClient = { dnsNames: [], ipAddresses: [], sanDer: undefined } as const
 
 test("an approved node client CSR is signed by ca with client auth", () => {
   const d = decide(clientCsr({ conditions: ["Approved"] }), facts({ csr: nodeClient, node: "not-looked-up" }), NOW);
-  assert.deepEqual(d, { kind: "sign", ca: "ca", eku: "clientAuth", validitySeconds: 8760 * 3600, event: "node-client-csr-signed", reason: "ClientCertificateIssued" });
+  assert.deepEqual(d, { kind: "sign", ca: "ca", eku: "clientAuth", validitySeconds: 8760 * 3600, keyEncipherment: false, event: "node-client-csr-signed", reason: "ClientCertificateIssued" });
 });
 
 test("an unapproved node client CSR is never approved by kubeca", () => {

@@ -14,6 +14,13 @@ import { kubeletCsrPem, requestField, type KubeletCsrOptions } from "./kubelet-c
 import { MemoryAuditLog } from "./memory-audit-log.js";
 import { counterSerial, createTestCa, lookup, type TestCa } from "./test-ca.js";
 
+/**
+ * For tests that count exact audit records: a Lease a loaded machine cannot lose mid-test. With the
+ * default 600 ms renew deadline a stalled event loop fences the leader between auditing a decision
+ * and writing it, and the retry records it a second time (correct, but not what such a test counts).
+ */
+export const STEADY_LEASE = { lease: 15_000, renewDeadline: 10_000 } as const;
+
 export const SERVING = "kubernetes.io/kubelet-serving";
 export const CLIENT = "kubernetes.io/kube-apiserver-client-kubelet";
 

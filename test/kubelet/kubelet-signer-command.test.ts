@@ -2,7 +2,7 @@
 // the local KMS server), a kubeconfig file for the fake apiserver, the file audit log.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -103,4 +103,17 @@ test("the built kubeca kubelet-signer --once, under Node 22, signs a pending kub
   assert.equal(summary.errors, 0);
   assert.match(opensslVerify(join(dir, "ca.crt"), certificatePem(h.csr(name))!, "sslserver"), /: OK/);
   assert.doesNotMatch(r.stderr, /NodeVersionSupportWarning/);
+});
+
+test("kubelet-signer whose KMS key is not its CA certificate's refuses to start and writes a signer-mismatch record", async () => {
+  const other = mkdtempSync(join(tmpdir(), "kubeca-kubelet-mismatch-"));
+  const ownKey = await writeKubeletSignerFiles(other, kms, h.server.url, "nodeWaitSeconds: 0");
+  const { keyId: swapped } = await kms.createKey("ECC_NIST_P256");
+  const configPath = join(other, "kubeca.yaml");
+  writeFileSync(configPath, readFileSync(configPath, "utf8").replace(`keyId: ${ownKey}`, `keyId: ${swapped}`));
+  const cli = io();
+  await assert.rejects(kubeletSignerCommand.run(["--config", configPath, "--kubeconfig", join(other, "kubeconfig"), "--once"], cli), (e: { code?: string }) => e.code === "KUBECA_SIGNER_KEY_MISMATCH");
+  const records = readFileSync(join(other, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(records.map((r) => [r.event, r.actor.identity]), [["signer-mismatch", "kubeca kubelet-signer"]]);
+  assert.match(records[0].message, /CA ca: the signer's key \(SHA256:[0-9a-f:]+\) is not the key in the CA certificate \(SHA256:[0-9a-f:]+\); kubeca kubelet-signer refused to start/);
 });

@@ -1,7 +1,7 @@
 // The kubelet-serving signer end to end: real @kubernetes/client-node, fake apiserver, real pki/.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { certificatePem, condition, opensslText, opensslVerify, startHarness, waitFor, type Harness } from "./harness.js";
+import { certificatePem, condition, opensslText, opensslVerify, STEADY_LEASE, startHarness, waitFor, type Harness } from "./harness.js";
 import type { MemoryAuditLog } from "./memory-audit-log.js";
 import type { KubeletController } from "../../src/kubelet/controller.js";
 
@@ -11,7 +11,7 @@ let controller: KubeletController;
 
 before(async () => {
   h = await startHarness();
-  ({ controller, audit } = h.controller("a"));
+  ({ controller, audit } = h.controller("a", { timingsMs: STEADY_LEASE }));
   controller.start();
 });
 after(() => h.close());
@@ -75,3 +75,23 @@ test("a CSR that already has a certificate is not signed again when it changes",
   await controller.drained();
   assert.equal(h.server.writes.filter((w) => w.name === name && w.method === "PUT").length, writes);
 });
+
+// Key usages follow the validated spec.usages, as kube-controller-manager's signer issues them:
+// digital signature always, key encipherment only for an RSA key that asked for it (an ECDSA key
+// cannot encipher; kubelets stopped asking for it with EC keys in 1.27).
+const keyUsageCases: [string, Parameters<Harness["submit"]>[1]["key"], string[], string][] = [
+  ["an ECDSA key asking for digital signature only", "P-256", ["digital signature", "server auth"], "Digital Signature"],
+  ["an ECDSA key asking for key encipherment too (kubelets before 1.27)", "P-256", ["digital signature", "key encipherment", "server auth"], "Digital Signature"],
+  ["an RSA key asking for key encipherment", "RSA-2048", ["digital signature", "key encipherment", "server auth"], "Digital Signature, Key Encipherment"],
+  ["an RSA key not asking for it", "RSA-2048", ["digital signature", "server auth"], "Digital Signature"],
+];
+
+for (const [what, key, usages, expected] of keyUsageCases) {
+  test(`the serving certificate of ${what} has Key Usage: ${expected}`, async () => {
+    const name = await h.submit("node:cp-1", { dns: ["cp-1"], ips: ["10.0.0.10"], key }, { usages });
+    const pem = await waitFor("a certificate", () => certificatePem(h.csr(name)));
+    const text = opensslText(pem);
+    assert.match(text, new RegExp(`X509v3 Key Usage: critical\\n\\s+${expected}\\n`));
+    assert.match(opensslVerify(h.ca.pemFile, pem, "sslserver"), /: OK/);
+  });
+}

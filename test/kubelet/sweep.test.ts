@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { CertificatesV1Api } from "@kubernetes/client-node";
 import { createKubeletSweepHandler } from "../../src/lambda/kubelet-sweep.js";
 import { silentLog, type KubeletLog } from "../../src/kubelet/kubelet-log.js";
+import { SignerError } from "../../src/signers/index.js";
 import { lambdaContext } from "../lambda/api-gateway-events.js";
 import { scheduledEvent } from "../lambda/scheduled-event.js";
 import { CLIENT, certificatePem, condition, opensslVerify, startHarness, waitFor, type Harness } from "./harness.js";
@@ -131,7 +132,42 @@ test("an approved CSR whose CA has expired is Failed with SigningFailed, not ret
     assert.equal(failed.reason, "SigningFailed");
     assert.match(failed.message, /expired/);
     assert.equal(h.csr(name).status.certificate, undefined);
-    assert.deepEqual(audit.records.map((r) => [r.event, r.violations?.[0]?.rule]), [["refused", "SigningFailed"]]);
+    assert.deepEqual(audit.records.map((r) => [r.event, r.failure?.reason, r.violations?.[0]?.rule]), [
+      ["signing-failed", "ca-expired", undefined],
+      ["refused", undefined, "SigningFailed"],
+    ]);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a throttled signer is recorded as signing-failed, like the issuance pipeline records it, and the CSR stays pending for the next pass", async () => {
+  const h = await startHarness();
+  try {
+    const throttled: TestCa = {
+      ...h.ca,
+      issuer: {
+        ca: h.ca.issuer.ca,
+        issue: async () => {
+          throw new SignerError("KUBECA_SIGNER_UNAVAILABLE", "throttled", "KMS throttled on Sign with key k; retry in 1s", { retryAfter: 1 });
+        },
+      },
+    };
+    const name = await h.submit("bootstrap:abc", { cn: "system:node:cp-7" }, { signerName: CLIENT, usages: ["digital signature", "client auth"] });
+    await approveAs(h, "system:kube-controller-manager", name);
+    const audit = new MemoryAuditLog();
+    const summary = await sweepFor(h, audit, [throttled])();
+    assert.equal(summary.errors, 1);
+    assert.equal(condition(h.csr(name), "Failed"), undefined);
+    assert.equal(audit.records.length, 1);
+    const record = audit.records[0]!;
+    assert.equal(record.event, "signing-failed");
+    assert.deepEqual(record.failure, { issuer: "ca", code: "KUBECA_SIGNER_UNAVAILABLE", reason: "throttled" });
+    assert.equal(record.request?.file, name);
+    assert.equal(record.message, "SigningFailed: KMS throttled on Sign with key k; retry in 1s");
+    // The next pass, with the signer back, signs it.
+    await sweepFor(h, audit)();
+    assert.ok(certificatePem(h.csr(name)));
   } finally {
     await h.close();
   }

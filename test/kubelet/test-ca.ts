@@ -26,11 +26,11 @@ export async function createTestCa(
   const issuer = createLeafIssuer(info, signer);
   const pemFile = join(mkdtempSync(join(tmpdir(), "kubeca-kubelet-")), `${name}.crt`);
   writeFileSync(pemFile, pem);
-  return { name, issuer, extensionsFor: (eku: readonly ExtKeyUsageName[]) => compileLeafExtensions(eku), pem, pemFile };
+  return { name, issuer, extensionsFor: (eku: readonly ExtKeyUsageName[], keyUsage: { keyEncipherment: boolean }) => compileLeafExtensions(eku, keyUsage), pem, pemFile };
 }
 
 export function lookup(...cas: KubeletCa[]): KubeletCaLookup {
-  return (name) => cas.find((c) => c.name === name);
+  return async (name) => cas.find((c) => c.name === name);
 }
 
 export function counterSerial(start = 0x1000): () => Uint8Array {

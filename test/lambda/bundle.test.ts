@@ -118,7 +118,7 @@ describe("the Lambda bundle", () => {
     assert.deepEqual(health!.json, { status: "ok" });
 
     assert.equal(ca!.statusCode, 200);
-    assert.deepEqual(ca!.json, { cas: [{ name: "ca", certificate: caPem }] });
+    assert.deepEqual(ca!.json, { cas: [{ name: "ca", certificate: caPem, bundle: caPem }] });
 
     assert.equal(refused!.statusCode, 401);
     assert.equal(refused!.headers["content-type"], "application/problem+json; charset=utf-8");

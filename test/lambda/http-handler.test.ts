@@ -39,7 +39,7 @@ for (const [label, event] of [
       const { handler, service } = appUnderTest();
       const res = await handler(event({ method: "GET", path: "/v1/ca" }), lambdaContext);
       assert.equal(res.statusCode, 200);
-      assert.deepEqual(json(res), { cas: service.cas() });
+      assert.deepEqual(json(res), { cas: await service.cas() });
     });
 
     it("POST /v1/sign with a bad token is a 401 problem, audited with API Gateway's source IP", async () => {

@@ -266,6 +266,11 @@ describe("compileLeafExtensions", () => {
     assert.equal(Buffer.from(compileLeafExtensions(["clientAuth"]).extKeyUsageDer).toString("hex"), "30130603551d25040c300a06082b06010505070302");
   });
 
+  test("encodes KeyUsage digitalSignature alone when key encipherment is not asked for, as Go does", () => {
+    assert.equal(Buffer.from(compileLeafExtensions(["serverAuth"], { keyEncipherment: false }).keyUsage).toString("hex"), "300e0603551d0f0101ff040403020780");
+    assert.equal(Buffer.from(compileLeafExtensions(["serverAuth"], { keyEncipherment: true }).keyUsage).toString("hex"), "300e0603551d0f0101ff0404030205a0");
+  });
+
   test("refuses an empty or unknown EKU list", () => {
     assert.throws(() => compileLeafExtensions([]), /at least one extended key usage/);
     assert.throws(() => compileLeafExtensions(["codeSigning" as ExtKeyUsageName]), /unknown extended key usage codeSigning/);

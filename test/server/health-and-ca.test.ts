@@ -55,7 +55,7 @@ describe("health and CA routes", () => {
     const { http, service } = await listeningServer(t);
     const res = await http.get("/v1/ca");
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.body, { cas: service.cas() });
+    assert.deepEqual(res.body, { cas: await service.cas() });
     assert.equal(service.authFailures.length, 0);
   });
 });

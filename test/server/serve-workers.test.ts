@@ -55,6 +55,19 @@ async function getJson(url: string, path: string): Promise<Answer> {
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
+async function getText(url: string, path: string): Promise<string> {
+  const res = await fetch(new URL(path, url), { headers: { connection: "close" } });
+  assert.equal(res.status, 200);
+  return res.text();
+}
+
+/** The value of one sample (name with its labels, as exposed) in Prometheus' text format. */
+function sample(text: string, series: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  assert.ok(line, `no sample ${series} in:\n${text}`);
+  return Number(line.slice(series.length + 1));
+}
+
 function adminCsr(): string {
   return buildCsr(withKey("P-256", newKey("P-256")), withCommonName("kubernetes-admin"), withOrganizations("kubeadm:cluster-admins")).pem;
 }
@@ -210,6 +223,26 @@ describe("kubeca serve --workers 3 with KMS-backed CAs", () => {
     assert.ok(added.every((r) => r.result.serial === answers[0]!.body.serial));
   });
 
+  it("answers GET /metrics at any worker with the whole server: requests summed over the workers, each audit append counted once, the fleet from the primary", async () => {
+    // Fresh connections, so the scrapes land on different workers; every one must say the same.
+    const scrapes = await Promise.all(Array.from({ length: 6 }, () => getText(served.url, "/metrics")));
+    const records = await auditRecords(join(dir, "audit.jsonl"));
+    const issued = records.filter((r) => r.event === "issued");
+    const reissued = records.filter((r) => r.event === "reissued");
+    assert.ok(issued.length >= 31 && reissued.length >= 11, "the two tests before sent 31 new CSRs and 11 repeats");
+    for (const text of scrapes) {
+      assert.equal(sample(text, 'kubeca_certificate_requests_total{outcome="issued",ca="ca",file="admin.conf"}'), issued.length);
+      assert.equal(sample(text, 'kubeca_certificate_requests_total{outcome="reissued",ca="ca",file="admin.conf"}'), reissued.length);
+      assert.equal(sample(text, 'kubeca_signer_sign_duration_seconds_count{ca="ca"}'), issued.length, "one Sign per certificate, whichever worker made it");
+      // Appends are timed where they are stored (the primary), not again in the worker that asked.
+      assert.equal(sample(text, "kubeca_audit_append_duration_seconds_count"), records.length);
+      assert.equal(sample(text, "kubeca_node_certificate_inventory_loaded"), 1);
+      const latest = Math.max(...issued.map((r) => Date.parse(r.result.notAfter) / 1000));
+      assert.equal(sample(text, 'kubeca_node_certificate_expiry_timestamp_seconds{node="cp-1",file="admin.conf"}'), Math.floor(latest));
+      assert.equal(text.match(/^kubeca_build_info\{/gm)?.length, 1, "build info once, not once per process");
+    }
+  });
+
   it("starts a new worker when one is killed, and the chain goes on without a gap", async () => {
     const workers = childPids(served.child.pid!);
     assert.equal(workers.length, 3, `three workers, found ${workers.join(", ")}`);
@@ -313,6 +346,56 @@ describe("kubeca serve --dev --workers 2", () => {
     assert.equal(workers.length, 2);
     served.child.kill("SIGKILL");
     await waitFor("both workers to exit", () => workers.every((pid) => !alive(pid)));
+  });
+});
+
+describe("kubeca serve --dev --workers 2 through a CA rotation", () => {
+  const OPERATOR_TOKEN = "operator-token-0123456789abcdef01234";
+  let dir: string;
+  let served: Served;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "kubeca-workers-rotation-"));
+    const config = sampleConfig(sha(CP1_TOKEN)) as Record<string, any>;
+    config.cas.ca.next = { certificate: { file: "pki/ca-next.crt" }, signer: { type: "memory", algorithm: "ECDSA-P256" } };
+    config.callers = { ...config.callers, operators: [{ name: "platform-team", sha256: sha(OPERATOR_TOKEN) }] };
+    config.rotation = { refreshSeconds: 1 };
+    await writeFile(join(dir, "kubeca.yaml"), stringify(config));
+    served = await serve(["--dev", "--dev-dir", join(dir, "dev"), "--config", join(dir, "kubeca.yaml"), "--workers", "2"], dir);
+  });
+
+  after(async () => {
+    if (served) await stop(served);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("changes a phase once when two operators ask at once (the primary decides), and every worker follows with the primary's next CA", async () => {
+    const change = { ca: "ca", action: "prepare", expect: "idle" };
+    const answers = await Promise.all([1, 2, 3, 4].map(() => post(served.url, OPERATOR_TOKEN, "/v1/ca/rotation", change)));
+    assert.equal(answers.filter((a) => a.status === 200).length, 1, JSON.stringify(answers.map((a) => [a.status, a.body.detail])));
+    assert.equal(answers.filter((a) => a.status === 409).length, 3, JSON.stringify(answers.map((a) => [a.status, a.body.detail])));
+    const records = await auditRecords(join(dir, "audit.jsonl"));
+    // Each change is recorded before it is stored (compare-and-set on the state's version); the three
+    // that lost are each followed by a refusal saying their record did not take effect.
+    const refusals = records.filter((r) => r.event === "ca-rotation-refused");
+    assert.equal(refusals.length, 3);
+    assert.ok(refusals.every((r) => ["concurrent-change", "phase-moved"].includes(r.violations[0].rule)), JSON.stringify(refusals.map((r) => r.violations)));
+    assertLinear(records);
+
+    // Every worker serves trust-both within refreshSeconds, with the next CA the primary minted.
+    const current = await readFile(join(dir, "pki", "ca.crt"), "utf8");
+    const next = await readFile(join(dir, "pki", "ca-next.crt"), "utf8");
+    assert.notEqual(next, current);
+    await waitFor("both workers serving trust-both", async () => {
+      const views = await Promise.all([1, 2, 3, 4].map(() => getJson(served.url, "/v1/ca")));
+      return views.every((v) => v.body.cas.find((c: any) => c.name === "ca")?.rotation?.phase === "trust-both");
+    });
+    const views = await Promise.all([1, 2, 3, 4].map(() => getJson(served.url, "/v1/ca")));
+    for (const view of views) {
+      const ca = view.body.cas.find((c: any) => c.name === "ca");
+      assert.equal(ca.rotation.next, next);
+      assert.equal(ca.bundle, current + next);
+    }
   });
 });
 

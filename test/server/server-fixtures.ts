@@ -8,7 +8,9 @@ import type { FastifyInstance } from "fastify";
 import type { Caller, RequestOrigin } from "../../src/auth/caller.js";
 import { createTokenAuthenticator } from "../../src/auth/bearer-token.js";
 import type { NodeConfig } from "../../src/config/index.js";
+import type { KubecaError } from "../../src/errors/index.js";
 import type { CaSummary, IssuanceService, ReadinessCheck, SignItem, SignResult } from "../../src/issuance/types.js";
+import { ServeMetrics } from "../../src/metrics/prometheus.js";
 import { buildServer } from "../../src/server/index.js";
 import { listen, type HttpClient } from "../support/http.js";
 
@@ -47,6 +49,7 @@ export function resultFor(item: SignItem): SignResult {
 export interface RecordingService extends IssuanceService {
   readonly signCalls: { caller: Caller; origin: RequestOrigin; item: SignItem }[];
   readonly authFailures: { origin: RequestOrigin; reason: string }[];
+  readonly refusals: { caller: Caller; origin: RequestOrigin; file: string | undefined; error: KubecaError }[];
   /** Decides each sign call; default: a result for the item. */
   onSign: (item: SignItem) => Promise<SignResult>;
   onRecordAuthFailure: () => Promise<void>;
@@ -55,12 +58,13 @@ export interface RecordingService extends IssuanceService {
 
 export function recordingService(): RecordingService {
   const cas: CaSummary[] = [
-    { name: "ca", certificate: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n" },
-    { name: "etcd-ca", certificate: "-----BEGIN CERTIFICATE-----\nETCD\n-----END CERTIFICATE-----\n" },
+    { name: "ca", certificate: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n", bundle: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n" },
+    { name: "etcd-ca", certificate: "-----BEGIN CERTIFICATE-----\nETCD\n-----END CERTIFICATE-----\n", bundle: "-----BEGIN CERTIFICATE-----\nETCD\n-----END CERTIFICATE-----\n" },
   ];
   const service: RecordingService = {
     signCalls: [],
     authFailures: [],
+    refusals: [],
     onSign: async (item) => resultFor(item),
     onRecordAuthFailure: async () => {},
     onReadiness: async () => [
@@ -71,10 +75,18 @@ export function recordingService(): RecordingService {
       service.signCalls.push({ caller, origin, item });
       return service.onSign(item);
     },
-    cas: () => cas,
+    cas: async () => cas,
+    rotationStatus: async () => [],
+    changeRotation: async () => {
+      throw new Error("not used by these tests");
+    },
+    reportTrust: async () => {},
     async recordAuthenticationFailure(origin, reason) {
       service.authFailures.push({ origin, reason });
       return service.onRecordAuthFailure();
+    },
+    async recordRefusal(caller, origin, refusal) {
+      service.refusals.push({ caller, origin, ...refusal });
     },
     readiness: () => service.onReadiness(),
   };
@@ -103,6 +115,7 @@ export function testServer(options: { log?: boolean } = {}): {
   const app = buildServer({
     service,
     authenticator: createTokenAuthenticator(TOKENS, NODES),
+    metricsEndpoint: new ServeMetrics({ version: "test", processMetrics: false }),
     logger: options.log === false ? false : { level: "info", stream },
   });
   const logs: LogCapture = {

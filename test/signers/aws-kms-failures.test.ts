@@ -1,10 +1,13 @@
 // How the aws-kms signer fails, through the real SDK: transient → KUBECA_SIGNER_UNAVAILABLE with
-// retryAfter; the key's own state → KUBECA_SIGNER_MISCONFIGURED naming the key. SDK text stays in cause.
+// retryAfter; a key that cannot be used → KUBECA_SIGNER_MISCONFIGURED at start, and once running
+// KUBECA_SIGNER_UNAVAILABLE (503) with the fix; every failure carries its reason from the closed set.
+// SDK text stays in cause. checkKey asks the key's state without signing.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { createAwsKmsSigner, type AwsKmsSignerConfig } from "../../src/signers/aws-kms.js";
 import { KubecaError } from "../../src/errors/index.js";
+import { isSignerError } from "../../src/signers/index.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
 
 const credentials = { accessKeyId: "AKIDKUBECATEST", secretAccessKey: "kubeca-test-secret" };
@@ -32,6 +35,11 @@ async function caught(p: Promise<unknown>): Promise<KubecaError> {
   assert.fail("expected a rejection");
 }
 
+function reasonOf(e: KubecaError): string {
+  assert.ok(isSignerError(e), "a signer failure says why, as a SignerError");
+  return e.reason;
+}
+
 /** The server's fault messages say "Injected … Rate exceeded …"; none of it may reach the operator. */
 function assertNoSdkText(e: KubecaError): void {
   assert.doesNotMatch(e.detail, /Injected|Rate exceeded|arn:aws:iam|request id|is disabled\.|does not exist$/);
@@ -47,6 +55,7 @@ test("a throttled Sign is KUBECA_SIGNER_UNAVAILABLE with retryAfter 1 and no SDK
     assert.equal(e.code, "KUBECA_SIGNER_UNAVAILABLE");
     assert.equal(e.retryAfter, 1);
     assert.match(e.detail, /throttled/);
+    assert.equal(reasonOf(e), "throttled");
     assertNoSdkText(e);
     assert.match(String((e.cause as Error).message), /Rate exceeded/);
   } finally {
@@ -132,16 +141,17 @@ test("a key disabled before start fails at start with KUBECA_SIGNER_MISCONFIGURE
   assertNoSdkText(e);
 });
 
-test("a key disabled after start fails Sign with KUBECA_SIGNER_MISCONFIGURED naming the key, without retrying", async () => {
+test("a key disabled after start fails Sign with 503 KUBECA_SIGNER_UNAVAILABLE naming the key and the fix, without retrying", async () => {
   const { keyId, arn } = await kms.createKey("RSA_2048");
   const signer = await createAwsKmsSigner(config(keyId), { credentials, maxAttempts: 3 });
   try {
     kms.disableKey(keyId);
     const before = kms.calls.length;
     const e = await caught(signer.sign(Buffer.from("tbs")));
-    assert.equal(e.code, "KUBECA_SIGNER_MISCONFIGURED");
-    assert.equal(e.retryAfter, undefined);
-    assert.match(e.detail, new RegExp(`KMS key ${arn} is disabled`));
+    assert.equal(e.code, "KUBECA_SIGNER_UNAVAILABLE");
+    assert.equal(e.retryAfter, 30);
+    assert.equal(reasonOf(e), "key-disabled");
+    assert.equal(e.detail, `KMS key ${arn} is disabled; enable it (aws kms enable-key) or point the CA at an enabled key; nothing is signed with it until then (Sign refused)`);
     assert.equal(kms.calls.length - before, 1);
     kms.enableKey(keyId);
     assert.equal((await signer.sign(Buffer.from("tbs"))).length, 256, "signs again once the key is enabled");
@@ -157,28 +167,56 @@ test("a key id that does not exist fails at start with KUBECA_SIGNER_MISCONFIGUR
   assert.equal(e.detail, `KMS key ${missing} does not exist in this account and region; check keyId and region`);
 });
 
-test("a key deleted after start fails Sign with KUBECA_SIGNER_MISCONFIGURED", async () => {
+test("a key deleted after start fails Sign with 503, reason key-not-found", async () => {
   const { keyId } = await kms.createKey("ECC_NIST_P256");
   const signer = await createAwsKmsSigner(config(keyId), { credentials, maxAttempts: 1 });
   try {
     kms.deleteKey(keyId);
     const e = await caught(signer.sign(Buffer.from("tbs")));
-    assert.equal(e.code, "KUBECA_SIGNER_MISCONFIGURED");
+    assert.equal(e.code, "KUBECA_SIGNER_UNAVAILABLE");
+    assert.equal(reasonOf(e), "key-not-found");
     assert.match(e.detail, /does not exist/);
   } finally {
     signer.close();
   }
 });
 
-test("access denied on Sign is KUBECA_SIGNER_MISCONFIGURED telling which permission to grant", async () => {
+test("access denied on Sign once running is 503, reason access-denied, telling which permission to grant", async () => {
   const { keyId } = await kms.createKey("ECC_NIST_P256");
   const signer = await createAwsKmsSigner(config(keyId), { credentials, maxAttempts: 1 });
   try {
     kms.fail("AccessDeniedException", 1, "Sign");
     const e = await caught(signer.sign(Buffer.from("tbs")));
-    assert.equal(e.code, "KUBECA_SIGNER_MISCONFIGURED");
+    assert.equal(e.code, "KUBECA_SIGNER_UNAVAILABLE");
+    assert.equal(reasonOf(e), "access-denied");
     assert.match(e.detail, /kms:Sign/);
     assertNoSdkText(e);
+  } finally {
+    signer.close();
+  }
+});
+
+test("checkKey says whether the key can sign, with the reason and the fix, and never signs", async () => {
+  const { keyId, arn } = await kms.createKey("ECC_NIST_P256");
+  const signer = await createAwsKmsSigner(config(keyId, { timeoutMs: 500 }), { credentials, maxAttempts: 1 });
+  const signs = () => kms.calls.filter((c) => c.operation === "Sign").length;
+  const signsBefore = signs();
+  try {
+    assert.deepEqual(await signer.checkKey(), { usable: true });
+    kms.disableKey(keyId);
+    assert.deepEqual(await signer.checkKey(), {
+      usable: false,
+      reason: "key-disabled",
+      detail: `KMS key ${arn} is disabled; enable it (aws kms enable-key) or point the CA at an enabled key; nothing is signed with it until then (GetPublicKey refused)`,
+    });
+    kms.enableKey(keyId);
+    kms.fail("hang", 1, "GetPublicKey");
+    assert.equal(((await signer.checkKey()) as { reason?: string }).reason, "timed-out");
+    kms.fail("ThrottlingException", 1, "GetPublicKey");
+    assert.equal(((await signer.checkKey()) as { reason?: string }).reason, "throttled");
+    kms.deleteKey(keyId);
+    assert.equal(((await signer.checkKey()) as { reason?: string }).reason, "key-not-found");
+    assert.equal(signs(), signsBefore, "no signature was made to ask");
   } finally {
     signer.close();
   }
@@ -205,23 +243,22 @@ test("rsaPadding pss on an EC key is refused at start", async () => {
   assert.match(e.detail, /rsaPadding pss applies to RSA keys only/);
 });
 
-test("a slow KMS within the timeout only slows signing; slower than the timeout is KUBECA_SIGNER_UNAVAILABLE", async () => {
+test("a slow KMS within the timeout only slows signing; slower than the timeout is KUBECA_SIGNER_UNAVAILABLE, reason timed-out", async () => {
   const { keyId } = await kms.createKey("ECC_NIST_P256");
-  // Margins wide enough for a loaded machine: 150 ms of latency against a 2 s deadline (a 400 ms
-  // deadline failed under a parallel test run), and a 6 s latency the deadline must cut short.
-  const signer = await createAwsKmsSigner(config(keyId, { timeoutMs: 2000 }), { credentials, maxAttempts: 1 });
+  // Two signers of one key: a timeout far above the latency, and one far below it, so load on the
+  // machine cannot move either case across its timeout.
+  const patient = await createAwsKmsSigner(config(keyId, { timeoutMs: 10_000 }), { credentials, maxAttempts: 1 });
+  const hasty = await createAwsKmsSigner(config(keyId, { timeoutMs: 300 }), { credentials, maxAttempts: 1 });
   try {
     kms.setLatency(150);
-    let started = performance.now();
-    assert.equal((await signer.sign(Buffer.from("tbs")))[0], 0x30);
-    assert.ok(performance.now() - started >= 140);
-    kms.setLatency(6000);
-    started = performance.now();
-    const e = await caught(signer.sign(Buffer.from("tbs")));
+    assert.equal((await patient.sign(Buffer.from("tbs")))[0], 0x30);
+    kms.setLatency(5000);
+    const e = await caught(hasty.sign(Buffer.from("tbs")));
     assert.equal(e.code, "KUBECA_SIGNER_UNAVAILABLE");
-    assert.ok(performance.now() - started < 5500, "the deadline ended the call, not the answer");
+    assert.equal(reasonOf(e), "timed-out");
   } finally {
     kms.setLatency(0);
-    signer.close();
+    patient.close();
+    hasty.close();
   }
 });

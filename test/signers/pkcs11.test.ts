@@ -9,7 +9,7 @@ import { afterEach, describe, it } from "node:test";
 import { SignerConfig, type KeyAlgorithmName, type Pkcs11SignerConfig } from "../../src/config/index.js";
 import { isKubecaError, type KubecaError } from "../../src/errors/index.js";
 import { createCaCertificate, randomSerial } from "../../src/pki/index.js";
-import { createPkcs11Signer, generatePkcs11KeyPair, type Pkcs11Signer } from "../../src/signers/index.js";
+import { createPkcs11Signer, generatePkcs11KeyPair, type Pkcs11Signer, type SignerError } from "../../src/signers/index.js";
 import { closeQuietly, findTokenSlot, openPkcs11Module, openUserSession, type Pkcs11Module } from "../../src/signers/pkcs11-module.js";
 import { openssl, withTempFiles } from "../support/openssl.js";
 import { createTestToken, generateRawKeyPair, pkcs11SignerConfig, SOFTHSM_MODULE, type TestToken } from "../support/softhsm.js";
@@ -204,7 +204,7 @@ describe("the pkcs11 signer", () => {
     module.lib.C_Logout(session); // login state is per application: every session of ours is logged out
     const data = Buffer.from("after logout");
     assert.ok(verifies(s, data, await s.sign(data)));
-    await s.checkKeyState();
+    assert.deepEqual(await s.checkKey(), { usable: true });
   });
 
   it("reopens sessions the token closed, and signs", async () => {
@@ -228,18 +228,25 @@ describe("the pkcs11 signer", () => {
     assert.ok(!verifies(s, data[1]!, signatures[0]!), "a signature answers its own request only");
   });
 
-  it("answers KUBECA_SIGNER_UNAVAILABLE with Retry-After, to signing and to the key-state check, once the token is gone", async () => {
+  it("answers KUBECA_SIGNER_UNAVAILABLE (key-not-found) with Retry-After once the token is gone, and its key-state check says so", async () => {
     const t = await newToken();
     await keygen(t, "kubeca-ca", "ECDSA-P256");
     const s = await signer(config(t, { label: "kubeca-ca" }));
-    await s.checkKeyState();
+    assert.deepEqual(await s.checkKey(), { usable: true });
     await t.removeTokenFiles();
-    for (const attempt of [s.sign(Buffer.from("x")), s.checkKeyState()]) {
-      const error = await refusal(attempt);
-      assert.equal(error.code, "KUBECA_SIGNER_UNAVAILABLE");
-      assert.ok((error.retryAfter ?? 0) >= 1);
-      assert.match(error.detail, /^PKCS#11 token label kubeca-test(, key label kubeca-ca)?: .*the token may have been removed; retry in 5s$/);
-    }
+    const error = await refusal(s.sign(Buffer.from("x")));
+    assert.equal(error.code, "KUBECA_SIGNER_UNAVAILABLE");
+    // SoftHSM answers a deleted token with CKR_GENERAL_ERROR on a live session (service-error) or, once
+    // the session is reopened, finds no token (key-not-found); a real HSM says CKR_DEVICE_REMOVED.
+    const goneReasons = ["service-error", "key-not-found"];
+    assert.ok(goneReasons.includes((error as SignerError).reason), (error as SignerError).reason);
+    assert.ok((error.retryAfter ?? 0) >= 1);
+    const gone = /^PKCS#11 token label kubeca-test(, key label kubeca-ca)?: .*the token may have been removed; retry in 5s$/;
+    assert.match(error.detail, gone);
+    const state = await s.checkKey();
+    assert.equal(state.usable, false);
+    assert.ok(state.usable === false && goneReasons.includes(state.reason));
+    assert.match(state.usable === false ? state.detail : "", gone);
   });
 
   it("answers 503 when the token refuses the PIN while serving, and does not try that PIN again", async () => {

@@ -11,7 +11,7 @@ import { p256, p384, p521 } from "@noble/curves/nist.js";
 export type KmsKeySpec = "ECC_NIST_P256" | "ECC_NIST_P384" | "ECC_NIST_P521" | "RSA_2048" | "RSA_3072" | "RSA_4096";
 export type KmsKeyUsage = "SIGN_VERIFY" | "ENCRYPT_DECRYPT";
 /** An AWS error name answered instead of the next calls, or "hang": never answer (until close). */
-export type KmsFault = "hang" | "ThrottlingException" | "KMSInternalException" | "LimitExceededException" | "DependencyTimeoutException" | "KeyUnavailableException" | "AccessDeniedException";
+export type KmsFault = "hang" | "ThrottlingException" | "KMSInternalException" | "LimitExceededException" | "DependencyTimeoutException" | "KeyUnavailableException" | "AccessDeniedException" | "InvalidKeyUsageException";
 
 /** One request the server received, for assertions such as "Sign was called with MessageType DIGEST". */
 export interface KmsCall {
@@ -53,6 +53,7 @@ const FAULT_STATUS: Record<Exclude<KmsFault, "hang">, number> = {
   DependencyTimeoutException: 503,
   KeyUnavailableException: 500,
   AccessDeniedException: 400,
+  InvalidKeyUsageException: 400,
 };
 
 type Hash = "sha256" | "sha384" | "sha512";

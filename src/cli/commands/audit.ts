@@ -42,7 +42,7 @@ const FILTER_FLAGS = {
   event: { type: "string", multiple: true },
 } as const satisfies FlagSpec;
 
-async function openReader(values: { config?: string | undefined; file?: string | undefined }, io: CliIo): Promise<AuditReader> {
+export async function openReader(values: { config?: string | undefined; file?: string | undefined }, io: CliIo): Promise<AuditReader> {
   if (values.config && values.file) throw new UsageError("pass --config FILE or --file PATH, not both");
   if (values.file) {
     const records = resolve(io.cwd, values.file);
@@ -70,7 +70,7 @@ function filters(values: { since?: string | undefined; until?: string | undefine
   };
 }
 
-function outputFormat(value: string): "text" | "json" {
+export function outputFormat(value: string): "text" | "json" {
   if (value !== "text" && value !== "json") throw new UsageError(`--output must be text or json, not ${value}`);
   return value;
 }
@@ -180,6 +180,9 @@ function describeVerify(result: VerifyResult, keys: number): string {
         ? `OK: ${result.records} records, chain intact from record 1 to ${result.head.seq} (head ${result.head.hash})`
         : "OK: the log is empty",
     );
+  }
+  if (result.tornTail) {
+    lines.push(`torn tail: ${result.tornTail.bytes} bytes ${result.tornTail.location} (a write cut off by a crash, never acknowledged; not a record, and the writer removes it when it next opens the log)`);
   }
   if (!result.signaturesChecked) {
     lines.push(`checkpoints: ${result.checkpoints}; signatures NOT checked (pass --public-key)`);

@@ -21,6 +21,7 @@ export const caInitCommand: CommandRunner = {
       validity: { type: "string", default: "87600h" },
       "out-dir": { type: "string" },
       force: { type: "boolean", default: false },
+      next: { type: "boolean", default: false },
     });
     if (!values.config) throw new UsageError("--config FILE is required");
     const validity = parseDurationSeconds(values.validity, "--validity");
@@ -29,24 +30,32 @@ export const caInitCommand: CommandRunner = {
     for (const n of only) {
       if (!CaName.safeParse(n).success) throw new UsageError(`--only ${n}: not a CA name (ca, etcd-ca, front-proxy-ca)`);
     }
-    const names = CaName.options.filter((n) => config.cas[n] && (only.length === 0 || only.includes(n)));
-    if (names.length === 0) throw new UsageError("no CA to create: none of the requested CAs is configured under cas");
+    // --next: the CA each entry rotates to (cas.<name>.next), made the same way with its own signer.
+    const entryOf = (n: CaName) => (values.next ? config.cas[n]?.next : config.cas[n]);
+    const at = (n: CaName) => (values.next ? `cas.${n}.next` : `cas.${n}`);
+    const names = CaName.options.filter((n) => entryOf(n) && (only.length === 0 || only.includes(n)));
+    if (names.length === 0) {
+      throw new UsageError(values.next ? "no next CA to create: no requested CA names one under cas.<name>.next" : "no CA to create: none of the requested CAs is configured under cas");
+    }
 
     // Decide every target first, so nothing is written when one of them would be refused.
     const targets = names.map((name) => {
-      const cfg = config.cas[name]!;
+      const cfg = entryOf(name)!;
       if (cfg.signer.type === "memory") {
         throw new KubecaError(
           "KUBECA_CONFIG_INVALID",
-          `cas.${name}.signer is a memory signer: its key dies with this command, so a CA made with it would be useless. Use aws-kms or pkcs11.`,
+          `${at(name)}.signer is a memory signer: its key dies with this command, so a CA made with it would be useless. Use aws-kms or pkcs11.`,
         );
       }
+      if (values.next && config.cas[name]!.signer.type === cfg.signer.type && JSON.stringify(config.cas[name]!.signer) === JSON.stringify(cfg.signer)) {
+        throw new KubecaError("KUBECA_CONFIG_INVALID", `cas.${name}.next.signer is the same key as cas.${name}.signer; a rotation needs a new key`);
+      }
       const path = values["out-dir"]
-        ? join(values["out-dir"], CA_FILES[name])
+        ? join(values["out-dir"], values.next ? CA_FILES[name].replace(/\.crt$/, "-next.crt") : CA_FILES[name])
         : "file" in cfg.certificate
           ? resolveFrom(baseDir, cfg.certificate.file)
           : undefined;
-      if (!path) throw new UsageError(`cas.${name}.certificate is inline PEM; pass --out-dir to say where to write`);
+      if (!path) throw new UsageError(`${at(name)}.certificate is inline PEM; pass --out-dir to say where to write`);
       return { name, cfg, path };
     });
     for (const t of targets) {
@@ -84,7 +93,7 @@ export const caInitCommand: CommandRunner = {
       }
       await mkdir(dirname(t.path), { recursive: true, mode: 0o755 });
       await writeFile(t.path, info.pem, { mode: 0o644 });
-      io.stdout.write(`${t.name}: wrote ${t.path}\n${formatDescription(shown)}\n`);
+      io.stdout.write(`${values.next ? `${t.name} (next)` : t.name}: wrote ${t.path}\n${formatDescription(shown)}\n`);
     }
     return EXIT_OK;
   },

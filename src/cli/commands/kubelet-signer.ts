@@ -6,6 +6,8 @@ import { startHealthServer } from "../../kubelet/health-server.js";
 import { jsonLinesLog } from "../../kubelet/kubelet-log.js";
 import { openKubeletSigner, replicaIdentity } from "../../kubelet/open-kubelet-signer.js";
 import { runSweep } from "../../kubelet/sweep.js";
+import { KubeletSignerMetrics } from "../../metrics/prometheus.js";
+import { BUILD_INFO } from "../build-info.js";
 import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_OK, EXIT_UNAVAILABLE } from "../exit-codes.js";
 import { parseFlags, parsePort, UsageError } from "../flags.js";
@@ -42,7 +44,9 @@ export const kubeletSignerCommand: CommandRunner = {
     const log = jsonLinesLog(io.stderr, { debug: values.debug });
     const loaded = await loadConfigFile(values.config);
     const kubeConfig = kubeConfigFrom(values.kubeconfig, io.env);
-    const parts = await openKubeletSigner(loaded, { now });
+    // --once is one pass that exits: nothing would scrape its metrics or read its fleet view.
+    const metrics = values.once ? undefined : new KubeletSignerMetrics({ version: BUILD_INFO.version });
+    const parts = await openKubeletSigner(loaded, { now, ...(metrics ? { metrics, fleet: { onChange: (row) => metrics.nodeCertificate(row) } } : {}) });
     const common = {
       kubeConfig,
       ...parts.signing,
@@ -59,9 +63,15 @@ export const kubeletSignerCommand: CommandRunner = {
       }
     }
     const controller = createKubeletController(common);
+    if (metrics) {
+      metrics.controller(controller);
+      metrics.caCertificates(parts.cas.map((ca) => ({ name: ca.name, notAfter: ca.info.notAfter })));
+      const fleet = parts.fleet;
+      if (fleet) metrics.nodeInventoryLoaded(() => fleet.loaded());
+    }
     let health: Awaited<ReturnType<typeof startHealthServer>>;
     try {
-      health = await startHealthServer(healthPort, () => controller.ready());
+      health = await startHealthServer(healthPort, () => controller.ready(), undefined, metrics);
     } catch (e) {
       await parts.close(); // a health port in use must not leave the signers and the audit log open
       throw e;

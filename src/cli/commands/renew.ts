@@ -7,6 +7,7 @@ import {
   DEFAULT_CERT_DIR,
   DEFAULT_KUBECONFIG_DIR,
   DEFAULT_MANIFEST_DIR,
+  DEFAULT_KUBELET_PKI_DIR,
   describeAdvice,
   expirationInfo,
   renderExpirationTables,
@@ -50,6 +51,7 @@ const flags = {
   "restart-static-pods": { type: "boolean", default: false },
   "manifest-dir": { type: "string", default: DEFAULT_MANIFEST_DIR },
   "file-check-period": { type: "string", default: "20s" },
+  "kubelet-pki-dir": { type: "string", default: DEFAULT_KUBELET_PKI_DIR },
 } as const;
 
 async function readRequired(path: string | undefined, flag: string): Promise<string> {
@@ -146,6 +148,8 @@ export function createRenewCommand(deps: RenewCommandDeps = {}): CommandRunner {
             keepCsr: values["keep-csr"],
             allowPartial: values["allow-partial"],
             ...(values["backup-dir"] ? { backupRoot: values["backup-dir"] } : {}),
+            manifestDir: values["manifest-dir"],
+            kubeletPkiDir: values["kubelet-pki-dir"],
             ...(values["restart-static-pods"]
               ? { restart: { manifestDir: values["manifest-dir"], fileCheckPeriodMs, sleep: deps.sleep ?? ((ms) => delay(ms)) } }
               : {}),

@@ -6,7 +6,9 @@ import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { loadConfigFile, type LoadedConfig } from "../../config/index.js";
+import { ServeMetrics } from "../../metrics/prometheus.js";
 import { createApp } from "../../server/index.js";
+import { BUILD_INFO } from "../build-info.js";
 import type { CliIo, CommandRunner } from "../command.js";
 import { prepareDevEnvironment } from "../dev-environment.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
@@ -20,7 +22,7 @@ export const serveCommand: CommandRunner = {
     if (cluster.isWorker) {
       // A worker takes everything from its primary's start message; the primary reports its failures.
       const { runWorker } = await import("../../server/cluster/run-worker.js");
-      return runWorker().then(
+      return runWorker({ version: BUILD_INFO.version }).then(
         () => EXIT_OK,
         () => EXIT_FAILURE,
       );
@@ -80,6 +82,7 @@ export const serveCommand: CommandRunner = {
         https,
         trustProxy: values["trust-proxy"],
         logLevel: values["log-level"],
+        version: BUILD_INFO.version,
         log: (line) => io.stderr.write(line),
       });
       // Closing drains every worker, then proves the audit head with one last checkpoint.
@@ -93,6 +96,7 @@ export const serveCommand: CommandRunner = {
       dev: values.dev,
       logger: { level: values["log-level"] },
       trustProxy: values["trust-proxy"],
+      prometheus: new ServeMetrics({ version: BUILD_INFO.version }),
       ...(https ? { https } : {}),
     });
     // Closing the app waits for requests in flight and proves the audit head with a last checkpoint.

@@ -1,5 +1,7 @@
 // `kubeca status`: kubeadm's check-expiration tables for this node, with an exit code for cron and
-// monitoring.
+// monitoring. An install a crash interrupted is repaired first (as kubeca recover does), so the table
+// shows what the node will run with; if it cannot be, status says so and exits 1.
+import { join } from "node:path";
 import {
   authoritiesDue,
   certificatesDue,
@@ -12,6 +14,7 @@ import {
 import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_CA_EXPIRING, EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
+import { runRecovery } from "./recover.js";
 
 export interface StatusCommandDeps {
   readonly now?: () => Date;
@@ -20,6 +23,7 @@ export interface StatusCommandDeps {
 const flags = {
   "cert-dir": { type: "string", default: DEFAULT_CERT_DIR },
   "kubeconfig-dir": { type: "string", default: DEFAULT_KUBECONFIG_DIR },
+  "backup-dir": { type: "string" },
   output: { type: "string", default: "text" },
   "warn-within": { type: "string", default: "0s" },
 } as const;
@@ -31,6 +35,7 @@ export function createStatusCommand(deps: StatusCommandDeps = {}): CommandRunner
       if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not "${values.output}"`);
       const windowMs = parseDurationSeconds(values["warn-within"], "--warn-within") * 1000;
       const now = (deps.now ?? (() => new Date()))();
+      const recovered = await runRecovery(values["backup-dir"] ?? join(values["kubeconfig-dir"], "tmp"), { ...io, stdout: io.stderr }, "kubeca status");
       const status = await readExpirationStatus({ certDir: values["cert-dir"], kubeconfigDir: values["kubeconfig-dir"] }, now);
       const due = certificatesDue(status, windowMs);
       const casDue = authoritiesDue(status, windowMs);
@@ -41,7 +46,7 @@ export function createStatusCommand(deps: StatusCommandDeps = {}): CommandRunner
       const window = values["warn-within"];
       if (due.length > 0) io.stderr.write(`kubeca status: renewal due (missing, expired or expiring within ${window}): ${due.map((r) => r.name).join(", ")}\n`);
       if (casDue.length > 0) io.stderr.write(`kubeca status: CA missing or expiring within ${window}: ${casDue.map((a) => a.name).join(", ")}; kubeca renew cannot fix this\n`);
-      if (due.length > 0) return EXIT_FAILURE;
+      if (due.length > 0 || !recovered) return EXIT_FAILURE;
       return casDue.length > 0 ? EXIT_CA_EXPIRING : EXIT_OK;
     },
   };

@@ -33,21 +33,22 @@ export const tokenCreateCommand: CommandRunner = {
       output: { type: "string", default: "text" },
     });
     if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not ${values.output}`);
-    if (values.role !== "node" && values.role !== "auditor") throw new UsageError(`--role must be node or auditor, not ${values.role}`);
-    const auditor = values.role === "auditor";
-    if (auditor && values.node !== undefined) throw new UsageError("--node and --role auditor exclude each other: an auditor token speaks for no node");
-    if (!auditor && !values.node) throw new UsageError("--node NAME is required (or --role auditor --name LABEL)");
-    if (auditor && !values.name) throw new UsageError("--role auditor needs --name LABEL, e.g. --name security-team");
+    if (values.role !== "node" && values.role !== "auditor" && values.role !== "operator") throw new UsageError(`--role must be node, auditor or operator, not ${values.role}`);
+    // Auditors and operators speak for no node.
+    const auditor = values.role !== "node";
+    if (auditor && values.node !== undefined) throw new UsageError(`--node and --role ${values.role} exclude each other: an ${values.role} token speaks for no node`);
+    if (!auditor && !values.node) throw new UsageError("--node NAME is required (or --role auditor|operator --name LABEL)");
+    if (auditor && !values.name) throw new UsageError(`--role ${values.role} needs --name LABEL, e.g. --name ${values.role === "auditor" ? "security-team" : "platform-team"}`);
     const name = values.name ?? `${values.node}-renewer`;
     if (!LABEL.test(name)) throw new UsageError(`--name ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-' (at most 63)`);
-    const section = auditor ? "callers.auditors" : "callers.tokens";
+    const section = values.role === "operator" ? "callers.operators" : auditor ? "callers.auditors" : "callers.tokens";
 
     if (values.config) {
       const { config } = await loadConfigFile(values.config);
       if (!auditor && !config.nodes.some((n) => n.name === values.node)) {
         throw new KubecaError("KUBECA_CONFIG_INVALID", `${values.config} lists no node named ${values.node} under nodes; a token is bound to a listed node`);
       }
-      const used = [...config.callers.tokens, ...config.callers.auditors].find((c) => c.name === name);
+      const used = [...config.callers.tokens, ...config.callers.auditors, ...config.callers.operators].find((c) => c.name === name);
       if (used) throw new KubecaError("KUBECA_CONFIG_INVALID", `${values.config} already has a token named ${name}; pick another --name, or replace that entry's sha256 to rotate it`);
     }
 

@@ -54,3 +54,27 @@ ${SOURCE_HELP}
 ${FILTER_HELP}
   -h, --help        show this help
 `;
+
+export const auditInventoryHelp = `Usage: kubeca audit inventory [--config FILE | --file PATH] [--expiring-within DUR] [--output json]
+
+For every node and every file, the latest certificate kubeca handed out (issued, or handed back again
+within the idempotency window), read from the audit log: serial, notAfter and the time left, what
+expires first first. A newer certificate for the same node and file replaces the older one; a node
+that stopped renewing keeps its last row and shows up as it comes near its end. Kubelet certificates
+the kubelet signer signed are rows too: kubelet-serving, and kubelet.conf for the kubelet's client
+certificate (whether kubeca's API or a node client CSR issued it).
+
+Flags:
+  --config FILE            read the store the kubeca config names (audit.store: file or dynamodb)
+  --file PATH              read this JSONL file (a log, an export, or a saved stdout-mirror stream)
+  --expiring-within DUR    count certificates expiring within DUR as due, e.g. 30d, 720h (default 0s:
+                           only expired ones)
+  --output FORMAT          text (default) or json
+  -h, --help               show this help
+
+Reads the whole log once (a file is streamed; a DynamoDB chain is queried page by page).
+
+Exit codes: 0 nothing due; 1 a certificate expired or expires within --expiring-within, or a record
+could not be read (it may have been a node's latest); 2 bad flags or config, or no log at --file;
+3 the store is unavailable (retry later).
+`;

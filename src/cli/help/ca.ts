@@ -1,6 +1,6 @@
 // `kubeca ca init --help`, `kubeca ca show --help`.
 
-export const caInitHelp = `Usage: kubeca ca init --config FILE [--only NAME...] [--validity 87600h] [--out-dir DIR] [--force]
+export const caInitHelp = `Usage: kubeca ca init --config FILE [--only NAME...] [--next] [--validity 87600h] [--out-dir DIR] [--force]
 
 Creates the self-signed CA certificates kubeadm expects (ca CN=kubernetes, etcd-ca, front-proxy-ca),
 signed by each CA's configured signer. With aws-kms and pkcs11 the private key never leaves KMS or
@@ -13,6 +13,8 @@ Flags:
   --only NAME       only this CA (ca, etcd-ca, front-proxy-ca); repeatable
   --validity DUR    CA lifetime (default 87600h = 10 years, as kubeadm)
   --out-dir DIR     write into DIR in kubeadm's layout instead of the configured paths
+  --next            create the next CAs instead (cas.<name>.next, for kubeca ca rotate; with --out-dir
+                    written as ca-next.crt, etcd/ca-next.crt, front-proxy-ca-next.crt)
   --force           replace existing certificate files (every leaf they signed stops chaining!)
   -h, --help        show this help
 `;

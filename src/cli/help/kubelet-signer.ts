@@ -11,7 +11,8 @@ Flags:
   --config FILE       the kubeca config (YAML); the kubeletSigner section tunes this command
   --kubeconfig FILE   talk to the cluster with this kubeconfig (default: in-cluster service account,
                       else $KUBECONFIG or ~/.kube/config)
-  --health-port PORT  serve /healthz and /readyz on this port (default 8080; 0 picks a free one)
+  --health-port PORT  serve /healthz, /readyz and /metrics (Prometheus, docs/metrics.md; no
+                      credentials asked) on this port (default 8080; 0 picks a free one)
   --once              one reconcile pass (list, decide, sign), then exit; as the Lambda sweep does
   --debug             log every skipped CSR too
   -h, --help          show this help

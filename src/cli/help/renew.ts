@@ -7,6 +7,15 @@ Gets every CSR that 'kubeadm certs generate-csr' (or the legacy --csr-only) left
 the kubeca service in one request, verifies each certificate, and installs certificates and kubeconfigs
 atomically. Nothing is installed unless every file succeeds (see --allow-partial).
 
+It also makes the node trust what the service says (GET /v1/ca), with or without CSRs: during a CA
+rotation (docs/ca-rotation.md) each CA file becomes the service's bundle, the CA that issued this
+node's certificates first; every kubeadm kubeconfig's certificate-authority-data follows ca.crt; and
+while ca.crt is a bundle, kube-controller-manager's --client-ca-file points at a one-certificate copy
+(<cert-dir>/kubeca-kcm-client-ca.crt, in <manifest-dir>/kube-controller-manager.yaml). A CA file is
+never changed so that a certificate on the node would stop chaining. Trust files are part of the same
+crash-safe install. After each run the node reports what it trusts and holds to the service, for
+kubeca ca rotate status.
+
 Where CSRs are found:
   <cert-dir>/<base>.csr next to <base>.key, <kubeconfig-dir>/<file>.csr next to the partial kubeconfig
   (generate-csr run in place, first setup); and with --csr-dir DIR either generate-csr output staged with
@@ -33,6 +42,7 @@ Flags:
                             one at a time, by moving each manifest out and back
   --manifest-dir DIR        the kubelet's static pod folder (default ${DEFAULT_MANIFEST_DIR})
   --file-check-period DUR   how long the kubelet takes to notice a manifest change (default 20s)
+  --kubelet-pki-dir DIR     the kubelet's certificates, reported to the service (default /var/lib/kubelet/pki)
 
 Exit codes: 0 installed, or nothing to renew, or dry run passed; 1 a file failed (nothing installed,
 or only part with --allow-partial); 2 bad flags; 3 the service is unreachable or unavailable.

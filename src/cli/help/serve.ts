@@ -4,7 +4,8 @@ export const serveHelp = `Usage: kubeca serve --config FILE [flags]
        kubeca serve --dev [--dev-dir DIR] [--config FILE]
 
 Runs the signing service (POST /v1/sign, POST /v1/sign/batch, GET /v1/ca, GET /v1/audit, /healthz,
-/readyz, and its OpenAPI document at /openapi.yaml and /openapi.json).
+/readyz, and its OpenAPI document at /openapi.yaml and /openapi.json), and GET /metrics for
+Prometheus (docs/metrics.md), all on one listener: /metrics asks for no credentials.
 
 Flags:
   --config FILE     the kubeca config (YAML). Required unless --dev.

@@ -4,7 +4,9 @@ import type { AuditLog } from "../../audit/types.js";
 import type { ReplayCache } from "../../auth/replay-cache.js";
 import type { Idempotency } from "../../issuance/idempotency.js";
 import type { RememberedIssuance } from "../../issuance/idempotency-store.js";
-import type { ReadinessCheck } from "../../issuance/types.js";
+import type { Caller, RequestOrigin } from "../../auth/caller.js";
+import type { RotationChange } from "../../issuance/ca-rotation.js";
+import type { CaSummary, ReadinessCheck } from "../../issuance/types.js";
 import type { LocalRateLimiter } from "../rate-limiter.js";
 import { toWireError, type PrimaryMessage, type WorkerCall, type WorkerMessage } from "./protocol.js";
 
@@ -14,6 +16,9 @@ export interface SharedState {
   readonly rateLimiter: LocalRateLimiter;
   readonly replayCache: ReplayCache;
   readiness(): Promise<readonly ReadinessCheck[]>;
+  changeRotation(caller: Caller, origin: RequestOrigin, change: RotationChange): Promise<CaSummary>;
+  /** Every process's registry combined (run-primary.ts asks the workers). */
+  metrics(): Promise<string>;
 }
 
 /** One worker as the answerer sees it. Sending to a worker that has gone does nothing. */
@@ -70,6 +75,12 @@ export function createCallAnswerer(state: SharedState, onError: (what: string, e
         return;
       case "readiness":
         state.readiness().then(reply, fail);
+        return;
+      case "rotation-change":
+        state.changeRotation(call.caller, call.origin, call.change).then(reply, fail);
+        return;
+      case "metrics":
+        state.metrics().then(reply, fail);
         return;
       case "idempotency-run": {
         let answered = false;

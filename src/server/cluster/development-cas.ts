@@ -8,34 +8,41 @@
 import { createPrivateKey } from "node:crypto";
 import type { CaName, Config } from "../../config/index.js";
 import { CaName as CaNames } from "../../config/index.js";
-import type { DevelopmentCa, IssuingCa } from "../../issuance/issuing-ca.js";
+import type { CaRotations } from "../../issuance/ca-rotation.js";
+import type { DevelopmentCa } from "../../issuance/issuing-ca.js";
 import { generateMemoryKey } from "../../signers/index.js";
 import type { WorkerStart } from "./protocol.js";
 
-/** A new key for each CA whose signer is memory; the primary's service mints their certificates. */
-export function generateDevelopmentKeys(config: Config): Map<CaName, DevelopmentCa> {
-  const keys = new Map<CaName, DevelopmentCa>();
+/** Where a CA sits in the config (`cas.ca`, `cas.ca.next`): the key the development map is read by. */
+type ConfigPath = string;
+
+/** A new key for each CA (current or next) whose signer is memory; the primary's service mints their certificates. */
+export function generateDevelopmentKeys(config: Config): Map<ConfigPath, DevelopmentCa> {
+  const keys = new Map<ConfigPath, DevelopmentCa>();
   for (const name of CaNames.options) {
-    const signer = config.cas[name]?.signer;
-    if (signer?.type === "memory") keys.set(name, { key: generateMemoryKey(signer.algorithm) });
+    const cfg = config.cas[name];
+    if (cfg?.signer.type === "memory") keys.set(`cas.${name}`, { key: generateMemoryKey(cfg.signer.algorithm) });
+    if (cfg?.next?.signer.type === "memory") keys.set(`cas.${name}.next`, { key: generateMemoryKey(cfg.next.signer.algorithm) });
   }
   return keys;
 }
 
 /** What a worker gets: each key with the certificate the primary minted for it. */
-export function developmentCasForWorkers(keys: ReadonlyMap<CaName, DevelopmentCa>, cas: ReadonlyMap<CaName, IssuingCa>): WorkerStart["development"] {
-  return [...keys].map(([name, { key }]) => {
-    const ca = cas.get(name);
-    if (!ca) throw new Error(`development CA ${name} was not opened`);
-    return { name, pkcs8: key.export({ format: "der", type: "pkcs8" }).toString("base64"), certificate: Buffer.from(ca.info.der).toString("base64") };
+export function developmentCasForWorkers(keys: ReadonlyMap<ConfigPath, DevelopmentCa>, rotations: CaRotations): WorkerStart["development"] {
+  return [...keys].map(([at, { key }]) => {
+    const [, name, next] = at.split(".") as [string, CaName, string | undefined];
+    const pair = rotations.pair(name);
+    const ca = next ? pair?.next : pair?.current;
+    if (!ca) throw new Error(`development CA ${at} was not opened`);
+    return { at, pkcs8: key.export({ format: "der", type: "pkcs8" }).toString("base64"), certificate: Buffer.from(ca.info.der).toString("base64") };
   });
 }
 
-export function developmentCasFromPrimary(list: WorkerStart["development"]): Map<CaName, DevelopmentCa> {
+export function developmentCasFromPrimary(list: WorkerStart["development"]): Map<ConfigPath, DevelopmentCa> {
   return new Map(
     list.map(
-      ({ name, pkcs8, certificate }) =>
-        [name, { key: createPrivateKey({ key: Buffer.from(pkcs8, "base64"), format: "der", type: "pkcs8" }), certificate: new Uint8Array(Buffer.from(certificate, "base64")) }] as const,
+      ({ at, pkcs8, certificate }) =>
+        [at, { key: createPrivateKey({ key: Buffer.from(pkcs8, "base64"), format: "der", type: "pkcs8" }), certificate: new Uint8Array(Buffer.from(certificate, "base64")) }] as const,
     ),
   );
 }

@@ -13,16 +13,19 @@
 //   idempotency-run   the one idempotency window: the answer is "replay this" or "issue it";
 //                     after "issue", the worker reports the outcome with one idempotency-outcome
 //                     message (no answer), so identical requests at other workers wait for it.
-// A metrics scrape that must see every worker sends one more request kind to each worker and sums
-// the answers in the primary (prom-client's AggregatorRegistry does exactly that over this channel).
+//   rotation-change   a CA rotation's phase change, decided and written by the primary alone (the
+//                     file store's compare-and-set holds within one process)
+//   metrics           a scrape: the primary asks every worker for its registry (metrics-request,
+//                     answered by a metrics message), adds its own and combines them with
+//                     prom-client's AggregatorRegistry (counters summed, gauges as each one says)
 import type { AuditEvent, AuditRecord } from "../../audit/types.js";
-import type { Caller } from "../../auth/caller.js";
+import type { Caller, RequestOrigin } from "../../auth/caller.js";
 import type { LoadedConfig } from "../../config/index.js";
 import type { ErrorCode } from "../../errors/codes.js";
 import { KubecaError, isKubecaError, type Violation } from "../../errors/index.js";
 import type { RememberedIssuance } from "../../issuance/idempotency-store.js";
-import type { ReadinessCheck } from "../../issuance/types.js";
-import type { CaName } from "../../config/index.js";
+import type { RotationChange } from "../../issuance/ca-rotation.js";
+import type { CaSummary, ReadinessCheck } from "../../issuance/types.js";
 
 export type WorkerCall =
   | { readonly op: "audit-append"; readonly event: AuditEvent }
@@ -30,7 +33,9 @@ export type WorkerCall =
   | { readonly op: "admit-refused"; readonly sourceIp: string | undefined }
   | { readonly op: "replay-claim"; readonly jti: string; readonly expiresAt: number; readonly nowSeconds: number }
   | { readonly op: "readiness" }
-  | { readonly op: "idempotency-run"; readonly key: string };
+  | { readonly op: "idempotency-run"; readonly key: string }
+  | { readonly op: "rotation-change"; readonly caller: Caller; readonly origin: RequestOrigin; readonly change: RotationChange }
+  | { readonly op: "metrics" };
 
 /** What each call resolves to. */
 export interface CallResults {
@@ -40,6 +45,9 @@ export interface CallResults {
   "replay-claim": boolean;
   readiness: readonly ReadinessCheck[];
   "idempotency-run": { readonly action: "issue" } | { readonly action: "replay"; readonly prior: RememberedIssuance };
+  "rotation-change": CaSummary;
+  /** The exposition text, every process combined. */
+  metrics: string;
 }
 
 /** An error as it crosses the channel: a KubecaError's code and operator text, never a stack or a cause. */
@@ -56,12 +64,15 @@ export type WorkerMessage =
   | { readonly kind: "call"; readonly id: number; readonly call: WorkerCall }
   | { readonly kind: "idempotency-outcome"; readonly id: number; readonly entry: RememberedIssuance | undefined }
   | { readonly kind: "listening"; readonly address: string }
+  /** The answer to a metrics-request: this worker's registry as prom-client's JSON. */
+  | { readonly kind: "metrics"; readonly id: number; readonly metrics: unknown }
   | { readonly kind: "start-failed"; readonly error: StartError };
 
 export type PrimaryMessage =
   | { readonly kind: "answer"; readonly id: number; readonly value: unknown }
   | { readonly kind: "answer"; readonly id: number; readonly error: WireError }
   | { readonly kind: "start"; readonly start: WorkerStart }
+  | { readonly kind: "metrics-request"; readonly id: number }
   | { readonly kind: "close" };
 
 /** Several messages written at once (outbox.ts). */
@@ -80,8 +91,11 @@ export type StartError =
 export interface WorkerStart {
   readonly loaded: LoadedConfig;
   readonly dev: boolean;
-  /** PKCS#8 DER (base64) of each development CA key with its certificate: the primary's, so all sign alike. */
-  readonly development: readonly { readonly name: CaName; readonly pkcs8: string; readonly certificate: string }[];
+  /**
+   * PKCS#8 DER (base64) of each development CA key with its certificate, by where the CA sits in the
+   * config (`cas.ca`, `cas.ca.next`): the primary's, so all sign alike.
+   */
+  readonly development: readonly { readonly at: string; readonly pkcs8: string; readonly certificate: string }[];
   readonly host: string;
   readonly port: number;
   /** PEM text of the TLS certificate chain and key. */

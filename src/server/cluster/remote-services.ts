@@ -49,5 +49,7 @@ export function remoteServices(channel: PrimaryChannel): PrimaryServices {
     rateLimiter,
     replayCache,
     readiness: async () => (await channel.call({ op: "readiness" }, "KUBECA_NOT_READY")).value,
+    changeRotation: async (caller, origin, change) => (await channel.call({ op: "rotation-change", caller, origin, change }, "KUBECA_NOT_READY")).value,
+    metrics: async () => (await channel.call({ op: "metrics" }, "KUBECA_NOT_READY")).value,
   };
 }

@@ -5,14 +5,22 @@
 // sign (each with its own signer: a KMS client, a PKCS#11 session pool, or the primary's development
 // key), and call the primary for everything that must be one.
 //
+// Metrics: each worker counts what it does into its own registry, the primary what it owns (audit
+// appends, rate limits, the fleet's node certificate expiry: every record passes through here); a
+// scrape at any worker asks the primary, which combines every registry (prom-client's
+// AggregatorRegistry: counters and histograms summed, gauges as each says).
+//
 // Lifecycle: a worker that exits while serving is started again; close() (SIGTERM, SIGINT) asks every
 // worker to drain and exit, then closes the audit log once, which writes the last checkpoint.
 // Workers exit by themselves when the primary dies (their channel closes).
 import cluster, { type Worker } from "node:cluster";
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import { createMemoryReplayCache } from "../../auth/replay-cache.js";
 import type { LoadedConfig } from "../../config/index.js";
 import { createIssuanceService, type RunningIssuanceService } from "../../issuance/create-service.js";
 import type { ReadinessCheck } from "../../issuance/types.js";
+import { ServeMetrics } from "../../metrics/prometheus.js";
+import { watchService } from "../create-app.js";
 import { createRateLimiter } from "../rate-limiter.js";
 import { createCallAnswerer, type CallAnswerer, type WorkerLink } from "./call-answerer.js";
 import { developmentCasForWorkers, generateDevelopmentKeys } from "./development-cas.js";
@@ -28,6 +36,8 @@ export interface PrimaryOptions {
   readonly https: { readonly cert: Uint8Array; readonly key: Uint8Array } | undefined;
   readonly trustProxy: boolean;
   readonly logLevel: string;
+  /** kubeca's version, for kubeca_build_info. */
+  readonly version: string;
   /** One line for the operator (stderr): a worker restarted, an unexpected failure. */
   readonly log: (line: string) => void;
 }
@@ -43,6 +53,10 @@ const QUICK_EXIT_MS = 5_000;
 /** For channel writes to a worker that is exiting: nothing to do, its exit handler cleans up. */
 const ignore = (): void => undefined;
 const RESTART_DELAY_MS = 1_000;
+/** A worker that has not sent its registry by then is left out of that scrape (it is stuck or exiting). */
+const SCRAPE_TIMEOUT_MS = 3_000;
+
+type Registered = MetricObjectWithValues<MetricValue<string>>[];
 
 export async function startPrimary(options: PrimaryOptions): Promise<RunningPrimary> {
   const { loaded, dev } = options;
@@ -51,6 +65,34 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
   let closing = false;
   let service: RunningIssuanceService | undefined;
   let answerer: CallAnswerer | undefined;
+  const links = new Map<number, WorkerLink>();
+  const prometheus = new ServeMetrics({ version: options.version });
+  let fleet: ReturnType<typeof watchService>;
+  const scrapes = new Map<number, (metrics: Registered) => void>();
+  let nextScrape = 1;
+
+  /** The primary's registry and every serving worker's, combined. */
+  async function gatherMetrics(): Promise<string> {
+    const id = nextScrape++;
+    const targets = [...links.values()].filter((link) => serving.has(link.id));
+    const answers: Registered[] = [];
+    await new Promise<void>((resolve) => {
+      let waiting = targets.length;
+      const finish = () => {
+        clearTimeout(timer);
+        scrapes.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(finish, SCRAPE_TIMEOUT_MS);
+      if (waiting === 0) return finish();
+      scrapes.set(id, (metrics) => {
+        answers.push(metrics);
+        if (--waiting === 0) finish();
+      });
+      for (const link of targets) link.send({ kind: "metrics-request", id });
+    });
+    return AggregatorRegistry.aggregate([await prometheus.registry.getMetricsAsJSON(), ...answers]).metrics();
+  }
 
   // Workers boot (load the CLI and its modules, most of their start time) while this process opens
   // the service; each gets its start message once the service is open and the CA certificates exist.
@@ -74,6 +116,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
     const outbox = new Outbox<PrimaryMessage>(send);
     worker.on("error", ignore);
     const link: WorkerLink = { id: worker.id, send: (message) => outbox.push(message) };
+    links.set(worker.id, link);
     let listening = false;
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
     running.set(worker.id, { worker, exited });
@@ -91,6 +134,9 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
               if (closing) link.send({ kind: "close" });
               else void startMessage.then((start) => link.send(closing ? { kind: "close" } : { kind: "start", start }));
               break;
+            case "metrics":
+              scrapes.get(message.id)?.(message.metrics as Registered);
+              break;
             case "listening":
               listening = true;
               serving.add(worker.id);
@@ -104,6 +150,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
       });
       worker.once("exit", (code, signal) => {
         running.delete(worker.id);
+        links.delete(worker.id);
         serving.delete(worker.id);
         answerer?.workerGone(worker.id);
         if (!listening) return reject(new Error(`a server worker exited before it listened (${signal ?? `exit code ${code}`})`));
@@ -131,6 +178,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
         return exited;
       });
       await Promise.all(exits);
+      fleet?.close();
       await service?.close();
     })();
     return closed;
@@ -141,14 +189,22 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
   for (const f of forks) f.catch(() => undefined);
   try {
     const development = dev ? generateDevelopmentKeys(loaded.config) : new Map();
-    service = await createIssuanceService(loaded, { dev, development });
+    service = await createIssuanceService(loaded, {
+      dev,
+      development,
+      metrics: prometheus,
+      onAuditRecord: (record) => fleet?.observe(record),
+    });
     const opened = service;
+    fleet = watchService(prometheus, opened, { fleet: true });
     answerer = createCallAnswerer(
       {
         audit: opened.audit,
         idempotency: opened.idempotency,
-        rateLimiter: createRateLimiter(loaded.config.rateLimits),
+        rateLimiter: createRateLimiter(loaded.config.rateLimits, undefined, prometheus),
         replayCache: createMemoryReplayCache(),
+        changeRotation: (caller, origin, change) => opened.changeRotation(caller, origin, change),
+        metrics: gatherMetrics,
         async readiness(): Promise<readonly ReadinessCheck[]> {
           const checks = await opened.readiness();
           const workers: ReadinessCheck = { name: "workers", ok: serving.size > 0, detail: `${serving.size} of ${options.workers} worker(s) serving` };
@@ -162,7 +218,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
     provideStart({
       loaded,
       dev,
-      development: developmentCasForWorkers(development, opened.issuingCas),
+      development: developmentCasForWorkers(development, opened.rotations),
       host: options.host,
       port: options.port,
       https: options.https && { cert: Buffer.from(options.https.cert).toString("utf8"), key: Buffer.from(options.https.key).toString("utf8") },

@@ -3,6 +3,7 @@
 // (remote-services.ts) and its own signers, and listens on the socket node:cluster shares.
 // It drains and exits when the primary says close, on SIGTERM/SIGINT, or when the primary is gone.
 import type { FastifyInstance } from "fastify";
+import { ServeMetrics } from "../../metrics/prometheus.js";
 import { createApp } from "../create-app.js";
 import { developmentCasFromPrimary } from "./development-cas.js";
 import { PrimaryChannel, type IpcEndpoint } from "./primary-channel.js";
@@ -13,7 +14,7 @@ import { remoteServices } from "./remote-services.js";
 const EXIT_GRACE_MS = 5_000;
 
 /** Resolves once the worker listens, or rejects (after telling the primary why) if it cannot start. */
-export async function runWorker(endpoint: IpcEndpoint & { disconnect?(): void } = process): Promise<void> {
+export async function runWorker(options: { readonly version: string }, endpoint: IpcEndpoint & { disconnect?(): void } = process): Promise<void> {
   let app: FastifyInstance | undefined;
   let stopping: Promise<void> | undefined;
   let onStart: (start: WorkerStart) => void = () => undefined;
@@ -28,9 +29,14 @@ export async function runWorker(endpoint: IpcEndpoint & { disconnect?(): void } 
       setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
     })());
 
+  // This worker's counters; a scrape at any worker is answered with every process's (run-primary.ts).
+  const prometheus = new ServeMetrics({ version: options.version });
   const channel = new PrimaryChannel(endpoint, (message: PrimaryMessage) => {
     if (message.kind === "start") onStart(message.start);
     else if (message.kind === "close") void stop();
+    else if (message.kind === "metrics-request") {
+      void prometheus.registry.getMetricsAsJSON().then((metrics) => channel.send({ kind: "metrics", id: message.id, metrics }));
+    }
   });
   // The primary is gone: requests in flight fail closed (503) through the channel; stop taking more.
   endpoint.on("disconnect", () => void stop());
@@ -47,6 +53,7 @@ export async function runWorker(endpoint: IpcEndpoint & { disconnect?(): void } 
       trustProxy: start.trustProxy,
       ...(start.https ? { https: start.https } : {}),
       primary: remoteServices(channel),
+      prometheus,
     });
     const address = await app.listen({ host: start.host, port: start.port });
     channel.send({ kind: "listening", address });

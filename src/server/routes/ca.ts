@@ -3,5 +3,5 @@
 import type { FastifyInstance } from "fastify";
 
 export async function caRoutes(app: FastifyInstance): Promise<void> {
-  app.get("/ca", async () => ({ cas: app.issuance.cas() }));
+  app.get("/ca", async () => ({ cas: await app.issuance.cas() }));
 }
