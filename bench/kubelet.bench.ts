@@ -2,9 +2,13 @@
 // @kubernetes/client-node against the local fake apiserver (so HTTP round trips are local, and the
 // CA is a memory signer: a KMS adds its latency per certificate). Prints figures; never passes or
 // fails on time. Run: node --import tsx bench/kubelet.bench.ts
+import { mkdtemp, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { createAuditLog } from "../src/audit/index.js";
 import { CertificatesV1Api } from "@kubernetes/client-node";
-import { KubeletSignerConfig as KubeletSignerSchema } from "../src/config/index.js";
+import { AuditConfig, KubeletSignerConfig as KubeletSignerSchema } from "../src/config/index.js";
 import { createKubeletController } from "../src/kubelet/controller.js";
 import { compileKubeletPolicy } from "../src/kubelet/kubelet-policy.js";
 import { silentLog } from "../src/kubelet/kubelet-log.js";
@@ -60,8 +64,16 @@ async function createAll(server: FakeApiserver, requests: string[], parallel = 3
 
 async function allIssued(server: FakeApiserver, names: string[]): Promise<void> {
   const want = new Set(names);
+  // Only the writes added since the last look: rescanning them all every few ms cost the signer
+  // (same process) a tenth of its CPU.
+  let seen = 0;
+  let issued = 0;
   while (true) {
-    const issued = server.writes.filter((w) => w.setsCertificate && w.status === 200 && want.has(w.name)).length;
+    const writes = server.writes;
+    for (; seen < writes.length; seen++) {
+      const w = writes[seen]!;
+      if (w.setsCertificate && w.status === 200 && want.has(w.name)) issued++;
+    }
     if (issued >= names.length) return;
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -87,8 +99,58 @@ function report(label: string, n: number, ms: number, lat?: number[]): void {
   console.log(`${label.padEnd(58)} ${(ms / 1000).toFixed(2).padStart(6)} s  ${rate.padStart(5)} CSR/s${extra}`);
 }
 
+/**
+ * Issue 11's figure: a backlog of `n` pending CSRs, timed from the moment this replica holds the Lease
+ * to the last certificate written, with the durable file audit log (fsync, group commit) kubeca
+ * kubelet-signer uses by default. `workers` undefined: the controller's default.
+ */
+export async function backlogFromLeadership(n: number, workers: number | undefined, ca: Awaited<ReturnType<typeof createTestCa>>): Promise<void> {
+  const { server, requests } = await setup(n);
+  const names = await createAll(server, requests);
+  const dir = await mkdtemp(join(tmpdir(), "kubeca-bench-kubelet-"));
+  const store = createAuditLog(AuditConfig.parse({ store: "file", path: "audit.jsonl" }), dir);
+  const appendMs: number[] = [];
+  const audit = {
+    async append(event: Parameters<typeof store.append>[0]) {
+      const start = performance.now();
+      try {
+        return await store.append(event);
+      } finally {
+        appendMs.push(performance.now() - start);
+      }
+    },
+  };
+  const controller = createKubeletController({
+    kubeConfig: server.kubeConfig("kubeca-a"),
+    policy,
+    audit,
+    cas: lookup(ca),
+    serial: counterSerial(),
+    now: () => new Date(),
+    log: silentLog,
+    identity: "kubeca-a",
+    ...(workers === undefined ? {} : { workers }),
+  });
+  controller.start();
+  while (!controller.leading) await new Promise((r) => setTimeout(r, 1));
+  const t0 = performance.now();
+  await allIssued(server, names);
+  report(`backlog from leadership, file audit (fsync), ${workers ?? "default"} workers, load ${loadavg()[0]!.toFixed(1)}`, n, performance.now() - t0);
+  const sorted = appendMs.sort((a, b) => a - b);
+  console.log(`  audit appends: ${sorted.length}, p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`);
+  await controller.stop();
+  await store.close();
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+}
+
 export async function benchKubelet(n = 1000, workers = 4): Promise<void> {
   console.log(`kubelet signer, ${n} serving CSRs (P-256), fake apiserver on loopback, memory CA signer, node ${process.version}`);
+  {
+    const ca = await createTestCa("ca");
+    // 4: the default before issue 11, next to today's default.
+    for (const w of [4, undefined]) await backlogFromLeadership(n, w, ca);
+  }
   const ca = await createTestCa("ca");
   const deps = (server: FakeApiserver, identity: string) => ({
     kubeConfig: server.kubeConfig(identity),

@@ -1,9 +1,14 @@
-// The Lambda bundle: its size, the time to import it, the first invoke of a cold start (config, KMS
-// GetPublicKey, audit store) and a signature on a warm instance, each in a fresh Node process as Lambda
-// runs it, against the local KMS server. Figures only.
+// The Lambda bundle: its size (the files a cold start loads, from the metafile), the time to import it,
+// the first invoke of a cold start (config, KMS GetPublicKey, audit store) and a signature on a warm
+// instance, each in a fresh Node process as Lambda runs it, against the local KMS server; and, rounds
+// interleaved, import + first /healthz of a bare fastify + @fastify/aws-lambda bundle built with the same
+// esbuild options, the baseline of issue 11's goal (≤ 1.25×). Node 22 (Lambda's) when tools/node22 is
+// installed. Figures only.
 import { execFile, execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { build } from "esbuild";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -12,6 +17,49 @@ import { createSigner } from "../src/signers/index.js";
 import { httpApiEvent, lambdaContext } from "../test/lambda/api-gateway-events.js";
 import { startKmsServer } from "../test/support/kms-server.js";
 import { buildCsr, withCommonName, withOrganizations } from "../test/support/csr-builder.js";
+import { NODE22 } from "../test/support/built.js";
+
+const NODE = existsSync(NODE22) ? NODE22 : process.execPath;
+const ROUNDS = 5;
+
+// The baseline: fastify and its Lambda adapter, nothing else, answering /healthz.
+const BARE = `
+import Fastify from "fastify";
+import awsLambdaFastify from "@fastify/aws-lambda";
+const app = Fastify();
+app.get("/healthz", async () => ({ status: "ok" }));
+export const handler = awsLambdaFastify(app);
+`;
+
+// Import and first /healthz only, for both bundles alike.
+const COLD = `
+import { readFileSync } from "node:fs";
+const [bundle, eventsFile] = process.argv.slice(2);
+const { events, context } = JSON.parse(readFileSync(eventsFile, "utf8"));
+const t0 = performance.now();
+const { handler } = await import(bundle);
+const t1 = performance.now();
+const first = await handler(events.health, context);
+const t2 = performance.now();
+process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstInvokeMs: t2 - t1, status: first.statusCode }));
+process.exit(0);
+`;
+
+/** Bytes of an entry and every chunk it imports statically: what a cold start reads. */
+function coldStartBytes(metafile: string, entry: string): number {
+  const meta = JSON.parse(readFileSync(metafile, "utf8")) as { outputs: Record<string, { bytes: number; imports: { path: string; kind: string; external?: boolean }[] }> };
+  const seen = new Set<string>();
+  const start = Object.keys(meta.outputs).find((o) => o.endsWith(entry))!;
+  const walk = (o: string) => {
+    if (seen.has(o)) return;
+    seen.add(o);
+    for (const i of meta.outputs[o]!.imports) if (!i.external && i.kind === "import-statement") walk(i.path);
+  };
+  walk(start);
+  return [...seen].reduce((n, o) => n + meta.outputs[o]!.bytes, 0);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const root = resolve(import.meta.dirname, "..");
 const TOKEN = "bench-lambda-token-0123456789";
@@ -41,6 +89,24 @@ export async function benchLambda(): Promise<void> {
   try {
     execFileSync(process.execPath, [join(root, "scripts", "build.mjs"), "lambda", "--outdir", join(dir, "dist")], { stdio: "pipe" });
     const bundle = join(dir, "dist", "lambda", "http.mjs");
+    // The bare bundle with the options scripts/build.mjs gives the Lambda handlers.
+    writeFileSync(join(dir, "bare-entry.mjs"), BARE);
+    const bare = await build({
+      entryPoints: [join(dir, "bare-entry.mjs")],
+      absWorkingDir: root,
+      nodePaths: [join(root, "node_modules")],
+      outfile: join(dir, "bare", "http.mjs"),
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      minify: true,
+      keepNames: true,
+      format: "esm",
+      metafile: true,
+      logLevel: "warning",
+      banner: { js: 'import { createRequire as __r } from "node:module"; const require = __r(import.meta.url);' },
+    });
+    const bareBytes = Object.values(bare.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
     const keyArn = (await kms.createKey("ECC_NIST_P256")).arn;
     const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
     const signer = await createSigner({ type: "aws-kms", keyId: keyArn, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1", timeoutMs: 3000 }, { credentials });
@@ -72,25 +138,43 @@ export async function benchLambda(): Promise<void> {
       }),
     );
     writeFileSync(join(dir, "child.mjs"), CHILD);
-    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, "child.mjs"), bundle, join(dir, "events.json")], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        LAMBDA_TASK_ROOT: join(dir, "task"),
-        KUBECA_CONFIG_FILE: "kubeca.yaml",
-        KUBECA_LOG_LEVEL: "warn",
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        AWS_EC2_METADATA_DISABLED: "true",
-      },
-    });
+    writeFileSync(join(dir, "cold.mjs"), COLD);
+    const env = {
+      PATH: process.env.PATH ?? "",
+      LAMBDA_TASK_ROOT: join(dir, "task"),
+      KUBECA_CONFIG_FILE: "kubeca.yaml",
+      KUBECA_LOG_LEVEL: "warn",
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: "true",
+    };
+    const run = async (script: string, target: string) => JSON.parse((await promisify(execFile)(NODE, [join(dir, script), target, join(dir, "events.json")], { env })).stdout);
+    const { stdout } = await promisify(execFile)(NODE, [join(dir, "child.mjs"), bundle, join(dir, "events.json")], { env });
     const r = JSON.parse(stdout) as { importMs: number; firstInvokeMs: number; firstSignMs: number; warmSignP50Ms: number; statuses: number[] };
-    console.log(`\nLambda bundle (node ${process.version}; Lambda runs nodejs22.x), local KMS server`);
-    console.log(`  dist/lambda/http.mjs          ${(statSync(bundle).size / 1024).toFixed(0)} KiB`);
+    const cold = { kubeca: [] as number[], bare: [] as number[] };
+    const loads: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      loads.push(loadavg()[0]!);
+      const k = await run("cold.mjs", bundle);
+      const b = await run("cold.mjs", join(dir, "bare", "http.mjs"));
+      if (k.status !== 200 || b.status !== 200) throw new Error(`cold start answered ${k.status} / ${b.status}`);
+      cold.kubeca.push(k.importMs + k.firstInvokeMs);
+      cold.bare.push(b.importMs + b.firstInvokeMs);
+    }
+    const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+    console.log(`\nLambda bundle (node ${execFileSync(NODE, ["--version"]).toString().trim()}; Lambda runs nodejs22.x), local KMS server`);
+    console.log(`  dist/lambda/http.mjs + chunks a cold start loads  ${kib(coldStartBytes(join(dir, "dist", "lambda", "lambda.meta.json"), "/lambda/http.mjs"))}   (goal ≤ 1024 KiB)`);
+    const sweepMeta = join(dir, "dist", "lambda", "lambda.meta.json");
+    console.log(`  dist/lambda/kubelet-sweep.mjs + chunks            ${kib(coldStartBytes(sweepMeta, "/lambda/kubelet-sweep.mjs"))}`);
+    console.log(`  bare fastify + @fastify/aws-lambda, same options  ${kib(bareBytes)}`);
     console.log(`  import                        ${r.importMs.toFixed(0)} ms`);
     console.log(`  first invoke (cold start)     ${r.firstInvokeMs.toFixed(0)} ms   (config, KMS GetPublicKey, audit store; status ${r.statuses[0]})`);
     console.log(`  first signature               ${r.firstSignMs.toFixed(1)} ms   (status ${r.statuses[1]})`);
     console.log(`  warm signature, p50 of 20     ${r.warmSignP50Ms.toFixed(1)} ms`);
+    const k = median(cold.kubeca);
+    const b = median(cold.bare);
+    console.log(`  import + first /healthz, median of ${ROUNDS} interleaved: kubeca ${k.toFixed(0)} ms, bare ${b.toFixed(0)} ms: ${(k / b).toFixed(2)}× (goal ≤ 1.25×; load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)})`);
   } finally {
     await kms.close();
     rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 // every command ran before the build (bin/kubeca.js through tsx). Figures only; nothing passes or fails.
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,7 +73,24 @@ async function benchExecutable(): Promise<void> {
 }
 
 /** serve --dev with the sample cluster, rate limits out of the way: time to /healthz, RSS idle and after signing. */
-async function benchServe(label: string, command: string[], bodies: string[]): Promise<void> {
+/** The process and its children (serve's workers), the primary first. */
+function tree(pid: number): number[] {
+  const pids = [pid];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) pids.push(Number(entry));
+    } catch {
+      // exited
+    }
+  }
+  return pids;
+}
+
+const rssOfTree = (pid: number) => tree(pid).map((p) => rssMiB(p).toFixed(1)).join(" + ");
+
+async function benchServe(label: string, command: string[], bodies: string[], extra: string[] = []): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "kubeca-bench-serve-"));
   const token = "bench-serve-token-0123456789";
   const config = { ...sampleConfig(createHash("sha256").update(token).digest("hex")), rateLimits: { perCaller: { ratePerSecond: 1e6, burst: 1e6 }, overall: { ratePerSecond: 1e6, burst: 1e6 } } };
@@ -81,7 +98,7 @@ async function benchServe(label: string, command: string[], bodies: string[]): P
   await writeFile(join(dir, "token"), token + "\n"); // with both present, --dev keeps this config and token
   const port = 18000 + Math.floor(Math.random() * 2000);
   const start = performance.now();
-  const child = spawn(command[0]!, [...command.slice(1), "serve", "--dev", "--dev-dir", dir, "--config", join(dir, "config.yaml"), "--port", String(port), "--log-level", "warn"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(command[0]!, [...command.slice(1), "serve", "--dev", "--dev-dir", dir, "--config", join(dir, "config.yaml"), "--port", String(port), "--log-level", "warn", ...extra], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   try {
     const url = `http://127.0.0.1:${port}`;
     let ready = NaN;
@@ -95,7 +112,7 @@ async function benchServe(label: string, command: string[], bodies: string[]): P
     }
     if (Number.isNaN(ready)) throw new Error(`${label}: no /healthz 200 within 60 s`);
     await new Promise((r) => setTimeout(r, 2000)); // let start-up garbage be collected before reading idle RSS
-    const idle = rssMiB(child.pid!);
+    const idle = rssOfTree(child.pid!);
     let issued = 0;
     for (let i = 0; i < bodies.length; i += 16) {
       const answers = await Promise.all(
@@ -103,8 +120,8 @@ async function benchServe(label: string, command: string[], bodies: string[]): P
       );
       issued += answers.filter((s) => s === 200).length;
     }
-    const loaded = rssMiB(child.pid!);
-    console.log(`  ${label.padEnd(22)} first /healthz 200 after ${ready.toFixed(0).padStart(5)} ms   RSS idle ${idle.toFixed(1).padStart(6)} MiB   after ${issued} signings ${loaded.toFixed(1).padStart(6)} MiB`);
+    const loaded = rssOfTree(child.pid!);
+    console.log(`  ${label.padEnd(34)} first /healthz 200 after ${ready.toFixed(0).padStart(5)} ms   RSS idle ${idle} MiB   after ${issued} signings ${loaded} MiB`);
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
@@ -119,9 +136,13 @@ export async function benchShip(): Promise<void> {
   await benchStart();
   await benchExecutable();
   const bodies = distinctBodies("P-256", 1000);
-  console.log("\nkubeca serve --dev (memory CAs, file audit log; goals: /healthz ≤ 1 s, RSS idle ≤ 80 MiB, after 1,000 signings ≤ 100 MiB)");
+  console.log("\nkubeca serve --dev (memory CAs, file audit log; goals per process: /healthz ≤ 1 s, RSS idle ≤ 80 MiB, after 1,000 signings ≤ 100 MiB; with workers: primary + each worker)");
   if (BEFORE) await benchServe("before", BEFORE, bodies);
-  await benchServe("sources (tsx)", SOURCES, bodies);
-  await benchServe(`dist/cli, ${process.version}`, BUILT_CLI, bodies);
-  if (existsSync(NODE22)) await benchServe(`dist/cli, Node 22`, [NODE22, BUILT.cli], bodies);
+  await benchServe("sources (tsx), --workers 1", SOURCES, bodies, ["--workers", "1"]);
+  await benchServe(`dist/cli, ${process.version}, --workers 1`, BUILT_CLI, bodies, ["--workers", "1"]);
+  await benchServe(`dist/cli, ${process.version}, 2 workers`, BUILT_CLI, bodies, ["--workers", "2"]);
+  if (existsSync(NODE22)) {
+    await benchServe(`dist/cli, Node 22, --workers 1`, [NODE22, BUILT.cli], bodies, ["--workers", "1"]);
+    await benchServe(`dist/cli, Node 22, 2 workers`, [NODE22, BUILT.cli], bodies, ["--workers", "2"]);
+  }
 }

@@ -4,18 +4,18 @@ import { randomUUID } from "node:crypto";
 import { createAuditLog, type AuditReader } from "../audit/index.js";
 import type { AuditLog, AuditRecord, AuditRequest, AuditTrustReportCa } from "../audit/types.js";
 import type { Caller, RequestOrigin } from "../auth/caller.js";
-import { CaName, rotationTarget, type Config, type LoadedConfig } from "../config/index.js";
+import { CaName, rotationTarget, type CaConfig, type Config, type LoadedConfig } from "../config/index.js";
 import { isKubecaError, KubecaError } from "../errors/index.js";
 import { NO_METRICS, type IssuanceMetrics } from "../metrics/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
 import { isClosable } from "../signers/index.js";
 import { openIdempotencyStore } from "./create-idempotency-store.js";
-import { createIdempotency } from "./idempotency.js";
+import { createIdempotency, type Idempotency } from "./idempotency.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import { openCheckpointSigner } from "./checkpoint-signer.js";
 import { CaRotations, type CaPair, type RotationChange, type RotationView } from "./ca-rotation.js";
-import { openIssuingCa, type IssuingCa } from "./issuing-ca.js";
+import { openIssuingCa, type DevelopmentCa, type IssuingCa } from "./issuing-ca.js";
 import { observedAuditLog } from "./observed-audit-log.js";
 import { openRotationStore, type RotationStore } from "./rotation-store.js";
 import { latestTrustReports, nodeProgress, readinessViolations, type NodeProgress } from "./rotation-status.js";
@@ -38,12 +38,33 @@ export interface CreateServiceOptions {
   readonly rotationStore?: RotationStore;
   /** Failures that refuse nothing (an idempotency store that cannot be read or written). */
   readonly onWarning?: (message: string, cause?: unknown) => void;
+  /**
+   * Development CAs' keys (and certificates) made by another process, by where they sit in the config
+   * (`cas.ca`, `cas.ca.next`): `kubeca serve --workers N`.
+   */
+  readonly development?: ReadonlyMap<string, DevelopmentCa>;
+  /**
+   * Set in a `kubeca serve` worker: the primary process owns the one audit chain, the one idempotency
+   * window and the rotation's phase changes, and has written the start-up records; this service only
+   * parses, checks and signs (and reads the log the primary writes).
+   */
+  readonly primary?: PrimaryOwned;
   /** How often each KMS key's state is asked for (default KEY_CHECK_INTERVAL_MS); tests shorten it. */
   readonly keyCheckIntervalMs?: number;
   /** Where the pipeline, the signers and the audit appends are counted (default: nowhere). */
   readonly metrics?: IssuanceMetrics;
   /** Hears every record this service stored, after the append resolved (the fleet inventory). */
   readonly onAuditRecord?: (record: AuditRecord) => void;
+}
+
+/** What a serve worker's service takes from its primary (src/server/cluster). */
+export interface PrimaryOwned {
+  readonly audit: AuditLog;
+  readonly idempotency: Idempotency;
+  /** The log the primary writes, opened read-only here (GET /v1/audit, rotation status, the fleet view). */
+  readonly reader: AuditReader;
+  /** Phase changes are decided and written in one process: the file store's compare-and-set holds only within one. */
+  changeRotation(caller: Caller, origin: RequestOrigin, change: RotationChange): Promise<CaSummary>;
 }
 
 export interface RunningIssuanceService extends IssuanceService {
@@ -55,6 +76,8 @@ export interface RunningIssuanceService extends IssuanceService {
   readonly audit: AuditLog;
   /** The log's reader for GET /v1/audit; undefined when a test injected a write-only log. */
   readonly auditReader: AuditReader | undefined;
+  /** The idempotency window itself: a serve primary answers its workers from it. */
+  readonly idempotency: Idempotency;
   close(): Promise<void>;
 }
 
@@ -64,44 +87,64 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const dev = options.dev ?? false;
 
   const metrics = options.metrics ?? NO_METRICS;
+  const primary = options.primary;
   const openOptions = { dev, now, ...(options.metrics ? { metrics } : {}) };
+  const open = (name: CaName, cfg: Pick<CaConfig, "certificate" | "signer">, at: string): Promise<IssuingCa> => {
+    const development = options.development?.get(at);
+    return openIssuingCa(name, cfg, baseDir, { ...openOptions, ...(development ? { development } : {}) }, at);
+  };
 
-  const cas = new Map<CaName, IssuingCa>();
-  const pairs = new Map<CaName, CaPair>();
-  try {
-    for (const name of CaName.options) {
-      const cfg = config.cas[name];
-      if (!cfg) continue;
-      const current = await openIssuingCa(name, cfg, baseDir, openOptions);
-      cas.set(name, current);
-      pairs.set(name, { current, next: cfg.next ? await openIssuingCa(name, cfg.next, baseDir, openOptions, `cas.${name}.next`) : undefined });
-    }
-  } catch (e) {
+  // Every CA's key, current and next, is read and checked against its certificate at once (a KMS
+  // GetPublicKey each: a cold start waited for three in a row), and all before anything can be signed.
+  const opening = CaName.options.flatMap((name) => {
+    const cfg = config.cas[name];
+    return cfg ? [{ name, current: open(name, cfg, `cas.${name}`), next: cfg.next ? open(name, cfg.next, `cas.${name}.next`) : undefined }] : [];
+  });
+  const settled = await Promise.allSettled(opening.flatMap((o) => (o.next ? [o.current, o.next] : [o.current])));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    for (const r of settled) if (r.status === "fulfilled" && isClosable(r.value.signer)) r.value.signer.close();
+    const e: unknown = failed.reason;
     if (isKubecaError(e) && e.code === "KUBECA_SIGNER_KEY_MISMATCH") {
       const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "KubecaAuditWarning"));
-      await recordSignerMismatch(e, { config, baseDir, component: "kubeca serve", ...(options.audit ? { audit: options.audit } : {}) }, warn);
+      const given = primary?.audit ?? options.audit;
+      await recordSignerMismatch(e, { config, baseDir, component: "kubeca serve", ...(given ? { audit: given } : {}) }, warn);
     }
     throw e;
+  }
+  const cas = new Map<CaName, IssuingCa>();
+  const pairs = new Map<CaName, CaPair>();
+  for (const o of opening) {
+    const current = await o.current;
+    cas.set(o.name, current);
+    pairs.set(o.name, { current, next: o.next ? await o.next : undefined });
   }
   const nexts = [...pairs.values()].flatMap((p) => (p.next ? [p.next] : []));
   const rotationStore = options.rotationStore ?? openRotationStore(config.audit, baseDir);
   const rotations = new CaRotations(pairs, { store: rotationStore, refreshSeconds: config.rotation.refreshSeconds, now });
   await rotations.load();
   const policy = compilePolicy(config);
-  const owned = options.audit === undefined;
-  const store = options.audit ?? createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
+  const owned = options.audit === undefined && primary === undefined;
+  const store =
+    primary?.audit ??
+    options.audit ??
+    createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
   // Every append of this service goes through here; the store itself only for reading and lifecycle.
-  const audit = observedAuditLog(store, metrics, options.onAuditRecord);
-  await auditSignerWarnings(audit, [...cas.values(), ...nexts]);
+  // A worker's appends are timed in its primary, where they are stored (counted once, not twice).
+  const audit = observedAuditLog(store, primary ? NO_METRICS : metrics, options.onAuditRecord);
+  // A worker's primary wrote these at its start.
+  if (!primary) await auditSignerWarnings(audit, [...cas.values(), ...nexts]);
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
-  const opened = options.idempotencyStore ? undefined : openIdempotencyStore(config.idempotency);
-  const idempotency = createIdempotency({
-    store: options.idempotencyStore ?? opened!.store,
-    windowSeconds,
-    now,
-    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-  });
+  const opened = options.idempotencyStore || primary ? undefined : openIdempotencyStore(config.idempotency);
+  const idempotency =
+    primary?.idempotency ??
+    createIdempotency({
+      store: options.idempotencyStore ?? opened!.store,
+      windowSeconds,
+      now,
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
 
   const healthOptions = options.keyCheckIntervalMs === undefined ? {} : { intervalMs: options.keyCheckIntervalMs };
   const health = new SignerHealth(cas.values(), healthOptions);
@@ -121,7 +164,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     onSigningFailure: (ca, error) => (nexts.includes(ca) ? nextHealth : health).signingFailed(ca.name, error),
   };
 
-  const reader = isReader(store) ? store : undefined;
+  const reader = primary ? primary.reader : isReader(store) ? store : undefined;
   /** Each listed node, and each node-group member that has reported, as it stands for one CA. */
   async function progressOf(ca: CaName, current: string, next: string, afterSeq: number | undefined): Promise<NodeProgress[]> {
     const reports = await latestTrustReports(reader!, afterSeq);
@@ -135,6 +178,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     rotations,
     audit,
     auditReader: reader,
+    idempotency,
     sign: (caller, origin, item) => runPipeline(deps, caller, origin, item),
     cas: async () => (await rotations.views()).map(caSummary),
     async rotationStatus(): Promise<RotationStatus[]> {
@@ -159,6 +203,11 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
       return out;
     },
     async changeRotation(caller: Caller, origin: RequestOrigin, change: RotationChange): Promise<CaSummary> {
+      if (primary) {
+        const summary = await primary.changeRotation(caller, origin, change);
+        await rotations.load(); // this worker follows at once; the others within rotation.refreshSeconds
+        return summary;
+      }
       const view = await rotations.change(change, actorOf(caller, origin), origin.requestId, audit, async (ca, from, to, afterSeq) => {
         const pair = rotations.pair(ca)!;
         if (!reader) return [{ field: "audit", rule: "audit-unreadable", message: "this service cannot read its audit log, so it cannot tell whether the nodes are ready; pass force" }];

@@ -15,8 +15,9 @@ import {
   type LeafExtensions,
   type LeafIssuer,
 } from "../pki/index.js";
+import type { KeyObject } from "node:crypto";
 import type { SignerMetrics } from "../metrics/index.js";
-import { assertSignerMatchesCertificate, createSigner, type Signer } from "../signers/index.js";
+import { assertSignerMatchesCertificate, createMemorySigner, createSigner, type Signer } from "../signers/index.js";
 import { timedSigner } from "./timed-signer.js";
 
 export type ExtKeyUsageName = "serverAuth" | "clientAuth";
@@ -40,8 +41,17 @@ export interface OpenCaOptions {
   readonly now: () => Date;
   /** CA validity when minting in development (default 10 years, as kubeadm). */
   readonly devCaValiditySeconds?: number;
+  /** A memory signer's key made elsewhere, and its certificate if that was minted already (serve workers). */
+  readonly development?: DevelopmentCa;
   /** Times every Sign call of issued certificates (default: nobody listens). */
   readonly metrics?: SignerMetrics;
+}
+
+/** A development CA shared by the processes of one `kubeca serve --workers N`. */
+export interface DevelopmentCa {
+  readonly key: KeyObject;
+  /** DER; absent: mint (and write) it here. */
+  readonly certificate?: Uint8Array;
 }
 
 export async function openIssuingCa(
@@ -58,9 +68,14 @@ export async function openIssuingCa(
       `${at}.signer: the memory signer is for development only (its key is lost at exit); run with --dev, or use an aws-kms signer`,
     );
   }
-  const signer = await createSigner(cfg.signer);
+  const given = cfg.signer.type === "memory" ? options.development : undefined;
+  const signer = given && cfg.signer.type === "memory" ? createMemorySigner(cfg.signer.algorithm, { key: given.key }) : await createSigner(cfg.signer);
   let info: CaCertificateInfo;
-  if (cfg.signer.type === "memory") {
+  if (given?.certificate) {
+    // Minted (and written) by the process that made the key; the same check as a configured certificate.
+    info = readCaCertificate(given.certificate);
+    assertSignerMatchesCertificate(name, signer, info.spkiDer);
+  } else if (cfg.signer.type === "memory") {
     info = await mintDevelopmentCa(name, signer, cfg, baseDir, options);
   } else {
     info = readCaCertificate(await readCertificateSource(at, cfg, baseDir));

@@ -12,7 +12,7 @@ import { CsrWatcher } from "./csr-watcher.js";
 import { settledReason } from "./decide.js";
 import { LeaderElector } from "./leader-election.js";
 import { reconcile, type ReconcileDeps } from "./reconcile.js";
-import type { KubeletRunDeps } from "./signing-deps.js";
+import { DEFAULT_KUBELET_WORKERS, type KubeletRunDeps } from "./signing-deps.js";
 import { WorkQueue } from "./work-queue.js";
 
 /** Without leader election: how long the watch may stay silent (bookmarks come about once a minute). */
@@ -81,7 +81,7 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
         const r = await reconcile(csr, reconcileDeps);
         return r.requeueAfterSeconds === undefined ? undefined : r.requeueAfterSeconds * 1000;
       },
-      { concurrency: deps.workers ?? 4, baseBackoffMs: t.backoffBase ?? 500, maxBackoffMs: 5 * 60_000, log: deps.log },
+      { concurrency: deps.workers ?? DEFAULT_KUBELET_WORKERS, baseBackoffMs: t.backoffBase ?? 500, maxBackoffMs: 5 * 60_000, log: deps.log },
     );
     const watcher = new CsrWatcher(deps.kubeConfig, api, {
       resyncMs: t.resync ?? deps.policy.resyncSeconds * 1000,

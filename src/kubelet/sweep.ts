@@ -7,7 +7,7 @@ import { settledReason } from "./decide.js";
 import type { Decision } from "./decision.js";
 import { LeaderElector } from "./leader-election.js";
 import { reconcile } from "./reconcile.js";
-import type { KubeletRunDeps } from "./signing-deps.js";
+import { DEFAULT_KUBELET_WORKERS, type KubeletRunDeps } from "./signing-deps.js";
 
 export interface SweepDeps extends KubeletRunDeps {
   readonly concurrency?: number;
@@ -70,7 +70,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepSummary> {
         }
       }
     };
-    await Promise.all(Array.from({ length: deps.concurrency ?? 4 }, worker));
+    await Promise.all(Array.from({ length: deps.concurrency ?? DEFAULT_KUBELET_WORKERS }, worker));
   } finally {
     await elector?.stop();
   }

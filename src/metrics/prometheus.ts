@@ -2,11 +2,11 @@
 // GET /metrics by `kubeca serve` and by the kubelet signer's health port. docs/metrics.md lists
 // every metric; a test holds that page and this file in step.
 //
-// Cluster mode (serve --workers, later): each worker keeps its registry and the primary answers the
-// scrape through prom-client's AggregatorRegistry, which sums counters and histograms across
-// workers. Gauges say how to combine: build info and CA expiry are the same in every worker
-// ("first"), node expiry is the newest notAfter any process saw ("max"), the way several replicas
-// are combined in PromQL with max by (node, file).
+// Cluster mode (serve --workers N, src/server/cluster): each process keeps its registry and the
+// primary answers a scrape through prom-client's AggregatorRegistry, which sums counters and
+// histograms. Gauges say how to combine: build info and CA expiry are the same in every process
+// ("first"); the fleet's node expiry and whether it is loaded are kept by the primary alone, which
+// stores every record, so "max" over processes is the primary's figure.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type {
   AuthenticationMethod,
@@ -98,7 +98,7 @@ class CommonMetrics implements MetricsEndpoint {
       name: "kubeca_node_certificate_inventory_loaded",
       help: "1 once the audit log has been read at start; until then the node expiry gauges hold only what this process issued since.",
       registers,
-      aggregator: "min",
+      aggregator: "max",
       collect() {
         this.set(self.#inventoryLoaded?.() ? 1 : 0);
       },

@@ -33,7 +33,7 @@ export async function authenticateRequest(
     if (!isKubecaError(error) || error.code !== "KUBECA_UNAUTHENTICATED") throw error;
     metrics.authenticationFailure(attemptedMethod(input));
     // Bounded per source address, so refused credentials cannot grow the audit log without limit.
-    rateLimiter?.admitRefusedCredential(request.ip);
+    await rateLimiter?.admitRefusedCredential(request.ip);
     try {
       await service.recordAuthenticationFailure(requestOrigin(request), error.detail);
     } catch (auditError) {

@@ -13,14 +13,18 @@ import { KubecaError } from "../errors/index.js";
 import { NO_METRICS, type IssuanceMetrics } from "../metrics/index.js";
 import { TokenBucket, type BucketSettings } from "./token-bucket.js";
 
+/**
+ * Callers await both methods: in `kubeca serve --workers N` a worker asks the primary process, which
+ * holds the one set of buckets (src/server/cluster), so the answer arrives later.
+ */
 export interface RateLimiter {
   /** Charges `cost` tokens to the caller and to the process, or throws KUBECA_RATE_LIMITED. */
-  admit(caller: Caller, cost: number): void;
+  admit(caller: Caller, cost: number): void | Promise<void>;
   /**
    * Charges one refused credential to its source address before it is audited, or throws
    * KUBECA_RATE_LIMITED: past the limit a refusal is answered 429 and not recorded.
    */
-  admitRefusedCredential(sourceIp: string | undefined): void;
+  admitRefusedCredential(sourceIp: string | undefined): void | Promise<void>;
 }
 
 /** Above this many remembered callers, buckets that have refilled completely are dropped. */
@@ -54,11 +58,17 @@ function keyedBuckets(settings: BucketSettings): (key: string, now: number) => T
   };
 }
 
+/** The buckets themselves: answers at once (a worker's RateLimiter forwards to these in the primary). */
+export interface LocalRateLimiter extends RateLimiter {
+  admit(caller: Caller, cost: number): void;
+  admitRefusedCredential(sourceIp: string | undefined): void;
+}
+
 export function createRateLimiter(
   config: RateLimitsConfig,
   nowMs: () => number = () => performance.now(),
   metrics: Pick<IssuanceMetrics, "rateLimited"> = NO_METRICS,
-): RateLimiter {
+): LocalRateLimiter {
   const overall = new TokenBucket(config.overall, nowMs());
   const bucketOf = keyedBuckets(config.perCaller);
   const refusalsFrom = keyedBuckets(config.refusedCredentials);

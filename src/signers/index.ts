@@ -5,7 +5,7 @@ export { chooseSigningAlgorithm, SUPPORTED_KEY_SPECS } from "./algorithm.js";
 export type { KmsKeyFacts, KmsSigningAlgorithm, Pkcs11SigningMechanism, RsaPadding, SigningAlgorithmChoice } from "./algorithm.js";
 export { createAwsKmsSigner } from "./aws-kms.js";
 export type { AwsKmsSigner, AwsKmsSignerConfig, AwsKmsSignerOptions } from "./aws-kms.js";
-export { createMemorySigner } from "./memory.js";
+export { createMemorySigner, generateMemoryKey } from "./memory.js";
 export type { MemorySigner } from "./memory.js";
 export { createPkcs11Signer } from "./pkcs11.js";
 export { generatePkcs11KeyPair } from "./pkcs11-keygen.js";

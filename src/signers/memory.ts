@@ -1,4 +1,6 @@
-// Development signer: a fresh key generated at start, held only in this process, never written.
+// Development signer: a fresh key generated at start, held only in memory, never written. With
+// `kubeca serve --workers N` the primary generates it and hands it to its workers over their IPC
+// channel (src/server/cluster/development-cas.ts), so every process signs with the one CA key.
 import { constants, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
 import type { KeyAlgorithmName } from "../config/index.js";
 import type { Signer, SignatureAlgorithm } from "./signer.js";
@@ -7,7 +9,8 @@ export interface MemorySigner extends Signer {
   describe(): string;
 }
 
-function generate(algorithm: KeyAlgorithmName): KeyObject {
+/** A new development CA key. */
+export function generateMemoryKey(algorithm: KeyAlgorithmName): KeyObject {
   switch (algorithm) {
     case "ECDSA-P256":
       return generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
@@ -24,13 +27,13 @@ function generate(algorithm: KeyAlgorithmName): KeyObject {
 
 /**
  * A signer whose key lives only in memory. `rsaPadding` picks PKCS#1 v1.5 or PSS for RSA keys.
- * `key` lets tests supply a fixed key; production code never passes one.
+ * `key`: a key from generateMemoryKey (a serve worker gets its primary's; tests pin one).
  */
 export function createMemorySigner(
   algorithm: KeyAlgorithmName,
   options: { rsaPadding?: "pkcs1" | "pss"; key?: KeyObject } = {},
 ): MemorySigner {
-  const key = options.key ?? generate(algorithm);
+  const key = options.key ?? generateMemoryKey(algorithm);
   const publicKey = new Uint8Array(createPublicKey(key).export({ format: "der", type: "spki" }));
   const pss = options.rsaPadding === "pss";
   const sigAlg: SignatureAlgorithm =

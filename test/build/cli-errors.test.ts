@@ -76,6 +76,8 @@ interface Case {
 
 const CASES: Record<string, Case> = {
   "serve on a port in use": { args: () => ["serve", "--dev", "--port", String(busyPort)], exit: 3, stderr: /127\.0\.0\.1:\d+ is already in use \(EADDRINUSE\)\nhint: Stop the process that holds the port/ },
+  "serve in one process on a port in use": { args: () => ["serve", "--dev", "--workers", "1", "--port", String(busyPort)], exit: 3, stderr: /127\.0\.0\.1:\d+ is already in use \(EADDRINUSE\)/ },
+  "serve with no workers": { args: () => ["serve", "--dev", "--workers", "0"], exit: 2, stderr: /--workers must be a whole number from 1 to 256 \(1: one process, no workers\), not "0"/ },
   "serve with a missing config": { args: () => ["serve", "--config", "nope.yaml"], exit: 2, stderr: /cannot read config .*nope\.yaml.*\nhint: Check the path/ },
   "serve with a config it may not read": { args: () => ["serve", "--config", "secret.yaml"], exit: 2, stderr: /cannot read config .*secret\.yaml: EACCES.*\nhint: Run as a user that may read/, asNobody: true },
   "serve with a directory as config": { args: () => ["serve", "--config", "."], exit: 2, stderr: /EISDIR.*\nhint: Name the file itself/ },

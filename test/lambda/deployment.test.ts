@@ -29,6 +29,8 @@ describe("serverless.yml", () => {
     assert.equal(serverless.provider.architecture, "arm64");
     assert.equal(serverless.functions.http.handler, "dist/lambda/http.handler");
     assert.ok(serverless.package.patterns.includes("dist/lambda/http.mjs"));
+    // The handlers import their shared code and lazily loaded SDK clients from chunks/.
+    assert.ok(serverless.package.patterns.includes("dist/lambda/chunks/*.mjs"));
     assert.ok(serverless.package.patterns.includes("kubeca.yaml"));
     assert.equal(serverless.provider.environment.KUBECA_CONFIG_SSM_PARAMETER, "${param:configSsmParameter}");
   });

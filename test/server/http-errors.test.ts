@@ -159,6 +159,35 @@ describe("malformed and refused requests", () => {
     assert.match(JSON.stringify(line), /subjectDer/);
   });
 
+  it("each request is one log line: method, URL, status and milliseconds, with its request id", async (t) => {
+    const { buildServer } = await import("../../src/server/index.js");
+    const { createTokenAuthenticator } = await import("../../src/auth/bearer-token.js");
+    const { NODES, TOKENS, recordingService } = await import("./server-fixtures.js");
+    const { Writable } = await import("node:stream");
+    let text = "";
+    const app = buildServer({
+      service: recordingService(),
+      authenticator: createTokenAuthenticator(TOKENS, NODES),
+      logger: { stream: new Writable({ write: (c, _e, done) => ((text += String(c)), done()) }) },
+    });
+    const http = await listen(app, (fn) => t.after(fn));
+    const res = await http.post("/v1/sign").set(auth(CP_TOKEN)).send({ name: "apiserver", csr: CSR_PEM });
+    const lines = text
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.reqId !== undefined);
+    assert.equal(lines.length, 1, text);
+    const [line] = lines;
+    assert.equal(line.msg, "request");
+    assert.equal(line.reqId, res.headers["x-request-id"]);
+    assert.equal(line.req.method, "POST");
+    assert.equal(line.req.url, "/v1/sign");
+    assert.equal(line.res.statusCode, res.status);
+    assert.equal(typeof line.ms, "number");
+    assert.doesNotMatch(text, new RegExp(CP_TOKEN));
+  });
+
   it("the Authorization header never reaches the log, even with a serializer that logs headers", async (t) => {
     const { buildServer } = await import("../../src/server/index.js");
     const { createTokenAuthenticator } = await import("../../src/auth/bearer-token.js");

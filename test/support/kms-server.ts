@@ -34,6 +34,8 @@ export interface KmsServer {
   clearFaults(): void;
   /** Delay every answer by `ms` (benchmarks, timeouts). */
   setLatency(ms: number): void;
+  /** Requests that have arrived, answered or still waiting out the latency (to know some are in flight). */
+  received(): number;
   disableKey(keyIdOrArn: string): void;
   enableKey(keyIdOrArn: string): void;
   /** Forget a key, as if it had been deleted: later calls get NotFoundException. */
@@ -267,7 +269,9 @@ export async function startKmsServer(): Promise<KmsServer> {
     res.end(text);
   }
 
+  let arrived = 0;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    arrived++;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
@@ -323,6 +327,7 @@ export async function startKmsServer(): Promise<KmsServer> {
     setLatency(ms) {
       latencyMs = ms;
     },
+    received: () => arrived,
     disableKey(keyIdOrArn) {
       find(keyIdOrArn).enabled = false;
     },

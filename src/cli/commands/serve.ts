@@ -1,17 +1,32 @@
-// `kubeca serve`: the HTTP signing service as a plain Node server.
+// `kubeca serve`: the HTTP signing service as a plain Node server: one process (--workers 1), or a
+// primary that owns the audit log, idempotency and rate limits with N workers that serve HTTP and sign
+// (src/server/cluster).
+import cluster from "node:cluster";
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { loadConfigFile, type LoadedConfig } from "../../config/index.js";
 import { ServeMetrics } from "../../metrics/prometheus.js";
 import { createApp } from "../../server/index.js";
 import { BUILD_INFO } from "../build-info.js";
 import type { CliIo, CommandRunner } from "../command.js";
 import { prepareDevEnvironment } from "../dev-environment.js";
-import { EXIT_OK } from "../exit-codes.js";
+import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseFlags, parsePort, UsageError } from "../flags.js";
+
+/** More workers than this is a typo, not a machine. */
+const MAX_WORKERS = 256;
 
 export const serveCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
+    if (cluster.isWorker) {
+      // A worker takes everything from its primary's start message; the primary reports its failures.
+      const { runWorker } = await import("../../server/cluster/run-worker.js");
+      return runWorker({ version: BUILD_INFO.version }).then(
+        () => EXIT_OK,
+        () => EXIT_FAILURE,
+      );
+    }
     const { values } = parseFlags(argv, {
       config: { type: "string" },
       dev: { type: "boolean", default: false },
@@ -23,7 +38,9 @@ export const serveCommand: CommandRunner = {
       "plain-http": { type: "boolean", default: false },
       "trust-proxy": { type: "boolean", default: false },
       "log-level": { type: "string", default: "info" },
+      workers: { type: "string" },
     });
+    const workers = values.workers === undefined ? availableParallelism() : parseWorkers(values.workers);
     const host = values.host;
     const port = parsePort(values.port);
     const loopback = isLoopback(host);
@@ -54,6 +71,27 @@ export const serveCommand: CommandRunner = {
     }
 
     const https = tls ? { cert: await readFile(values["tls-cert"]!), key: await readFile(values["tls-key"]!) } : undefined;
+    if (workers > 1) {
+      const { startPrimary } = await import("../../server/cluster/run-primary.js");
+      const primary = await startPrimary({
+        loaded,
+        dev: values.dev,
+        workers,
+        host,
+        port,
+        https,
+        trustProxy: values["trust-proxy"],
+        logLevel: values["log-level"],
+        version: BUILD_INFO.version,
+        log: (line) => io.stderr.write(line),
+      });
+      // Closing drains every worker, then proves the audit head with one last checkpoint.
+      process.once("SIGINT", () => void primary.close());
+      process.once("SIGTERM", () => void primary.close());
+      if (banner) io.stderr.write(banner);
+      io.stderr.write(`kubeca: serving on ${primary.address.replace("0.0.0.0", host)} with ${workers} workers\n`);
+      return EXIT_OK;
+    }
     const app = await createApp(loaded, {
       dev: values.dev,
       logger: { level: values["log-level"] },
@@ -77,6 +115,14 @@ export const serveCommand: CommandRunner = {
     return EXIT_OK;
   },
 };
+
+function parseWorkers(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new UsageError(`--workers must be a whole number from 1 to ${MAX_WORKERS} (1: one process, no workers), not "${text}"`);
+  }
+  return n;
+}
 
 function isLoopback(host: string): boolean {
   if (host === "localhost") return true;

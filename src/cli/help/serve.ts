@@ -20,5 +20,9 @@ Flags:
   --trust-proxy     take the client address from X-Forwarded-For (audit records, rate limits of
                     refused credentials); only behind a proxy you run, which sets that header
   --log-level LEVEL fatal|error|warn|info|debug (default info)
+  --workers N       server processes that take requests and sign (default: this machine's CPU
+                    count). A primary process keeps the one audit log, idempotency window and
+                    rate limits for all of them, restarts a worker that dies, and drains them all
+                    on SIGTERM. 1: a single process, no workers.
   -h, --help        show this help
 `;

@@ -41,7 +41,7 @@ export const TrustReportBody = z.strictObject({
 });
 
 async function callerWith(app: FastifyInstance, request: FastifyRequest, roles: readonly CallerRole[], what: string, rateLimiter?: RateLimiter): Promise<Caller> {
-  const caller = await authenticateRequest(app.authenticator, app.issuance, request, rateLimiter);
+  const caller = await authenticateRequest(app.authenticator, app.issuance, request, rateLimiter, app.metrics);
   if (!roles.includes(caller.role)) throw new KubecaError("KUBECA_FORBIDDEN", `${caller.subject} is a ${caller.role} caller; ${what}`);
   return caller;
 }
