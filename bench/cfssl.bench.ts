@@ -14,7 +14,7 @@
 //   (cd /tmp/before && node scripts/build.mjs cli) && KUBECA_BENCH_BEFORE=/tmp/before npm run bench -- cfssl
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
@@ -24,6 +24,7 @@ import { Extension } from "@peculiar/asn1-x509";
 import { stringify } from "yaml";
 import { sampleConfig } from "../src/cli/dev-environment.js";
 import { BUILT, NODE22, ROOT } from "../test/support/built.js";
+import { childPids } from "../test/support/processes.js";
 import { buildCsr, withCommonName, withKey, withOrganizations, withRequestedExtension, type CsrKeyType } from "../test/support/csr-builder.js";
 
 const ROUNDS = Number(process.env.KUBECA_BENCH_ROUNDS ?? 3);
@@ -135,20 +136,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** The process and its children (kubeca's workers). */
-function processTree(pid: number): number[] {
-  const pids = [pid];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
 
 /** User + system CPU of these processes, in ms. */
 function cpuMs(pids: number[]): number {
@@ -188,7 +175,7 @@ function wrk(server: Server, pool: string, connections: number, seconds: number)
 
 async function measure(server: Server, warmPool: string, connections: number): Promise<RunFigures> {
   await wrk(server, warmPool, connections, 1); // JIT and connection set-up out of the figures
-  const pids = processTree(server.pid);
+  const pids = [server.pid, ...childPids(server.pid)];
   const cpuBefore = cpuMs(pids);
   const load = loadavg()[0]!;
   const result = await wrk(server, server.pool, connections, SECONDS);

@@ -4,13 +4,14 @@
 // every command ran before the build (bin/kubeca.js through tsx). Figures only; nothing passes or fails.
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { sampleConfig } from "../src/cli/dev-environment.js";
 import { BUILT, NODE22, ROOT } from "../test/support/built.js";
+import { childPids } from "../test/support/processes.js";
 import { distinctBodies } from "./http.bench.js";
 import { createHash } from "node:crypto";
 
@@ -73,22 +74,8 @@ async function benchExecutable(): Promise<void> {
 }
 
 /** serve --dev with the sample cluster, rate limits out of the way: time to /healthz, RSS idle and after signing. */
-/** The process and its children (serve's workers), the primary first. */
-function tree(pid: number): number[] {
-  const pids = [pid];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) pids.push(Number(entry));
-    } catch {
-      // exited
-    }
-  }
-  return pids;
-}
 
-const rssOfTree = (pid: number) => tree(pid).map((p) => rssMiB(p).toFixed(1)).join(" + ");
+const rssOfTree = (pid: number) => [pid, ...childPids(pid)].map((p) => rssMiB(p).toFixed(1)).join(" + ");
 
 async function benchServe(label: string, command: string[], bodies: string[], extra: string[] = []): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "kubeca-bench-serve-"));

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -20,7 +19,7 @@ import { built, BUILT } from "../support/built.js";
 import { buildCsr, newKey, withCommonName, withKey, withOrganizations } from "../support/csr-builder.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
 import { openssl, withTempFiles } from "../support/openssl.js";
-import { run } from "../support/processes.js";
+import { childPids, run } from "../support/processes.js";
 
 const CP1_TOKEN = "cp1-token-0123456789abcdef0123456789";
 const CP2_TOKEN = "cp2-token-0123456789abcdef0123456789";
@@ -72,22 +71,6 @@ function adminCsr(): string {
   return buildCsr(withKey("P-256", newKey("P-256")), withCommonName("kubernetes-admin"), withOrganizations("kubeadm:cluster-admins")).pem;
 }
 
-/** The pids whose parent is `pid`, read from /proc. */
-function childPids(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Field 4, after the parenthesised command name (which may hold spaces).
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) children.push(Number(entry));
-    } catch {
-      // Exited while we looked.
-    }
-  }
-  return children;
-}
 
 function alive(pid: number): boolean {
   try {

@@ -1,6 +1,7 @@
 // Programs run as a user runs them: a command to completion, or `kubeca serve --dev` in the background.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -74,4 +75,20 @@ export async function startDevServer(node: string, cli: string, devDir: string, 
       await once(child, "exit");
     },
   };
+}
+
+/** The pids whose parent is `pid` (serve's workers), read from /proc. */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Field 4, after the parenthesised command name (which may hold spaces).
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) children.push(Number(entry));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return children;
 }
