@@ -207,7 +207,7 @@ test("a failing audit log at signing time leaves the approved CSR without a cert
 test("the watch is resumed after a disconnect and re-listed after 410 Gone, and CSRs keep being signed", async () => {
   const h = await startHarness();
   try {
-    const { controller } = h.controller("a");
+    const { controller } = h.controller("a", { timingsMs: STEADY_LEASE });
     controller.start();
     const lists = () => h.server.requests.filter((r) => r.resource === "certificatesigningrequests" && r.method === "GET" && !r.name && !r.watch).length;
     const watches = () => h.server.requests.filter((r) => r.resource === "certificatesigningrequests" && r.watch).length;
@@ -234,7 +234,7 @@ test("the watch is resumed after a disconnect and re-listed after 410 Gone, and 
 test("a CSR whose watch event never arrives is found by the periodic resync", async () => {
   const h = await startHarness();
   try {
-    const { controller } = h.controller("a", { timingsMs: { resync: 300 } });
+    const { controller } = h.controller("a", { timingsMs: { ...STEADY_LEASE, resync: 300 } });
     controller.start();
     await waitFor("a watch", () => h.server.openWatches > 0);
     h.server.muteWatches = true; // the stream stays open but goes silent
