@@ -21,6 +21,7 @@ const EVENT_TYPES: Record<AuditEventType, true> = {
   "kubelet-csr-denied": true,
   "kubelet-csr-signed": true,
   "node-client-csr-signed": true,
+  "kubelet-csr-unwritten": true,
   "ca-created": true,
   "signing-failed": true,
   "signer-mismatch": true,

@@ -14,6 +14,9 @@ export type AuditEventType =
   | "kubelet-csr-denied"
   | "kubelet-csr-signed"
   | "node-client-csr-signed"
+  /** A certificate recorded as kubelet-csr-signed or node-client-csr-signed (same `result`) never reached
+   *  the CSR's status and is discarded; `message` says why. No node holds it. */
+  | "kubelet-csr-unwritten"
   | "ca-created"
   /** A request (or a kubelet CSR) passed every check, and its certificate could not be signed. */
   | "signing-failed"

@@ -1,6 +1,8 @@
 // Decision → audit record → apiserver write, in that order (fail closed: a rejected append leaves
 // the CSR untouched for the next pass). Approval goes through /approval, certificate and Failed
-// through /status; a 409 is retried on a fresh copy, re-checking that the write is still due.
+// through /status; a 409 is retried on a fresh copy, re-checking that the write is still due. A
+// certificate is signed once per CSR: one whose write failed is written again on the next pass
+// (unwritten-certificates.ts), and one that can no longer be written is recorded as unwritten.
 import type { V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";
 import { signingFailure } from "../audit/index.js";
 import type { AuditLog } from "../audit/types.js";
@@ -14,6 +16,7 @@ import type { CsrApi } from "./csr-api.js";
 import type { Decision } from "./decision.js";
 import type { KubeletCaLookup } from "./kubelet-ca.js";
 import { KUBELET_SERVING_SIGNER, Reasons } from "./reasons.js";
+import type { UnwrittenCertificate, UnwrittenCertificates } from "./unwritten-certificates.js";
 
 /**
  * Issuing errors no retry can fix for this CSR: they end in a Failed condition. Everything else
@@ -33,6 +36,8 @@ export interface ApplyDeps {
   readonly conflictRetries?: number;
   /** Each decision is counted once its audit record is stored (default: nowhere). */
   readonly metrics?: KubeletMetrics;
+  /** Certificates signed and recorded whose write has not landed: written again, never signed twice. */
+  readonly unwritten: UnwrittenCertificates;
 }
 
 function signerOf(csr: V1CertificateSigningRequest): KubeletSignerName {
@@ -79,6 +84,11 @@ export async function apply(
     }
     case "sign": {
       if (!parsed) throw new KubecaError("KUBECA_INTERNAL", "sign decided without a parsed CSR");
+      const name = csr.metadata?.name ?? "";
+      const kept = deps.unwritten.get(name);
+      // A certificate this run signed and recorded, whose write failed: written again, not signed anew.
+      if (kept && kept.csr.metadata?.uid === csr.metadata?.uid && kept.certificate.notAfter > now) return writeCertificate(csr, kept, deps);
+      if (kept) await recordUnwritten(name, undefined, kept.certificate.notAfter > now ? "the CSR was re-created under its name" : "it expired before it could be written", deps);
       const ca = await deps.cas(decision.ca);
       if (!ca) throw new KubecaError("KUBECA_CONFIG_INVALID", `kubeletSigner: no CA named ${decision.ca} under cas`);
       deps.fence();
@@ -111,10 +121,59 @@ export async function apply(
         }),
       );
       counted(deps, csr, "signed", decision.reason);
-      const pem = Buffer.from(certificate.pem, "utf8").toString("base64");
-      // Never a second certificate: if one appeared meanwhile, ours is dropped unwritten.
-      return write(csr, deps, "status", (c) => (signable(c) && hasCondition(c, "Approved") ? withCertificate(c, pem) : undefined));
+      const signed = { csr, parsed, certificate, issuer: ca.name, statusCertificate: Buffer.from(certificate.pem, "utf8").toString("base64") };
+      deps.unwritten.keep(name, signed);
+      return writeCertificate(csr, signed, deps);
     }
+  }
+}
+
+/**
+ * Write a recorded certificate to status. Landed: forgotten. The CSR no longer takes it: recorded as
+ * unwritten. Failed (apiserver error, lost Lease): kept, so the next pass writes this one again.
+ */
+async function writeCertificate(csr: V1CertificateSigningRequest, signed: UnwrittenCertificate, deps: ApplyDeps): Promise<Applied> {
+  const name = csr.metadata?.name ?? "";
+  // Never a second certificate: if one appeared meanwhile, ours is dropped unwritten.
+  const applied = await write(csr, deps, "status", (c) => (signable(c) && hasCondition(c, "Approved") ? withCertificate(c, signed.statusCertificate) : undefined));
+  if (applied.written) deps.unwritten.delete(name);
+  else await recordUnwritten(name, undefined, applied.why, deps);
+  return applied;
+}
+
+/**
+ * Forget the certificate this run signed for CSR `name` and could not write, recording that it was
+ * never written, unless `current` (the CSR as read now) shows it landed after all. Not fenced: it
+ * corrects this replica's own earlier record, whoever holds the Lease now. The record is stored
+ * before the certificate is forgotten, so a failed append leaves it for the next pass.
+ */
+export async function recordUnwritten(name: string, current: V1CertificateSigningRequest | undefined, why: string, deps: Pick<ApplyDeps, "audit" | "unwritten">): Promise<void> {
+  const kept = deps.unwritten.get(name);
+  if (!kept) return;
+  const landed = current?.metadata?.uid === kept.csr.metadata?.uid && current?.status?.certificate === kept.statusCertificate;
+  if (!landed) {
+    await deps.audit.append(
+      kubeletAuditEvent({
+        event: "kubelet-csr-unwritten",
+        csr: kept.csr,
+        parsed: kept.parsed,
+        reason: Reasons.CertificateUnwritten,
+        message: `serial ${kept.certificate.serialHex} was signed and recorded but never written to the CSR, and is discarded: ${why}`,
+        issued: { certificate: kept.certificate, issuer: kept.issuer },
+      }),
+    );
+  }
+  deps.unwritten.delete(name);
+}
+
+/**
+ * When this run stops (Lease lost or given up, sweep pass over): every certificate it still holds
+ * unwritten is recorded as such, unless a fresh read shows it landed. The next leader signs anew.
+ */
+export async function recordAllUnwritten(why: string, deps: Pick<ApplyDeps, "api" | "audit" | "unwritten">): Promise<void> {
+  for (const name of deps.unwritten.names()) {
+    const current = await deps.api.read(name).catch(() => undefined);
+    await recordUnwritten(name, current, why, deps);
   }
 }
 

@@ -11,8 +11,10 @@ import { createCsrApi, type CsrApi } from "./csr-api.js";
 import { CsrWatcher } from "./csr-watcher.js";
 import { settledReason } from "./decide.js";
 import { LeaderElector } from "./leader-election.js";
+import { recordAllUnwritten, recordUnwritten } from "./apply.js";
 import { reconcile, type ReconcileDeps } from "./reconcile.js";
 import { DEFAULT_KUBELET_WORKERS, type KubeletRunDeps } from "./signing-deps.js";
+import { UnwrittenCertificates } from "./unwritten-certificates.js";
 import { WorkQueue } from "./work-queue.js";
 
 /** Without leader election: how long the watch may stay silent (bookmarks come about once a minute). */
@@ -68,6 +70,7 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     readNode: (name) => api.readNode(name),
     now: deps.now,
     log: deps.log,
+    unwritten: new UnwrittenCertificates(),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
   let parts: { queue: WorkQueue; watcher: CsrWatcher } | undefined;
@@ -77,7 +80,10 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
       async (name) => {
         // Always act on a fresh, typed copy: watch events are hints and may be stale.
         const csr = await api.read(name);
-        if (!csr) return undefined;
+        if (!csr) {
+          await recordUnwritten(name, undefined, "the CSR was deleted", reconcileDeps);
+          return undefined;
+        }
         const r = await reconcile(csr, reconcileDeps);
         return r.requeueAfterSeconds === undefined ? undefined : r.requeueAfterSeconds * 1000;
       },
@@ -90,7 +96,11 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
       onChange: (name, csr) => {
         if (!settledReason(csr)) queue.add(name);
       },
-      onDelete: (name) => queue.forget(name),
+      onDelete: (name) => {
+        queue.forget(name);
+        // A certificate signed for it and not written yet: one more pass records it as unwritten.
+        if (reconcileDeps.unwritten.get(name)) queue.add(name);
+      },
       onWatchEnd: (end) => deps.metrics?.watchRestart(end),
     });
     parts = { queue, watcher };
@@ -103,6 +113,9 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     if (!p) return;
     await p.watcher.stop();
     await p.queue.stop();
+    await recordAllUnwritten("kubeca stopped leading before it could write it; the next leader signs anew", reconcileDeps).catch((e) =>
+      deps.log.warn("could not record unwritten certificates", { error: String((e as Error)?.message ?? e) }),
+    );
   };
 
   return {

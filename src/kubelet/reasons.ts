@@ -10,6 +10,8 @@ export const Reasons = {
   ServingCertificateIssued: "ServingCertificateIssued",
   /** The audit reason of a signed kube-apiserver-client-kubelet CSR. */
   ClientCertificateIssued: "ClientCertificateIssued",
+  /** The audit reason of kubelet-csr-unwritten: a signed and recorded certificate never reached the CSR. */
+  CertificateUnwritten: "CertificateUnwritten",
 
   // --- refusals: identity (serving) ------------------------------------------------------
   /** spec.username is not `system:node:<name>`: only a kubelet may ask for a serving certificate. */

@@ -3,8 +3,10 @@
 // second round decides again, every check included, over the facts gathered for the approval a moment
 // before (the same spec.request, the same Node read): reading and parsing them twice cost a Node GET and
 // a CSR signature check per certificate (issue 11: 1,000 pending CSRs in ≤ 5 s).
+// A CSR holding a certificate signed earlier and not written (apply.ts) that settles or is now
+// refused gets that certificate recorded as unwritten.
 import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
-import { apply, type ApplyDeps } from "./apply.js";
+import { apply, recordUnwritten, type ApplyDeps } from "./apply.js";
 import { decide, settledReason } from "./decide.js";
 import type { Decision } from "./decision.js";
 import type { Facts } from "./facts.js";
@@ -29,6 +31,8 @@ export async function reconcile(csr: V1CertificateSigningRequest, deps: Reconcil
   for (let step = 0; step < 3; step++) {
     const settled = settledReason(current);
     if (settled) {
+      // A certificate this run signed for it and could not write is not needed any more (or landed).
+      await recordUnwritten(name, current, `the CSR is settled: ${settled}`, deps);
       deps.log.debug("csr settled", { csr: name, why: settled });
       return { outcome: step === 0 ? "skip" : "approve" };
     }
@@ -40,6 +44,7 @@ export async function reconcile(csr: V1CertificateSigningRequest, deps: Reconcil
       deps.log.debug("csr skipped", { csr: name, why: decision.why });
       return decision.requeueAfterSeconds === undefined ? { outcome: "skip" } : { outcome: "skip", requeueAfterSeconds: decision.requeueAfterSeconds };
     }
+    if (decision.kind !== "sign") await recordUnwritten(name, current, `kubeca now decides ${decision.kind} (${decision.reason})`, deps);
     const applied = await apply(current, decision, facts.request.ok ? facts.request.csr : undefined, now, deps);
     deps.log.info(`csr ${decision.kind}`, {
       csr: name,

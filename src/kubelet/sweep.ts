@@ -6,8 +6,10 @@ import { createCsrApi } from "./csr-api.js";
 import { settledReason } from "./decide.js";
 import type { Decision } from "./decision.js";
 import { LeaderElector } from "./leader-election.js";
+import { recordAllUnwritten } from "./apply.js";
 import { reconcile } from "./reconcile.js";
 import { DEFAULT_KUBELET_WORKERS, type KubeletRunDeps } from "./signing-deps.js";
+import { UnwrittenCertificates } from "./unwritten-certificates.js";
 
 export interface SweepDeps extends KubeletRunDeps {
   readonly concurrency?: number;
@@ -57,6 +59,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepSummary> {
       fence: () => elector?.fence(),
       addressSource: deps.addressSource ?? nodeStatusAddressSource,
       readNode: (name: string) => api.readNode(name),
+      unwritten: new UnwrittenCertificates(),
     };
     let next = 0;
     const worker = async () => {
@@ -71,6 +74,10 @@ export async function runSweep(deps: SweepDeps): Promise<SweepSummary> {
       }
     };
     await Promise.all(Array.from({ length: deps.concurrency ?? DEFAULT_KUBELET_WORKERS }, worker));
+    // One pass reconciles each CSR once: a certificate whose write failed is not retried here.
+    await recordAllUnwritten("the sweep pass ended before it could write it; the next pass signs anew", deps2).catch((e) =>
+      deps.log.warn("could not record unwritten certificates", { error: String((e as Error)?.message ?? e) }),
+    );
   } finally {
     await elector?.stop();
   }

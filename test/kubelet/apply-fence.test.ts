@@ -7,6 +7,7 @@ import { apply, type ApplyDeps } from "../../src/kubelet/apply.js";
 import type { Decision } from "../../src/kubelet/decision.js";
 import { NotLeaderError } from "../../src/kubelet/leader-election.js";
 import { Reasons } from "../../src/kubelet/reasons.js";
+import { UnwrittenCertificates } from "../../src/kubelet/unwritten-certificates.js";
 import { NOW, parsedCsr, servingCsr } from "./decide-builders.js";
 import { MemoryAuditLog } from "./memory-audit-log.js";
 
@@ -20,6 +21,7 @@ function lostLease(audit: MemoryAuditLog, apiCalls: string[]): ApplyDeps {
     audit,
     cas: async () => undefined,
     serial: () => new Uint8Array([1]),
+    unwritten: new UnwrittenCertificates(),
     fence: () => {
       throw new NotLeaderError("kubeca-a");
     },

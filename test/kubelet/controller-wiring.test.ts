@@ -2,9 +2,30 @@
 // restarted after a disconnect and after 410 Gone.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { certificatePem, condition, STEADY_LEASE, startHarness, waitFor } from "./harness.js";
+import { X509Certificate } from "node:crypto";
+import type { KubeletCa } from "../../src/kubelet/kubelet-ca.js";
+import { certificatePem, condition, STEADY_LEASE, startHarness, waitFor, type Harness } from "./harness.js";
 
 const honest = { dns: ["cp-1"], ips: ["10.0.0.10"] };
+
+/** The harness CA, counting every certificate it signs. */
+function countingCa(h: Harness): { ca: KubeletCa; serials: string[] } {
+  const serials: string[] = [];
+  const issuer = {
+    ca: h.ca.issuer.ca,
+    async issue(request: Parameters<KubeletCa["issuer"]["issue"]>[0]) {
+      const c = await h.ca.issuer.issue(request);
+      serials.push(c.serialHex);
+      return c;
+    },
+  };
+  return { ca: { ...h.ca, issuer }, serials };
+}
+
+/** The serial of the certificate in a CSR's status, as the audit log writes serials. */
+function statusSerial(csr: any): string {
+  return new X509Certificate(certificatePem(csr)!).serialNumber.toLowerCase().replace(/^0+/, "");
+}
 
 test("a 409 on the approval and on the status write is retried with a fresh object, and recorded once", async () => {
   const h = await startHarness();
@@ -26,6 +47,87 @@ test("a 409 on the approval and on the status write is retried with a fresh obje
     assert.deepEqual(writes, ["approval 409", "approval 200", "status 409", "status 200"]);
     assert.equal(h.csr(name).metadata.annotations["test/touched"] !== undefined, true);
     assert.deepEqual(audit.records.map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed"]);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a status write still failing after the 409 retries is retried later with the same certificate: one signature, one record", async () => {
+  const h = await startHarness();
+  try {
+    // kubeca's first status write answers 500, the next six 409 (one more than apply's conflict
+    // retries), so the CSR goes back to the queue after signing; then writes go through.
+    const answers = [500, 409, 409, 409, 409, 409, 409];
+    h.server.hooks.push((r) => {
+      if (r.method === "PUT" && r.user === "kubeca-a" && r.subresource === "status") return answers.shift();
+    });
+    const { ca, serials } = countingCa(h);
+    const { controller, audit } = h.controller("a", { cas: [ca], timingsMs: STEADY_LEASE });
+    controller.start();
+    const name = await h.submit("node:cp-1", honest);
+    await waitFor("a certificate", () => certificatePem(h.csr(name)));
+    await controller.drained();
+    assert.equal(answers.length, 0, "every injected failure was answered");
+    assert.equal(serials.length, 1, `signed ${serials.length} certificates for one CSR: ${serials.join(", ")}`);
+    assert.deepEqual(audit.records.map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed"]);
+    assert.equal(audit.records[1]!.result!.serial, serials[0]);
+    assert.equal(statusSerial(h.csr(name)), serials[0]);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a certificate signed and then never written is recorded as unwritten, with its serial", async () => {
+  const h = await startHarness();
+  try {
+    // Between kubeca's signature and its status write, an admin marks the CSR Failed: kubeca's write
+    // answers 409, and the fresh copy no longer takes a certificate.
+    let failed = false;
+    h.server.hooks.push(async (r) => {
+      if (failed || r.method !== "PUT" || r.user !== "kubeca-a" || r.subresource !== "status" || !r.name) return;
+      failed = true;
+      const { CertificatesV1Api } = await import("@kubernetes/client-node");
+      const api = h.server.kubeConfig("admin").makeApiClient(CertificatesV1Api);
+      const fresh = await api.readCertificateSigningRequest({ name: r.name });
+      fresh.status = { ...fresh.status, conditions: [...(fresh.status?.conditions ?? []), { type: "Failed", status: "True", reason: "AdminFailed", message: "no", lastUpdateTime: new Date() }] };
+      await api.replaceCertificateSigningRequestStatus({ name: r.name, body: fresh });
+    });
+    const { ca, serials } = countingCa(h);
+    const { controller, audit } = h.controller("a", { cas: [ca], timingsMs: STEADY_LEASE });
+    controller.start();
+    const name = await h.submit("node:cp-1", honest);
+    await waitFor("the unwritten record", () => audit.records.some((r) => r.event === "kubelet-csr-unwritten"));
+    await controller.drained();
+    assert.equal(condition(h.csr(name), "Failed").reason, "AdminFailed");
+    assert.equal(h.csr(name).status.certificate, undefined);
+    assert.equal(serials.length, 1);
+    assert.deepEqual(audit.records.map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed", "kubelet-csr-unwritten"]);
+    const [, signed, unwritten] = audit.records;
+    assert.equal(signed!.result!.serial, serials[0]);
+    assert.deepEqual(unwritten!.result, signed!.result);
+    assert.equal(unwritten!.requestId, signed!.requestId);
+    assert.match(unwritten!.message!, /never written to the CSR, and is discarded: .* changed state before the status write/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a replica that stops while its certificate is still unwritten records it as unwritten", async () => {
+  const h = await startHarness();
+  try {
+    h.server.hooks.push((r) => (r.method === "PUT" && r.user === "kubeca-a" && r.subresource === "status" ? 503 : undefined));
+    const { ca, serials } = countingCa(h);
+    const { controller, audit } = h.controller("a", { cas: [ca], timingsMs: STEADY_LEASE });
+    controller.start();
+    const name = await h.submit("node:cp-1", honest);
+    const statusPuts = () => h.server.requests.filter((r) => r.name === name && r.subresource === "status" && r.method === "PUT").length;
+    await waitFor("a retried status write", () => statusPuts() >= 2);
+    await controller.stop();
+    assert.equal(h.csr(name).status.certificate, undefined);
+    assert.equal(serials.length, 1, "retries write the same certificate");
+    assert.deepEqual(audit.records.map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed", "kubelet-csr-unwritten"]);
+    assert.deepEqual(audit.records[2]!.result, audit.records[1]!.result);
+    assert.match(audit.records[2]!.message!, /stopped leading before it could write it/);
   } finally {
     await h.close();
   }
@@ -105,7 +207,7 @@ test("a failing audit log at signing time leaves the approved CSR without a cert
 test("the watch is resumed after a disconnect and re-listed after 410 Gone, and CSRs keep being signed", async () => {
   const h = await startHarness();
   try {
-    const { controller } = h.controller("a");
+    const { controller } = h.controller("a", { timingsMs: STEADY_LEASE });
     controller.start();
     const lists = () => h.server.requests.filter((r) => r.resource === "certificatesigningrequests" && r.method === "GET" && !r.name && !r.watch).length;
     const watches = () => h.server.requests.filter((r) => r.resource === "certificatesigningrequests" && r.watch).length;
@@ -132,7 +234,7 @@ test("the watch is resumed after a disconnect and re-listed after 410 Gone, and 
 test("a CSR whose watch event never arrives is found by the periodic resync", async () => {
   const h = await startHarness();
   try {
-    const { controller } = h.controller("a", { timingsMs: { resync: 300 } });
+    const { controller } = h.controller("a", { timingsMs: { ...STEADY_LEASE, resync: 300 } });
     controller.start();
     await waitFor("a watch", () => h.server.openWatches > 0);
     h.server.muteWatches = true; // the stream stays open but goes silent
