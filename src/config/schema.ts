@@ -202,7 +202,7 @@ export const IamCaller = z
       .describe("Role session name (the EC2 instance id, for instance profiles) → node name."),
     sessionIsNode: z.literal(true).optional().describe("The role session name is the node's name."),
     auditor: z.literal(true).optional().describe("The principal is an auditor: GET /v1/audit only."),
-    operator: z.literal(true).optional().describe("The principal is an operator: the CA rotation routes (kubeca ca rotate) only."),
+    operator: z.literal(true).optional().describe("The principal is an operator: the CA rotation routes (kubeca ca rotate) and retiring nodes (kubeca node retire) only."),
   })
   .superRefine((c, ctx) => {
     const set = [c.node !== undefined, c.sessionNodes !== undefined, c.sessionIsNode === true, c.auditor === true, c.operator === true].filter(Boolean).length;
