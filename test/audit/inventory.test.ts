@@ -1,7 +1,8 @@
 // The fleet view (`kubeca audit inventory`) from real audit logs the test writes: several nodes,
 // superseded certificates, a node that stopped renewing, refusals and denials that hand nothing out,
 // kubelet certificates signed for a node (and for one that asked with a bootstrap token), the same
-// events in a file log and in DynamoDB on dynalite, with exact rows, order and exit codes. The last
+// events in a file log and in DynamoDB on dynalite, with exact rows, order and exit codes; a retired node
+// leaves the rows until a later certificate brings it back. The last
 // test issues through the real pipeline and reads the serials it was answered.
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
@@ -124,6 +125,25 @@ async function fileLog(t: TestContext): Promise<{ dir: string; records: string }
   return { dir, records };
 }
 
+const retired = (node: string): AuditEvent => ({
+  event: "node-retired",
+  requestId: "req-retire",
+  actor: { method: "token", identity: "platform-team", node: undefined, sourceIp: "10.0.0.99", userAgent: "kubeca/0.1.0" },
+  node,
+  message: "decommissioned",
+});
+/** cp-2 is issued two files, retired, then (re-added) issued kubelet.conf again; cp-1 is untouched. */
+const RETIRE_EVENTS: readonly AuditEvent[] = [
+  issued("cp-1", "apiserver", "a1", "2027-03-01T10:00:00.000Z"),
+  issued("cp-2", "apiserver", "b1", "2026-04-10T00:00:00.000Z"),
+  issued("cp-2", "kubelet.conf", "b2", "2026-04-01T00:00:00.000Z"),
+  retired("cp-2"),
+  // A refused retirement names a node too, and removes nothing.
+  { ...retired("cp-1"), event: "refused", violations: [{ field: "node", rule: "node-in-config", message: "cp-1 is still listed under nodes: in the config" }] },
+  issued("cp-2", "kubelet.conf", "b3", "2027-02-01T00:00:00.000Z"),
+];
+
+
 describe("kubeca audit inventory", () => {
   it("reads a file log into one row per node and file, the latest certificate each, soonest expiry first", async (t) => {
     const { dir, records } = await fileLog(t);
@@ -214,6 +234,31 @@ describe("kubeca audit inventory", () => {
       assert.equal(r.code, 1, r.stderr);
       assert.deepEqual(essentials(JSON.parse(r.stdout)), EXPECTED);
     });
+
+    it("leaves out a retired node's earlier certificates in DynamoDB too", async (t) => {
+      await dynamo.createAuditTable("kubeca-retire");
+      const log = createDynamoDbAuditStore({ client: dynamo.client(), table: "kubeca-retire", chain: "prod", now: steppingClock(), randomUUID: () => crypto.randomUUID() });
+      for (const e of RETIRE_EVENTS) await log.append(e);
+      await log.close();
+      const dir = await tempDir(t);
+      const config = {
+        apiVersion: "kubeca.dev/v1alpha1",
+        kind: "Config",
+        cluster: { kubernetesVersion: "1.31", controlPlaneEndpoint: "k8s.example.internal:6443", etcd: { local: false } },
+        cas: { ca: { certificate: { file: "pki/ca.crt" }, signer: { type: "memory", algorithm: "ECDSA-P256" } } },
+        nodes: [{ name: "cp-1", role: "control-plane", advertiseAddress: "10.0.0.10" }],
+        audit: { store: "dynamodb", table: "kubeca-retire", chain: "prod", region: "us-east-1", endpoint: dynamo.endpoint },
+      };
+      await writeFile(join(dir, "kubeca.yaml"), stringify(config));
+      process.env.AWS_ACCESS_KEY_ID ??= "test";
+      process.env.AWS_SECRET_ACCESS_KEY ??= "test";
+      const r = await inventory(["--config", join(dir, "kubeca.yaml"), "--expiring-within", "30d", "--output", "json"], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout).certificates.map((c: Record<string, unknown>) => [c.node, c.file, c.serial, c.seq]), [
+        ["cp-2", "kubelet.conf", "b3", 6],
+        ["cp-1", "apiserver", "a1", 1],
+      ]);
+    });
   });
 
   it("after real issuance: the serials the pipeline answered, the superseded one gone", async (t) => {
@@ -243,24 +288,6 @@ describe("kubeca audit inventory", () => {
   });
 
   describe("a retired node", () => {
-    const retired = (node: string): AuditEvent => ({
-      event: "node-retired",
-      requestId: "req-retire",
-      actor: { method: "token", identity: "platform-team", node: undefined, sourceIp: "10.0.0.99", userAgent: "kubeca/0.1.0" },
-      node,
-      message: "decommissioned",
-    });
-    /** cp-2 is issued two files, retired, then (re-added) issued kubelet.conf again; cp-1 is untouched. */
-    const RETIRE_EVENTS: readonly AuditEvent[] = [
-      issued("cp-1", "apiserver", "a1", "2027-03-01T10:00:00.000Z"),
-      issued("cp-2", "apiserver", "b1", "2026-04-10T00:00:00.000Z"),
-      issued("cp-2", "kubelet.conf", "b2", "2026-04-01T00:00:00.000Z"),
-      retired("cp-2"),
-      // A refused retirement names a node too, and removes nothing.
-      { ...retired("cp-1"), event: "refused", violations: [{ field: "node", rule: "node-in-config", message: "cp-1 is still listed under nodes: in the config" }] },
-      issued("cp-2", "kubelet.conf", "b3", "2027-02-01T00:00:00.000Z"),
-    ];
-
     async function retireLog(t: TestContext): Promise<{ dir: string; records: string; stored: AuditRecord[] }> {
       const dir = await tempDir(t);
       const records = join(dir, "audit.jsonl");
