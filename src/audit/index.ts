@@ -28,6 +28,7 @@ export {
   startLiveInventory,
   KUBELET_CLIENT_FILE,
   KUBELET_SERVING_FILE,
+  type InventoryListener,
   type InventoryRow,
   type LiveInventory,
   type ReadInventoryResult,

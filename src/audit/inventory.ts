@@ -1,7 +1,8 @@
 // The fleet view: for every node and every file, the latest certificate kubeca handed out and when
 // it expires, computed from the issuance log alone. A node that stopped renewing keeps its last
 // row and shows up as its notAfter comes near; a superseded certificate disappears behind the newer
-// one. `kubeca audit inventory` reads it once; `serve` and the kubelet signer keep one up to date
+// one. A node-retired record drops every row of its node (a node gone from the cluster), until a
+// certificate issued to it after the retirement brings it back. `kubeca audit inventory` reads it once; `serve` and the kubelet signer keep one up to date
 // from their append path (issuance/) for the kubeca_node_certificate_expiry_timestamp_seconds gauges.
 import type { AuditReader } from "./store.js";
 import type { AuditRecord } from "./types.js";
@@ -55,19 +56,32 @@ export function inventorySlot(record: AuditRecord): { node: string; file: string
   }
 }
 
+export interface InventoryListener {
+  /** A row took a slot (the gauges are set from it, not rebuilt per scrape). */
+  readonly onChange?: (row: InventoryRow) => void;
+  /** A row left the inventory: its node was retired. */
+  readonly onRemove?: (row: InventoryRow) => void;
+}
+
 export class CertificateInventory {
   readonly #rows = new Map<string, InventoryRow>();
-  readonly #onChange: ((row: InventoryRow) => void) | undefined;
+  /** node → seq of its latest node-retired record: rows from records before it stay out. */
+  readonly #retired = new Map<string, number>();
+  readonly #listener: InventoryListener;
 
-  /** `onChange` hears every row that took a slot (the gauges are set from it, not rebuilt per scrape). */
-  constructor(onChange?: (row: InventoryRow) => void) {
-    this.#onChange = onChange;
+  constructor(listener: InventoryListener = {}) {
+    this.#listener = listener;
   }
 
-  /** Takes a record into account; the record with the higher seq wins a slot, whatever order they arrive in. */
+  /**
+   * Takes a record into account; the record with the higher seq wins a slot, and a retirement drops
+   * every row older than it, whatever order they arrive in.
+   */
   observe(record: AuditRecord): void {
+    if (record.event === "node-retired") return this.#retire(record);
     const slot = inventorySlot(record);
     if (!slot || !record.result) return;
+    if ((this.#retired.get(slot.node) ?? 0) > record.seq) return;
     const key = `${slot.node}\u0000${slot.file}`;
     const current = this.#rows.get(key);
     if (current && current.seq >= record.seq) return;
@@ -82,7 +96,29 @@ export class CertificateInventory {
       event: record.event,
     };
     this.#rows.set(key, row);
-    this.#onChange?.(row);
+    this.#listener.onChange?.(row);
+  }
+
+  #retire(record: AuditRecord): void {
+    const node = record.node;
+    if (node === undefined || (this.#retired.get(node) ?? 0) >= record.seq) return;
+    this.#retired.set(node, record.seq);
+    for (const [key, row] of this.#rows) {
+      if (row.node !== node || row.seq > record.seq) continue;
+      this.#rows.delete(key);
+      this.#listener.onRemove?.(row);
+    }
+  }
+
+  /** Whether the inventory holds a row of this node. */
+  has(node: string): boolean {
+    for (const row of this.#rows.values()) if (row.node === node) return true;
+    return false;
+  }
+
+  /** The seq of the node's latest node-retired record, if it has one. */
+  retiredAt(node: string): number | undefined {
+    return this.#retired.get(node);
   }
 
   get size(): number {
@@ -128,9 +164,9 @@ export interface LiveInventory {
  */
 export function startLiveInventory(
   reader: AuditReader,
-  options: { readonly retryMs?: number; readonly onWarning?: (message: string) => void; readonly onChange?: (row: InventoryRow) => void } = {},
+  options: InventoryListener & { readonly retryMs?: number; readonly onWarning?: (message: string) => void } = {},
 ): LiveInventory & { observe(record: AuditRecord): void } {
-  const inventory = new CertificateInventory(options.onChange);
+  const inventory = new CertificateInventory(options);
   const retryMs = options.retryMs ?? 30_000;
   let loaded = false;
   let closed = false;

@@ -29,6 +29,7 @@ const EVENT_TYPES: Record<AuditEventType, true> = {
   "ca-rotation": true,
   "ca-rotation-refused": true,
   "node-trust-reported": true,
+  "node-retired": true,
 };
 export const AUDIT_EVENT_TYPES = Object.freeze(Object.keys(EVENT_TYPES) as AuditEventType[]);
 
@@ -73,6 +74,7 @@ export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: str
     failure: event.failure && { issuer: text(event.failure.issuer), code: text(event.failure.code), reason: text(event.failure.reason) },
     rotation: event.rotation && copyRotation(event.rotation),
     trust: event.trust?.map(copyTrust),
+    node: text(event.node),
     message: text(event.message),
     prevHash: head.hash,
   });

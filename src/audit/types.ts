@@ -28,7 +28,10 @@ export type AuditEventType =
   /** A CA rotation phase change was asked for and refused; `violations` say why. */
   | "ca-rotation-refused"
   /** A node (kubeca renew) said which CAs it trusts and which CA issued each certificate it holds. */
-  | "node-trust-reported";
+  | "node-trust-reported"
+  /** An operator retired a node gone from the cluster (`node` names it, `message` says why): its
+   *  certificates leave the fleet view until one is issued to it again. */
+  | "node-retired";
 
 export interface AuditActor {
   readonly method: string;
@@ -110,6 +113,8 @@ export interface AuditEvent {
   readonly trust?: readonly AuditTrustReportCa[];
   /** signing-failed only. */
   readonly failure?: AuditFailure;
+  /** node-retired, and the refusal of a retirement: the node retired (the actor is the operator). */
+  readonly node?: string;
   /** Short free text for events without a request (ca-created, signer-mismatch, signer-warning), or the failure's detail. */
   readonly message?: string;
 }

@@ -20,7 +20,7 @@ export interface IamCallerConfig {
   readonly sessionIsNode?: boolean | undefined;
   /** GET /v1/audit only. */
   readonly auditor?: boolean | undefined;
-  /** The CA rotation routes only. */
+  /** The CA rotation routes and retiring nodes only. */
   readonly operator?: boolean | undefined;
 }
 

@@ -10,6 +10,7 @@ import { caInitHelp, caShowHelp } from "./help/ca.js";
 import { caKeygenHelp } from "./help/ca-keygen.js";
 import { caRotateAbortHelp, caRotateAdvanceHelp, caRotatePrepareHelp, caRotateStatusHelp } from "./help/ca-rotate.js";
 import { kubeletSignerHelp } from "./help/kubelet-signer.js";
+import { nodeRetireHelp } from "./help/node.js";
 import { policyCheckHelp } from "./help/policy-check.js";
 import { recoverHelp } from "./help/recover.js";
 import { renewHelp } from "./help/renew.js";
@@ -37,6 +38,7 @@ export const COMMANDS: readonly CliCommand[] = [
   { path: ["audit", "verify"], summary: "prove the audit log complete and untampered (hash chain and signed checkpoints)", help: auditVerifyHelp, load: async () => (await import("./commands/audit.js")).auditVerifyCommand },
   { path: ["audit", "export"], summary: "export audit records as JSONL or CSV", help: auditExportHelp, load: async () => (await import("./commands/audit.js")).auditExportCommand },
   { path: ["audit", "inventory"], summary: "latest certificate per node and file from the audit log, soonest expiry first; non-zero exit when one is due", help: auditInventoryHelp, load: async () => (await import("./commands/audit-inventory.js")).auditInventoryCommand },
+  { path: ["node", "retire"], summary: "retire a node gone from the cluster: its certificates leave the audit inventory and the expiry gauges", help: nodeRetireHelp, load: async () => (await import("./commands/node-retire.js")).nodeRetireCommand },
   { path: ["policy", "check"], summary: "validate a config and print, per node and node group, the files and SANs it allows", help: policyCheckHelp, load: async () => (await import("./commands/policy-check.js")).policyCheckCommand },
   { path: ["token", "create"], summary: "make a bearer token for a node or an auditor, and the config entry with its SHA-256", help: tokenCreateHelp, load: async () => (await import("./commands/token.js")).tokenCreateCommand },
   { path: ["version"], summary: "print the version, git commit, Node.js version and build target", help: versionHelp, load: async () => (await import("./commands/version.js")).versionCommand },

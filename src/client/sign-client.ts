@@ -7,7 +7,7 @@ import { isIP } from "node:net";
 import { ERRORS, KubecaError, problemType, type ErrorCode, type Violation } from "../errors/index.js";
 import type { AuditTrustReportCa } from "../audit/types.js";
 import type { CaName, RotationAction, RotationPhase } from "../config/index.js";
-import type { CaSummary, RotationStatus, SignItem, SignResult } from "../issuance/types.js";
+import type { CaSummary, NodeRetirement, RotationStatus, SignItem, SignResult } from "../issuance/types.js";
 import type { RequestProver } from "./request-prover.js";
 
 /** An RFC 9457 problem as the service writes it. */
@@ -35,6 +35,8 @@ export interface SignClient {
   rotationStatus(): Promise<readonly RotationStatus[]>;
   /** POST /v1/ca/rotation (operator callers). */
   changeRotation(change: { ca: CaName; action: RotationAction; expect: RotationPhase; force?: boolean }): Promise<CaSummary>;
+  /** POST /v1/nodes/{name}/retire (operator callers). */
+  retireNode(node: string, reason: string): Promise<NodeRetirement>;
 }
 
 /** Items per POST /v1/sign/batch (design.md). */
@@ -149,6 +151,11 @@ export function createSignClient(options: SignClientOptions): SignClient {
       const answer = (await call("POST", "/v1/ca/rotation", change)) as { ca?: CaSummary };
       if (!answer.ca) throw new ServiceUnreachableError("POST /v1/ca/rotation answered without the CA");
       return answer.ca;
+    },
+    async retireNode(node, reason) {
+      const answer = (await call("POST", `/v1/nodes/${encodeURIComponent(node)}/retire`, { reason })) as { retired?: NodeRetirement };
+      if (!answer.retired) throw new ServiceUnreachableError("POST /v1/nodes/{name}/retire answered without the retirement; is --server a kubeca service that retires nodes?");
+      return answer.retired;
     },
   };
 }

@@ -202,7 +202,7 @@ export const IamCaller = z
       .describe("Role session name (the EC2 instance id, for instance profiles) → node name."),
     sessionIsNode: z.literal(true).optional().describe("The role session name is the node's name."),
     auditor: z.literal(true).optional().describe("The principal is an auditor: GET /v1/audit only."),
-    operator: z.literal(true).optional().describe("The principal is an operator: the CA rotation routes (kubeca ca rotate) only."),
+    operator: z.literal(true).optional().describe("The principal is an operator: the CA rotation routes (kubeca ca rotate) and retiring nodes (kubeca node retire) only."),
   })
   .superRefine((c, ctx) => {
     const set = [c.node !== undefined, c.sessionNodes !== undefined, c.sessionIsNode === true, c.auditor === true, c.operator === true].filter(Boolean).length;
@@ -424,7 +424,7 @@ export const ConfigSchema = z
       .strictObject({
         tokens: z.array(TokenCaller).default([]).describe("Bearer tokens, each bound to one node; make one with kubeca token create --node NAME."),
         auditors: z.array(AuditorCaller).default([]).describe("Tokens of the auditor role: GET /v1/audit only."),
-        operators: z.array(OperatorCaller).default([]).describe("Tokens of the operator role: kubeca ca rotate (the CA rotation routes) only."),
+        operators: z.array(OperatorCaller).default([]).describe("Tokens of the operator role: kubeca ca rotate (the CA rotation routes) and kubeca node retire (POST /v1/nodes/{name}/retire) only."),
         iam: z.array(IamCaller).default([]).describe("AWS principals (Lambda behind API Gateway with IAM authorization on the routes)."),
         proof: ProofConfig.default({ enabled: true, replayCache: { store: "memory" } }).describe("Renewal proofs signed with a node's current certificate (Authorization: KubecaProof)."),
       })

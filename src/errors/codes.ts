@@ -111,6 +111,11 @@ export const ERRORS = {
     title: "The CA rotation phase change is refused",
     fix: "Run kubeca ca rotate status: the phase may have moved (one step at a time, from the phase you name), the last change may be too recent for every instance to follow, or nodes named in violations have not yet installed what the next phase relies on (run kubeca renew on them).",
   },
+  KUBECA_NODE_RETIRE_REFUSED: {
+    status: 409,
+    title: "The node cannot be retired",
+    fix: "Retire only a node gone from the cluster: remove it from nodes: in the config and restart or redeploy the service first; kubeca audit inventory lists the nodes that hold certificates (a node never issued one, or retired already, has nothing to retire).",
+  },
   KUBECA_INTERNAL: {
     status: 500,
     title: "Internal error",

@@ -1,11 +1,11 @@
 // Composition root for issuance: config → CAs (signers checked against their certificates) →
 // compiled policy → audit log → the IssuanceService the transports call.
 import { randomUUID } from "node:crypto";
-import { createAuditLog, type AuditReader } from "../audit/index.js";
+import { createAuditLog, readInventory, type AuditReader } from "../audit/index.js";
 import type { AuditLog, AuditRecord, AuditRequest, AuditTrustReportCa } from "../audit/types.js";
 import type { Caller, RequestOrigin } from "../auth/caller.js";
 import { CaName, rotationTarget, type CaConfig, type Config, type LoadedConfig } from "../config/index.js";
-import { isKubecaError, KubecaError } from "../errors/index.js";
+import { isKubecaError, KubecaError, type Violation } from "../errors/index.js";
 import { NO_METRICS, type IssuanceMetrics } from "../metrics/index.js";
 import { randomSerial } from "../pki/index.js";
 import { compilePolicy, durationSeconds } from "../policy/index.js";
@@ -23,7 +23,7 @@ import { auditSignerWarnings } from "./signer-warnings.js";
 import { SignerHealth } from "./signer-health.js";
 import { recordSignerMismatch } from "./signer-mismatch.js";
 import { actorOf, runPipeline, type PipelineDeps } from "./pipeline.js";
-import type { CaSummary, IssuanceService, ReadinessCheck, RotationStatus } from "./types.js";
+import type { CaSummary, IssuanceService, NodeRetirement, ReadinessCheck, RotationStatus } from "./types.js";
 
 export interface CreateServiceOptions {
   /** Development mode: memory signers allowed; their CA certificates are minted at start. */
@@ -216,6 +216,34 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
         return readinessViolations(ca, from, to, nodes);
       });
       return caSummary(view);
+    },
+    async retireNode(caller: Caller, origin: RequestOrigin, { node, reason }): Promise<NodeRetirement> {
+      const actor = actorOf(caller, origin);
+      const refuse = async (violation: Violation): Promise<never> => {
+        await audit.append({ event: "refused", requestId: origin.requestId, actor, node, message: reason, violations: [violation] });
+        throw new KubecaError("KUBECA_NODE_RETIRE_REFUSED", `retire ${node}: ${violation.message}`, { violations: [violation] });
+      };
+      if (config.nodes.some((n) => n.name === node)) {
+        return refuse({
+          field: "node",
+          rule: "node-in-config",
+          message: `${node} is still listed under nodes: in the config, which trusts it; remove it from the config and restart or redeploy the service first, then retire it`,
+        });
+      }
+      if (!reader) return refuse({ field: "audit", rule: "audit-unreadable", message: "this service cannot read its audit log, so it cannot tell which certificates the node holds" });
+      // One read of the log: retiring is rare, and the log is the only place the fleet is known.
+      const { inventory } = await readInventory(reader);
+      const rows = inventory.rows().filter((r) => r.node === node);
+      if (rows.length === 0) {
+        const retired = inventory.retiredAt(node);
+        return refuse(
+          retired === undefined
+            ? { field: "node", rule: "node-unknown", message: `no certificate issued to ${node} is in the audit log; check the name against kubeca audit inventory` }
+            : { field: "node", rule: "node-retired", message: `${node} was retired already (audit record ${retired}) and has been issued nothing since` },
+        );
+      }
+      const record = await audit.append({ event: "node-retired", requestId: origin.requestId, actor, node, message: reason });
+      return { node, seq: record.seq, time: record.time, certificates: rows.map((r) => ({ file: r.file, serial: r.serial, notAfter: r.notAfter })) };
     },
     async reportTrust(caller: Caller, origin: RequestOrigin, trust: readonly AuditTrustReportCa[]): Promise<void> {
       if (caller.node === undefined) throw new KubecaError("KUBECA_FORBIDDEN", `${caller.subject} is an ${caller.role} caller; only nodes report what they trust`);

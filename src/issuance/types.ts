@@ -58,6 +58,15 @@ export interface RotationStatus {
   readonly advance?: { readonly to: RotationPhase; readonly blocking: readonly Violation[] };
 }
 
+/** POST /v1/nodes/{name}/retire's answer: the record written and the certificates that left the fleet view. */
+export interface NodeRetirement {
+  readonly node: string;
+  /** The node-retired record's seq and time. */
+  readonly seq: number;
+  readonly time: string;
+  readonly certificates: readonly { readonly file: string; readonly serial: string; readonly notAfter: string }[];
+}
+
 export interface ReadinessCheck {
   readonly name: string;
   readonly ok: boolean;
@@ -72,6 +81,12 @@ export interface IssuanceService {
   rotationStatus(): Promise<readonly RotationStatus[]>;
   /** One phase change (operators only; the route checks the role). Throws KUBECA_ROTATION_REFUSED. */
   changeRotation(caller: Caller, origin: RequestOrigin, change: RotationChange): Promise<CaSummary>;
+  /**
+   * Records that a node gone from the cluster is retired (operators only; the route checks the role):
+   * its certificates leave the fleet view. Refused (recorded, then thrown as KUBECA_NODE_RETIRE_REFUSED)
+   * for a node still listed in the config, or one that holds no certificate in the log.
+   */
+  retireNode(caller: Caller, origin: RequestOrigin, retire: { readonly node: string; readonly reason: string }): Promise<NodeRetirement>;
   /** A node's report of what it trusts and holds, recorded in the audit log. */
   reportTrust(caller: Caller, origin: RequestOrigin, trust: readonly AuditTrustReportCa[]): Promise<void>;
   /** Records a refused credential in the audit log before the 401 is sent (fails closed like any append). */

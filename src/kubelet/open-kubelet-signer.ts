@@ -40,7 +40,7 @@ export interface OpenKubeletSignerOptions {
   /** Where signing, audit appends and decisions are counted. */
   readonly metrics?: KubeletMetrics;
   /** Keep a fleet inventory from the audit log (read once, then fed by every append), telling `onChange` each new row: the long-running signer's gauges. */
-  readonly fleet?: { readonly onChange: (row: InventoryRow) => void };
+  readonly fleet?: { readonly onChange: (row: InventoryRow) => void; readonly onRemove: (row: InventoryRow) => void };
 }
 
 export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubeletSignerOptions): Promise<KubeletSignerParts> {
@@ -77,7 +77,7 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
   const checkpointSigner = await openCheckpointSigner(config, (name) => opened.find((c) => c.name === name)?.signer, false);
   const store = createAuditLog(config.audit, baseDir, { checkpointSigner });
   const fleet = options.fleet
-    ? startLiveInventory(store, { onWarning: (message) => process.emitWarning(message, "KubecaMetricsWarning"), onChange: options.fleet.onChange })
+    ? startLiveInventory(store, { onWarning: (message) => process.emitWarning(message, "KubecaMetricsWarning"), onChange: options.fleet.onChange, onRemove: options.fleet.onRemove })
     : undefined;
   const audit = options.metrics || fleet ? observedAuditLog(store, options.metrics ?? NO_METRICS, fleet?.observe) : store;
   await auditSignerWarnings(audit, opened);

@@ -151,6 +151,11 @@ class CommonMetrics implements MetricsEndpoint {
     this.#nodeExpiry.set({ node: row.node, file: row.file }, Math.floor(Date.parse(row.notAfter) / 1000));
   }
 
+  /** A node was retired (the fleet inventory's onRemove): its series go, so no alert keeps firing for it. */
+  nodeCertificateRemoved(row: NodeCertificateExpiry): void {
+    this.#nodeExpiry.remove({ node: row.node, file: row.file });
+  }
+
   /** Whether the fleet inventory has read the whole audit log yet. */
   nodeInventoryLoaded(loaded: () => boolean): void {
     this.#inventoryLoaded = loaded;

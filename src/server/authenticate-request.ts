@@ -1,9 +1,9 @@
 // Authentication for routes that need a Caller. A refused credential is audited before the 401
 // leaves; if the audit log cannot take the record, the answer is 503 (fail closed), not 401.
-import type { FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Authenticator, CredentialInput } from "../auth/authenticator.js";
 import { attemptedMethod } from "../auth/authorization-header.js";
-import type { Caller } from "../auth/caller.js";
+import type { Caller, CallerRole } from "../auth/caller.js";
 import { isKubecaError, KubecaError } from "../errors/index.js";
 import type { IssuanceService } from "../issuance/types.js";
 import { NO_METRICS, type IssuanceMetrics } from "../metrics/index.js";
@@ -11,6 +11,13 @@ import { gatewayPrincipal } from "./gateway-principal.js";
 import { rawBody } from "./json-body.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { requestOrigin } from "./request-origin.js";
+
+/** An authenticated caller in one of `roles`; any other is 403, `what` saying who may call the route. */
+export async function callerWith(app: FastifyInstance, request: FastifyRequest, roles: readonly CallerRole[], what: string, rateLimiter?: RateLimiter): Promise<Caller> {
+  const caller = await authenticateRequest(app.authenticator, app.issuance, request, rateLimiter, app.metrics);
+  if (!roles.includes(caller.role)) throw new KubecaError("KUBECA_FORBIDDEN", `${caller.subject} is a ${caller.role} caller; ${what}`);
+  return caller;
+}
 
 export async function authenticateRequest(
   authenticator: Authenticator,

@@ -20,6 +20,7 @@ import { RequestLog } from "./request-log.js";
 import { caRoutes } from "./routes/ca.js";
 import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { nodeRoutes } from "./routes/nodes.js";
 import { openApiRoutes } from "./routes/openapi.js";
 import { rotationRoutes } from "./routes/rotation.js";
 import { signRoutes } from "./routes/sign.js";
@@ -122,6 +123,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(caRoutes, { prefix: "/v1" });
   app.register(signRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
   app.register(rotationRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
+  app.register(nodeRoutes, { prefix: "/v1", ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
   app.register(auditRoutes, {
     prefix: "/v1",
     reader: deps.auditReader ?? unavailableReader,

@@ -123,7 +123,11 @@ export function watchService(prometheus: ServeMetrics, service: RunningIssuanceS
   if (!options.fleet || !service.auditReader) return undefined;
   // Read once in the background; records stored meanwhile arrive through onAuditRecord.
   const warn = (message: string) => process.emitWarning(message, "KubecaMetricsWarning");
-  const live = startLiveInventory(service.auditReader, { onWarning: warn, onChange: (row) => prometheus.nodeCertificate(row) });
+  const live = startLiveInventory(service.auditReader, {
+    onWarning: warn,
+    onChange: (row) => prometheus.nodeCertificate(row),
+    onRemove: (row) => prometheus.nodeCertificateRemoved(row),
+  });
   prometheus.nodeInventoryLoaded(() => live.loaded());
   return live;
 }

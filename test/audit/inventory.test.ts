@@ -1,7 +1,8 @@
 // The fleet view (`kubeca audit inventory`) from real audit logs the test writes: several nodes,
 // superseded certificates, a node that stopped renewing, refusals and denials that hand nothing out,
 // kubelet certificates signed for a node (and for one that asked with a bootstrap token), the same
-// events in a file log and in DynamoDB on dynalite, with exact rows, order and exit codes. The last
+// events in a file log and in DynamoDB on dynalite, with exact rows, order and exit codes; a retired node
+// leaves the rows until a later certificate brings it back. The last
 // test issues through the real pipeline and reads the serials it was answered.
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
@@ -10,7 +11,18 @@ import { PassThrough } from "node:stream";
 import { after, before, describe, it, type TestContext } from "node:test";
 import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import { checkpointPathFor, createAuditLog, createDynamoDbAuditStore, createFileAuditStore, type AuditEvent, type AuditLog } from "../../src/audit/index.js";
+import {
+  CertificateInventory,
+  checkpointPathFor,
+  createAuditLog,
+  createDynamoDbAuditStore,
+  createFileAuditReader,
+  createFileAuditStore,
+  type AuditEvent,
+  type AuditLog,
+  type AuditRecord,
+  type InventoryRow,
+} from "../../src/audit/index.js";
 import type { CliIo } from "../../src/cli/command.js";
 import { createAuditInventoryCommand } from "../../src/cli/commands/audit-inventory.js";
 import { main } from "../../src/cli/main.js";
@@ -113,6 +125,25 @@ async function fileLog(t: TestContext): Promise<{ dir: string; records: string }
   return { dir, records };
 }
 
+const retired = (node: string): AuditEvent => ({
+  event: "node-retired",
+  requestId: "req-retire",
+  actor: { method: "token", identity: "platform-team", node: undefined, sourceIp: "10.0.0.99", userAgent: "kubeca/0.1.0" },
+  node,
+  message: "decommissioned",
+});
+/** cp-2 is issued two files, retired, then (re-added) issued kubelet.conf again; cp-1 is untouched. */
+const RETIRE_EVENTS: readonly AuditEvent[] = [
+  issued("cp-1", "apiserver", "a1", "2027-03-01T10:00:00.000Z"),
+  issued("cp-2", "apiserver", "b1", "2026-04-10T00:00:00.000Z"),
+  issued("cp-2", "kubelet.conf", "b2", "2026-04-01T00:00:00.000Z"),
+  retired("cp-2"),
+  // A refused retirement names a node too, and removes nothing.
+  { ...retired("cp-1"), event: "refused", violations: [{ field: "node", rule: "node-in-config", message: "cp-1 is still listed under nodes: in the config" }] },
+  issued("cp-2", "kubelet.conf", "b3", "2027-02-01T00:00:00.000Z"),
+];
+
+
 describe("kubeca audit inventory", () => {
   it("reads a file log into one row per node and file, the latest certificate each, soonest expiry first", async (t) => {
     const { dir, records } = await fileLog(t);
@@ -203,6 +234,31 @@ describe("kubeca audit inventory", () => {
       assert.equal(r.code, 1, r.stderr);
       assert.deepEqual(essentials(JSON.parse(r.stdout)), EXPECTED);
     });
+
+    it("leaves out a retired node's earlier certificates in DynamoDB too", async (t) => {
+      await dynamo.createAuditTable("kubeca-retire");
+      const log = createDynamoDbAuditStore({ client: dynamo.client(), table: "kubeca-retire", chain: "prod", now: steppingClock(), randomUUID: () => crypto.randomUUID() });
+      for (const e of RETIRE_EVENTS) await log.append(e);
+      await log.close();
+      const dir = await tempDir(t);
+      const config = {
+        apiVersion: "kubeca.dev/v1alpha1",
+        kind: "Config",
+        cluster: { kubernetesVersion: "1.31", controlPlaneEndpoint: "k8s.example.internal:6443", etcd: { local: false } },
+        cas: { ca: { certificate: { file: "pki/ca.crt" }, signer: { type: "memory", algorithm: "ECDSA-P256" } } },
+        nodes: [{ name: "cp-1", role: "control-plane", advertiseAddress: "10.0.0.10" }],
+        audit: { store: "dynamodb", table: "kubeca-retire", chain: "prod", region: "us-east-1", endpoint: dynamo.endpoint },
+      };
+      await writeFile(join(dir, "kubeca.yaml"), stringify(config));
+      process.env.AWS_ACCESS_KEY_ID ??= "test";
+      process.env.AWS_SECRET_ACCESS_KEY ??= "test";
+      const r = await inventory(["--config", join(dir, "kubeca.yaml"), "--expiring-within", "30d", "--output", "json"], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout).certificates.map((c: Record<string, unknown>) => [c.node, c.file, c.serial, c.seq]), [
+        ["cp-2", "kubelet.conf", "b3", 6],
+        ["cp-1", "apiserver", "a1", 1],
+      ]);
+    });
   });
 
   it("after real issuance: the serials the pipeline answered, the superseded one gone", async (t) => {
@@ -229,5 +285,56 @@ describe("kubeca audit inventory", () => {
       ["cp-1", "apiserver", renewed.serial, renewed.notAfter],
     ].sort((a, b) => Date.parse(a[3]!) - Date.parse(b[3]!) || a[1]!.localeCompare(b[1]!));
     assert.deepEqual(rows, expected);
+  });
+
+  describe("a retired node", () => {
+    async function retireLog(t: TestContext): Promise<{ dir: string; records: string; stored: AuditRecord[] }> {
+      const dir = await tempDir(t);
+      const records = join(dir, "audit.jsonl");
+      const log = createFileAuditStore({ paths: { records, checkpoints: checkpointPathFor(records) }, now: steppingClock(), randomUUID: () => crypto.randomUUID() });
+      const stored: AuditRecord[] = [];
+      for (const e of RETIRE_EVENTS) stored.push(await log.append(e));
+      await log.close();
+      return { dir, records, stored };
+    }
+
+    it("leaves out what the node was issued before its retirement, and keeps what it was issued after", async (t) => {
+      const { dir, records, stored } = await retireLog(t);
+      assert.equal(stored[3]!.node, "cp-2");
+      assert.equal(stored[3]!.message, "decommissioned");
+      const r = await inventory(["--file", records, "--expiring-within", "30d", "--output", "json"], dir);
+      assert.equal(r.code, 0, `cp-2's apiserver (due in 21 days) was retired: ${r.stderr}`);
+      assert.deepEqual(
+        JSON.parse(r.stdout).certificates.map((c: Record<string, unknown>) => [c.node, c.file, c.serial, c.seq]),
+        [
+          ["cp-2", "kubelet.conf", "b3", 6],
+          ["cp-1", "apiserver", "a1", 1],
+        ],
+      );
+      const verified = await main(["audit", "verify", "--file", records], capture(dir).io);
+      assert.equal(verified, 0);
+    });
+
+    it("tells its listener which rows left, and reaches the same rows whatever order the records arrive in", async (t) => {
+      const { records } = await retireLog(t);
+      const read: AuditRecord[] = [];
+      for await (const entry of createFileAuditReader({ records, checkpoints: checkpointPathFor(records) }).chain()) if ("value" in entry) read.push(entry.value);
+      assert.equal(read.length, RETIRE_EVENTS.length);
+
+      const removed: InventoryRow[] = [];
+      const changed: string[] = [];
+      const inOrder = new CertificateInventory({ onChange: (row) => changed.push(row.serial), onRemove: (row) => removed.push(row) });
+      for (const record of read) inOrder.observe(record);
+      assert.deepEqual(changed, ["a1", "b1", "b2", "b3"]);
+      assert.deepEqual(removed.map((row) => [row.node, row.file, row.serial]).sort(), [["cp-2", "apiserver", "b1"], ["cp-2", "kubelet.conf", "b2"]]);
+      assert.equal(inOrder.retiredAt("cp-2"), 4);
+      assert.equal(inOrder.retiredAt("cp-1"), undefined);
+
+      // Live: the start-up read may meet older records after a retirement appended meanwhile.
+      const reversed = new CertificateInventory();
+      for (const record of [...read].reverse()) reversed.observe(record);
+      assert.deepEqual(reversed.rows(), inOrder.rows());
+      assert.deepEqual(inOrder.rows().map((row) => row.serial), ["b3", "a1"]);
+    });
   });
 });

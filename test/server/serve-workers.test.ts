@@ -13,7 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
+import { createAuditLog } from "../../src/audit/index.js";
 import { sampleConfig } from "../../src/cli/dev-environment.js";
+import { loadConfigFile } from "../../src/config/index.js";
+import { issuedEvent } from "../audit/audit-fixtures.js";
 import { writeConfig } from "../issuance/service-fixture.js";
 import { built, BUILT } from "../support/built.js";
 import { buildCsr, newKey, withCommonName, withKey, withOrganizations } from "../support/csr-builder.js";
@@ -379,6 +382,54 @@ describe("kubeca serve --dev --workers 2 through a CA rotation", () => {
       assert.equal(ca.rotation.next, next);
       assert.equal(ca.bundle, current + next);
     }
+  });
+});
+
+describe("kubeca serve --dev --workers 2 retiring a node", () => {
+  const OPERATOR_TOKEN = "operator-token-0123456789abcdef05678";
+  const CP9_SERIES = 'kubeca_node_certificate_expiry_timestamp_seconds{node="cp-9",file="admin.conf"}';
+  let dir: string;
+  let served: Served;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "kubeca-workers-retire-"));
+    const config = sampleConfig(sha(CP1_TOKEN)) as Record<string, any>;
+    config.callers = { ...config.callers, operators: [{ name: "platform-team", sha256: sha(OPERATOR_TOKEN) }] };
+    await writeFile(join(dir, "kubeca.yaml"), stringify(config));
+    // cp-9 was issued a certificate while an earlier config listed it; this one no longer does.
+    const log = createAuditLog((await loadConfigFile(join(dir, "kubeca.yaml"))).config.audit, dir);
+    const base = issuedEvent({ node: "cp-9", serial: "c9" });
+    await log.append({ ...base, request: { ...base.request!, file: "admin.conf", profile: "admin.conf" } });
+    await log.close();
+    served = await serve(["--dev", "--dev-dir", join(dir, "dev"), "--config", join(dir, "kubeca.yaml"), "--workers", "2"], dir);
+  });
+
+  after(async () => {
+    if (served) await stop(served);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("the primary, which keeps the fleet, drops the node's series once a worker records the retirement", async () => {
+    await waitFor("the primary to read cp-9 from the log", async () => (await getText(served.url, "/metrics")).includes(CP9_SERIES + " "));
+    const listed = await post(served.url, OPERATOR_TOKEN, "/v1/nodes/cp-1/retire", { reason: "still there" });
+    assert.equal(listed.status, 409, JSON.stringify(listed.body));
+    assert.equal(listed.body.violations[0].rule, "node-in-config");
+    const answer = await post(served.url, OPERATOR_TOKEN, "/v1/nodes/cp-9/retire", { reason: "decommissioned" });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body.retired.certificates.map((c: { file: string; serial: string }) => [c.file, c.serial]), [["admin.conf", "c9"]]);
+    // Each scrape is a connection of its own, answered by either worker from the primary's fleet.
+    for (const text of await Promise.all([1, 2, 3, 4].map(() => getText(served.url, "/metrics")))) {
+      assert.ok(!text.includes('node="cp-9"'), "a scrape still has cp-9's series");
+    }
+    const records = await auditRecords(join(dir, "audit.jsonl"));
+    assertLinear(records);
+    assert.deepEqual(
+      records.filter((r) => r.node !== undefined).map((r) => [r.event, r.node, r.actor.identity]),
+      [
+        ["refused", "cp-1", "platform-team"],
+        ["node-retired", "cp-9", "platform-team"],
+      ],
+    );
   });
 });
 

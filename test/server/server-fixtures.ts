@@ -80,6 +80,9 @@ export function recordingService(): RecordingService {
     changeRotation: async () => {
       throw new Error("not used by these tests");
     },
+    retireNode: async () => {
+      throw new Error("not used by these tests");
+    },
     reportTrust: async () => {},
     async recordAuthenticationFailure(origin, reason) {
       service.authFailures.push({ origin, reason });

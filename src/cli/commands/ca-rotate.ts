@@ -1,42 +1,14 @@
 // `kubeca ca rotate prepare|advance|abort|status`: thin clients of the service's rotation routes. The
 // service decides and records; the command names the phase it saw, so that a phase moved meanwhile
 // (another operator) is refused instead of skipped.
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
-import { createSignClient, ServiceUnreachableError, type SignClient } from "../../client/index.js";
 import { CaName, type RotationAction } from "../../config/index.js";
 import type { RotationStatus } from "../../issuance/types.js";
 import type { CliIo, CommandRunner } from "../command.js";
-import { EXIT_OK, EXIT_UNAVAILABLE } from "../exit-codes.js";
+import { EXIT_OK } from "../exit-codes.js";
 import { parseFlags, UsageError } from "../flags.js";
+import { connect, CONNECTION_FLAGS, unreachable } from "../service-connection.js";
 
-const CONNECTION = {
-  server: { type: "string" },
-  "token-file": { type: "string" },
-  "ca-file": { type: "string" },
-  ca: { type: "string" },
-} as const;
-
-async function readFlagFile(path: string, flag: string, io: CliIo): Promise<string> {
-  try {
-    return await readFile(resolve(io.cwd, path), "utf8");
-  } catch (e) {
-    throw new UsageError(`${flag}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
-async function connect(values: { server?: string | undefined; "token-file"?: string | undefined; "ca-file"?: string | undefined }, io: CliIo): Promise<SignClient> {
-  if (!values.server) throw new UsageError("--server URL is required");
-  if (!values["token-file"]) throw new UsageError("--token-file FILE is required (an operator token: kubeca token create --role operator)");
-  const token = (await readFlagFile(values["token-file"], "--token-file", io)).trim();
-  if (!token) throw new UsageError(`--token-file ${values["token-file"]} is empty`);
-  const tlsCa = values["ca-file"] ? await readFlagFile(values["ca-file"], "--ca-file", io) : undefined;
-  try {
-    return createSignClient({ server: values.server, token, ...(tlsCa ? { tlsCa } : {}) });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
+const CONNECTION = { ...CONNECTION_FLAGS, ca: { type: "string" } } as const;
 
 function caFlag(value: string | undefined, required: boolean): CaName | undefined {
   if (value === undefined) {
@@ -48,16 +20,9 @@ function caFlag(value: string | undefined, required: boolean): CaName | undefine
   return parsed.data;
 }
 
-/** The service cannot be reached at all: one line, exit 3, and nothing changed. */
-function unreachable(io: CliIo, command: string, e: unknown): number {
-  if (!(e instanceof ServiceUnreachableError)) throw e;
-  io.stderr.write(`kubeca ca rotate ${command}: ${e.message}; nothing was changed\nhint: check --server and that the kubeca service is up\n`);
-  return EXIT_UNAVAILABLE;
-}
-
 function changeCommand(action: RotationAction): CommandRunner {
   const runner = changeRunner(action);
-  return { run: (argv, io) => runner.run(argv, io).catch((e: unknown) => unreachable(io, action, e)) };
+  return { run: (argv, io) => runner.run(argv, io).catch((e: unknown) => unreachable(io, `ca rotate ${action}`, e)) };
 }
 
 function changeRunner(action: RotationAction): CommandRunner {
@@ -96,7 +61,7 @@ export const caRotateAdvanceCommand = changeCommand("advance");
 export const caRotateAbortCommand = changeCommand("abort");
 
 export const caRotateStatusCommand: CommandRunner = {
-  run: (argv, io) => statusRunner.run(argv, io).catch((e: unknown) => unreachable(io, "status", e)),
+  run: (argv, io) => statusRunner.run(argv, io).catch((e: unknown) => unreachable(io, "ca rotate status", e)),
 };
 
 const statusRunner: CommandRunner = {

@@ -46,7 +46,7 @@ export const kubeletSignerCommand: CommandRunner = {
     const kubeConfig = kubeConfigFrom(values.kubeconfig, io.env);
     // --once is one pass that exits: nothing would scrape its metrics or read its fleet view.
     const metrics = values.once ? undefined : new KubeletSignerMetrics({ version: BUILD_INFO.version });
-    const parts = await openKubeletSigner(loaded, { now, ...(metrics ? { metrics, fleet: { onChange: (row) => metrics.nodeCertificate(row) } } : {}) });
+    const parts = await openKubeletSigner(loaded, { now, ...(metrics ? { metrics, fleet: { onChange: (row) => metrics.nodeCertificate(row), onRemove: (row) => metrics.nodeCertificateRemoved(row) } } : {}) });
     const common = {
       kubeConfig,
       ...parts.signing,

@@ -15,7 +15,7 @@ writes the token to a file and shows the entry.
 Flags:
   --node NAME        the node the token speaks for (a name under nodes)
   --role ROLE        node (default), auditor (reads GET /v1/audit and nothing else) or operator
-                     (kubeca ca rotate: the CA rotation routes and nothing else)
+                     (kubeca ca rotate and kubeca node retire, and nothing else)
   --name LABEL       the label in logs and audit records (default: <node>-renewer)
   --config FILE      check the entry against this config first: the node is listed, the label unused
   --output FORMAT    text (default) or json: { token, sha256, section, entry, line }

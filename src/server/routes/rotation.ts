@@ -3,12 +3,10 @@
 //   POST /ca/rotation         one phase change: prepare, advance or abort (operator)
 //   POST /ca/rotation/report  a node says which CAs it trusts and which CA issued what it holds (node)
 // The caller is authenticated and its role checked before the body is looked at.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import type { Caller, CallerRole } from "../../auth/caller.js";
 import { CaName, ROTATION_ACTIONS, ROTATION_PHASES } from "../../config/index.js";
-import { KubecaError } from "../../errors/index.js";
-import { authenticateRequest } from "../authenticate-request.js";
+import { callerWith } from "../authenticate-request.js";
 import { parseBody } from "../parse-body.js";
 import type { RateLimiter } from "../rate-limiter.js";
 import { requestOrigin } from "../request-origin.js";
@@ -39,12 +37,6 @@ export const TrustReportBody = z.strictObject({
     )
     .max(3),
 });
-
-async function callerWith(app: FastifyInstance, request: FastifyRequest, roles: readonly CallerRole[], what: string, rateLimiter?: RateLimiter): Promise<Caller> {
-  const caller = await authenticateRequest(app.authenticator, app.issuance, request, rateLimiter, app.metrics);
-  if (!roles.includes(caller.role)) throw new KubecaError("KUBECA_FORBIDDEN", `${caller.subject} is a ${caller.role} caller; ${what}`);
-  return caller;
-}
 
 export async function rotationRoutes(app: FastifyInstance, options: RotationRoutesOptions): Promise<void> {
   app.get("/ca/rotation", async (request) => {

@@ -1,0 +1,30 @@
+// The node routes (registered under /v1):
+//   POST /nodes/{name}/retire  a node gone from the cluster leaves the fleet view (operator)
+// The caller is authenticated and its role checked before the body is looked at; the service decides
+// and records (node-retired, or a refused record).
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { callerWith } from "../authenticate-request.js";
+import { parseBody } from "../parse-body.js";
+import type { RateLimiter } from "../rate-limiter.js";
+import { requestOrigin } from "../request-origin.js";
+
+export interface NodeRoutesOptions {
+  readonly rateLimiter?: RateLimiter;
+}
+
+export const RetireNodeBody = z.strictObject({
+  reason: z.string().trim().min(1).max(512),
+});
+
+/** A node name as the inventory holds it: the config's name or a certificate's CN after system:node:. */
+const NodeNameParams = z.strictObject({ name: z.string().min(1).max(253) });
+
+export async function nodeRoutes(app: FastifyInstance, options: NodeRoutesOptions): Promise<void> {
+  app.post("/nodes/:name/retire", async (request) => {
+    const caller = await callerWith(app, request, ["operator"], "only operators retire nodes (callers.operators)", options.rateLimiter);
+    const { name } = parseBody(NodeNameParams, request.params);
+    const body = parseBody(RetireNodeBody, request.body);
+    return { retired: await app.issuance.retireNode(caller, requestOrigin(request), { node: name, reason: body.reason }) };
+  });
+}
