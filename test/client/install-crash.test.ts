@@ -255,8 +255,8 @@ describe("an install still running in another process", () => {
       await writeFile(tokenFile, "t0ken\n");
       const renew = recordingIo();
       const renewArgs = ["--server", "https://127.0.0.1:9", "--token-file", tokenFile, "--cert-dir", node.certDir, "--kubeconfig-dir", node.kubeconfigDir];
-      assert.equal(await renewCommand.run(renewArgs, renew.io), 1);
-      assert.match(renew.stderr(), /another kubeca renew is installing \(journal in .*kubeca-backup-.*\); nothing was done: run again once it has finished/);
+      assert.equal(await renewCommand.run(renewArgs, renew.io), 5);
+      assert.match(renew.stderr(), /^kubeca renew: another kubeca renew is installing \(journal in .*kubeca-backup-.*\); nothing was done: wait for it to finish and run again \(lock .*kubeca\.lock\)\n$/);
       assert.deepEqual((await inspect(node, old, next)).mixed, ["apiserver"]);
     } finally {
       child.kill("SIGKILL");

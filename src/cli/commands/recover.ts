@@ -1,9 +1,9 @@
 // `kubeca recover`: repair an install that a crash or power loss interrupted, before anything reads
 // the files. infra/node/kubeca-recover.service runs it before the kubelet starts.
 import { join } from "node:path";
-import { DEFAULT_KUBECONFIG_DIR, recoverInterruptedInstalls } from "../../client/index.js";
+import { busyLine, DEFAULT_KUBECONFIG_DIR, lockNode, NodeBusyError, recoverInterruptedInstalls, takeoverLine } from "../../client/index.js";
 import type { CliIo, CommandRunner } from "../command.js";
-import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
+import { EXIT_BUSY, EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseFlags } from "../flags.js";
 
 const flags = {
@@ -15,14 +15,34 @@ export const recoverCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseFlags(argv, flags);
     const backupRoot = values["backup-dir"] ?? join(values["kubeconfig-dir"], "tmp");
-    return (await runRecovery(backupRoot, io, "kubeca recover")) ? EXIT_OK : EXIT_FAILURE;
+    const recovered = await runRecovery(backupRoot, io, "kubeca recover");
+    return recovered === "busy" ? EXIT_BUSY : recovered ? EXIT_OK : EXIT_FAILURE;
   },
 };
 
-/** Recovers under `backupRoot`, printing each repair; false (with the reason on stderr) when it failed. */
-export async function runRecovery(backupRoot: string, io: CliIo, name: string): Promise<boolean> {
+/**
+ * Recovers under `backupRoot` holding the node's lock, printing each repair; false (with the reason on
+ * stderr) when it failed; "busy" (said on stderr) when a kubeca renew or recover holds the lock: a
+ * running install is never rolled back, so nothing was done.
+ */
+export async function runRecovery(backupRoot: string, io: CliIo, name: string): Promise<boolean | "busy"> {
   try {
-    for (const line of await recoverInterruptedInstalls(backupRoot)) io.stdout.write(`${line}\n`);
+    let lock;
+    try {
+      lock = await lockNode(backupRoot, name);
+    } catch (e) {
+      if (!(e instanceof NodeBusyError)) throw e;
+      // status only reads after this: it says why nothing was repaired; recover refuses.
+      io.stderr.write(name === "kubeca recover" ? `${name}: ${busyLine(e)}\n` : `${name}: ${e.message}; no interrupted install was checked or repaired, that run handles its own (lock ${e.lockPath})\n`);
+      return "busy";
+    }
+    try {
+      const tookOver = takeoverLine(lock);
+      if (tookOver) io.stderr.write(`${name}: ${tookOver}\n`);
+      for (const line of await recoverInterruptedInstalls(backupRoot)) io.stdout.write(`${line}\n`);
+    } finally {
+      await lock.release();
+    }
     return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
