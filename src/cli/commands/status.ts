@@ -35,7 +35,7 @@ export function createStatusCommand(deps: StatusCommandDeps = {}): CommandRunner
       if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not "${values.output}"`);
       const windowMs = parseDurationSeconds(values["warn-within"], "--warn-within") * 1000;
       const now = (deps.now ?? (() => new Date()))();
-      const recovered = await runRecovery(values["backup-dir"] ?? join(values["kubeconfig-dir"], "tmp"), { ...io, stdout: io.stderr }, "kubeca status");
+      const recovered = await runRecovery(values["backup-dir"] ?? join(values["kubeconfig-dir"], "tmp"), { ...io, stdout: io.stderr }, "kubeca status", "if-needed");
       const status = await readExpirationStatus({ certDir: values["cert-dir"], kubeconfigDir: values["kubeconfig-dir"] }, now);
       const due = certificatesDue(status, windowMs);
       const casDue = authoritiesDue(status, windowMs);
