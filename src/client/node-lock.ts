@@ -122,5 +122,5 @@ export function busyLine(e: NodeBusyError): string {
 /** The stderr line for a lock taken over from a holder that died. */
 export function takeoverLine(lock: NodeLock): string | undefined {
   const p = lock.previous;
-  return p ? `took over ${lock.path} from ${p.command} (pid ${p.pid}, since ${p.since}), which ended without releasing it (killed or crashed)` : undefined;
+  return p ? `took over ${lock.path} from ${p.command} (pid ${p.pid}, since ${p.since}), which did not release it (killed, crashed, or the node rebooted)` : undefined;
 }
