@@ -57,9 +57,9 @@ function parseHolder(text: string): LockHolder | undefined {
   }
 }
 
-/** "another kubeca renew (pid 123) is running since …"; the holder may be unnamed in the instant it starts. */
+/** "another kubeca renew (pid 123) is running since …"; a holder is unnamed in the instant it starts. */
 export function describeHolder(holder: LockHolder | undefined): string {
-  return holder ? `another ${holder.command} (pid ${holder.pid}) is running since ${holder.since}` : "another kubeca process is starting";
+  return holder ? `another ${holder.command} (pid ${holder.pid}) is running since ${holder.since}` : "another kubeca process holds the lock (it has not named itself yet)";
 }
 
 /** Runs flock(1) on `handle`'s descriptor: true when this process now holds the lock. */
