@@ -10,6 +10,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_UNAVAILABLE = 3;
 /** Only a CA expires within the window: `kubeca renew` cannot fix that, so the timer must not renew. */
 export const EXIT_CA_EXPIRING = 4;
+/** Another kubeca renew or recover holds this node's lock: nothing was done; run again once it ends. */
+export const EXIT_BUSY = 5;
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   KUBECA_BAD_REQUEST: EXIT_USAGE,

@@ -9,6 +9,8 @@ export { discoverPending } from "./discover.js";
 export type { Discovery, PendingFile, Layout, FileProblem } from "./discover.js";
 export { installAtomically, recoverInterruptedInstalls, findInterruptedInstalls, createBackupDir, InstallError, JOURNAL_FILE, BACKUP_PREFIX } from "./atomic-install.js";
 export type { InstallHooks, InstallReceipt, InstallStep, InterruptedInstall } from "./atomic-install.js";
+export { lockNode, NodeBusyError, busyLine, describeHolder, takeoverLine, LOCK_FILE } from "./node-lock.js";
+export type { NodeLock, LockHolder } from "./node-lock.js";
 export { readExpirationStatus, certificatesDue, authoritiesDue } from "./expiration-status.js";
 export type { ExpirationStatus, CertificateRow, AuthorityRow } from "./expiration-status.js";
 export { renderExpirationTables, expirationInfo } from "./expiration-table.js";

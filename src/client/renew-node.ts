@@ -15,6 +15,7 @@ import { planWrites, type FileWrite } from "./install-plan.js";
 import { describeCertificate, readNodeCas, type NodeCa } from "./node-cas.js";
 import { planTrust, readNodeLeaves, sameCa, serviceTrust, trustReport, type NodeLeaf, type ServiceTrust, type TrustPlan, type TrustPlanInput } from "./node-trust.js";
 import { liveKeyPath, targetPath, type NodeDirs } from "./node-paths.js";
+import { LOCK_FILE, lockNode, NodeBusyError, takeoverLine } from "./node-lock.js";
 import { preflight, type PreparedFile } from "./preflight.js";
 import { Reasons, type Reason } from "./reasons.js";
 import { restartAdvice, STATIC_POD_ORDER, type RestartAdvice, type StaticPod } from "./restart-plan.js";
@@ -92,7 +93,24 @@ function plannedPaths(dirs: NodeDirs, f: PreparedFile): string[] {
   return paths;
 }
 
+/**
+ * Renews under the node's lock (node-lock.ts), held from before the pki folder is read until the
+ * install is finished or rolled back and the pods restarted; a dry run writes nothing and takes none.
+ * Throws NodeBusyError, having done nothing, while another kubeca renew or recover holds it.
+ */
 export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise<RenewReport> {
+  if (options.dryRun) return renewLocked(options, deps);
+  const lock = await lockNode(options.backupRoot ?? join(options.kubeconfigDir, "tmp"), "kubeca renew");
+  try {
+    const tookOver = takeoverLine(lock);
+    if (tookOver) deps.progress(tookOver);
+    return await renewLocked(options, deps);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function renewLocked(options: RenewOptions, deps: RenewDeps): Promise<RenewReport> {
   const log = deps.progress;
   const notes: string[] = [];
   const note = (line: string) => {
@@ -103,13 +121,10 @@ export async function renewNode(options: RenewOptions, deps: RenewDeps): Promise
   const base = { notes, caFilesWritten: [] as string[], restart: NO_RESTART, restarted: [] as StaticPod[] };
 
   if (!options.dryRun) {
-    // Another renew installing right now (the timer and a hand-run one): leave the node to it.
+    // An installer that holds no lock (a kubeca from before the lock, during an upgrade) is still
+    // running: leave the node to it, as to a lock holder.
     const running = (await findInterruptedInstalls(backupRoot)).find((i) => i.running);
-    if (running) {
-      const why = `another kubeca renew is installing (journal in ${running.backupDir}, started ${running.startedAt}); nothing was done: run again once it has finished`;
-      log(`  ✗ ${why}`);
-      return { ...base, outcome: "failed", failure: why, items: [] };
-    }
+    if (running) throw new NodeBusyError(`another kubeca renew is installing (journal in ${running.backupDir}, started ${running.startedAt})`, join(backupRoot, LOCK_FILE));
     for (const line of await recoverInterruptedInstalls(backupRoot)) note(line);
   }
 

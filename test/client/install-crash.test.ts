@@ -231,6 +231,39 @@ describe("the recovery unit and kubeca status", () => {
   });
 });
 
+describe("the node lock held by another process", () => {
+  it("kubeca status leaves the repair to the holder and recover refuses; once it is gone, recover repairs", async () => {
+    await crashWithApiserverMixed();
+    // Any flock holder counts, here flock(1) itself: the lock is the kernel's, whoever takes it.
+    const lockPath = join(backupRoot(), "kubeca.lock");
+    const holder = spawn("flock", ["--exclusive", lockPath, "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on("data", (d: Buffer) => (String(d).includes("locked") ? resolve() : undefined));
+        holder.on("exit", () => reject(new Error("flock exited before locking")));
+      });
+      const status = recordingIo();
+      // Exit 1 only because this test node lacks most of kubeadm's files (due), never "busy" or "could not be repaired".
+      assert.equal(await statusCommand.run(["--cert-dir", node.certDir, "--kubeconfig-dir", node.kubeconfigDir], status.io), 1);
+      assert.doesNotMatch(status.stderr(), /could not be repaired/);
+      assert.match(status.stderr(), /^kubeca status: renewal due/m);
+      assert.match(status.stderr(), new RegExp(`^kubeca status: another kubeca process holds the lock \\(it has not named itself yet\\); no interrupted install was repaired, that run handles its own \\(lock ${lockPath}\\)$`, "m"));
+      assert.deepEqual((await inspect(node, old, next)).mixed, ["apiserver"], "status repaired nothing under the lock");
+      const recover = recordingIo();
+      assert.equal(await recoverCommand.run(["--kubeconfig-dir", node.kubeconfigDir], recover.io), 5);
+      assert.match(recover.stderr(), /^kubeca recover: another kubeca process holds the lock \(it has not named itself yet\); nothing was done: wait for it to finish and run again \(lock .*kubeca\.lock\)\n$/);
+      assert.deepEqual((await inspect(node, old, next)).mixed, ["apiserver"]);
+    } finally {
+      holder.kill("SIGKILL");
+      await once(holder, "exit").catch(() => undefined);
+    }
+    const recover = recordingIo();
+    assert.equal(await recoverCommand.run(["--kubeconfig-dir", node.kubeconfigDir], recover.io), 0);
+    assert.match(recover.stdout(), /^an install interrupted on \S+ was rolled back/);
+    assert.deepEqual([...(await inspect(node, old, next)).generations], ["old"]);
+  });
+});
+
 describe("an install still running in another process", () => {
   it("is left alone by recovery, renew refuses to start beside it, and it is rolled back once its process is gone", async () => {
     // Pause the installer between apiserver.key's rename and apiserver.crt's.
@@ -255,8 +288,8 @@ describe("an install still running in another process", () => {
       await writeFile(tokenFile, "t0ken\n");
       const renew = recordingIo();
       const renewArgs = ["--server", "https://127.0.0.1:9", "--token-file", tokenFile, "--cert-dir", node.certDir, "--kubeconfig-dir", node.kubeconfigDir];
-      assert.equal(await renewCommand.run(renewArgs, renew.io), 1);
-      assert.match(renew.stderr(), /another kubeca renew is installing \(journal in .*kubeca-backup-.*\); nothing was done: run again once it has finished/);
+      assert.equal(await renewCommand.run(renewArgs, renew.io), 5);
+      assert.match(renew.stderr(), /^kubeca renew: another kubeca renew is installing \(journal in .*kubeca-backup-.*\); nothing was done: wait for it to finish and run again \(lock .*kubeca\.lock\)\n$/);
       assert.deepEqual((await inspect(node, old, next)).mixed, ["apiserver"]);
     } finally {
       child.kill("SIGKILL");

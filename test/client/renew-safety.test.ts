@@ -3,9 +3,11 @@
 // one thing.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
+import { execFile } from "node:child_process";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { createRenewCommand, renewCommand } from "../../src/cli/commands/renew.js";
 import { recoverInterruptedInstalls, type InstallHooks } from "../../src/client/index.js";
 import { kubeadmCsr, kubeadmKey, SPEC_FILES, specFile, writeGenerateCsrLayout } from "../support/kubeadm-layout.js";
@@ -111,16 +113,14 @@ describe("kubeca renew safety", () => {
 
   it("a crash in the middle of the renames is rolled back from the journal on the next run", async () => {
     const before = await liveNode();
-    let reached!: () => void;
-    const crashed = new Promise<void>((resolve) => (reached = resolve));
-    const hanging = createRenewCommand({
-      installHooks: atInstallRename(7, () => {
-        reached();
-        return new Promise(() => undefined); // the process "dies" here: nothing after this runs
-      }),
+    // A real process killed before its eighth rename: the kernel frees its node lock, as a crash would.
+    const planFile = join(node.root, "crash-plan.json");
+    await writeFile(planFile, JSON.stringify({ argv: args(service), killAtRename: 8 }));
+    const crash = await new Promise<string | null>((resolve) => {
+      const child = execFile(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./rotation-renew-child.ts", import.meta.url)), planFile], { timeout: 120_000 });
+      child.on("exit", (_code, signal) => resolve(signal));
     });
-    void hanging.run(args(service), recordingIo().io);
-    await crashed;
+    assert.equal(crash, "SIGKILL");
     assert.notDeepEqual(await liveNode(), before, "seven files were already replaced");
 
     // The next run (here with the staged CSRs gone, so it has nothing else to do) restores the old set.

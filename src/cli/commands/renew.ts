@@ -11,6 +11,8 @@ import {
   describeAdvice,
   expirationInfo,
   renderExpirationTables,
+  busyLine,
+  NodeBusyError,
   renewNode,
   ProofCredentialsError,
   ServiceUnreachableError,
@@ -22,7 +24,7 @@ import {
 import { ERRORS, isKubecaError } from "../../errors/index.js";
 import { findProfile, KNOWN_PROFILE_NAMES } from "../../kubeadm/index.js";
 import type { CliIo, CommandRunner } from "../command.js";
-import { EXIT_CODES, EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE } from "../exit-codes.js";
+import { EXIT_BUSY, EXIT_CODES, EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE } from "../exit-codes.js";
 import { parseDurationSeconds, parseFlags, UsageError } from "../flags.js";
 
 export interface RenewCommandDeps {
@@ -175,6 +177,12 @@ function reportFailure(e: unknown, json: boolean, io: CliIo): number {
   let message: string;
   let code: number;
   let hint: string | undefined;
+  if (e instanceof NodeBusyError) {
+    message = busyLine(e);
+    io.stderr.write(`kubeca renew: ${message}\n`);
+    if (json) io.stdout.write(JSON.stringify({ outcome: "failed", failure: message, items: [] }, null, 2) + "\n");
+    return EXIT_BUSY;
+  }
   if (e instanceof ServiceUnreachableError) {
     message = e.message;
     code = EXIT_UNAVAILABLE;

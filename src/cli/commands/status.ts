@@ -35,7 +35,7 @@ export function createStatusCommand(deps: StatusCommandDeps = {}): CommandRunner
       if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, not "${values.output}"`);
       const windowMs = parseDurationSeconds(values["warn-within"], "--warn-within") * 1000;
       const now = (deps.now ?? (() => new Date()))();
-      const recovered = await runRecovery(values["backup-dir"] ?? join(values["kubeconfig-dir"], "tmp"), { ...io, stdout: io.stderr }, "kubeca status");
+      const recovered = await runRecovery(values["backup-dir"] ?? join(values["kubeconfig-dir"], "tmp"), { ...io, stdout: io.stderr }, "kubeca status", "if-needed");
       const status = await readExpirationStatus({ certDir: values["cert-dir"], kubeconfigDir: values["kubeconfig-dir"] }, now);
       const due = certificatesDue(status, windowMs);
       const casDue = authoritiesDue(status, windowMs);
@@ -46,7 +46,9 @@ export function createStatusCommand(deps: StatusCommandDeps = {}): CommandRunner
       const window = values["warn-within"];
       if (due.length > 0) io.stderr.write(`kubeca status: renewal due (missing, expired or expiring within ${window}): ${due.map((r) => r.name).join(", ")}\n`);
       if (casDue.length > 0) io.stderr.write(`kubeca status: CA missing or expiring within ${window}: ${casDue.map((a) => a.name).join(", ")}; kubeca renew cannot fix this\n`);
-      if (due.length > 0 || !recovered) return EXIT_FAILURE;
+      // "busy": a renew holds the lock and finishes or rolls back its own install; the table shows the
+      // files as they are now, which is what monitoring asked for.
+      if (due.length > 0 || recovered === false) return EXIT_FAILURE;
       return casDue.length > 0 ? EXIT_CA_EXPIRING : EXIT_OK;
     },
   };

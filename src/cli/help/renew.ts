@@ -16,6 +16,11 @@ never changed so that a certificate on the node would stop chaining. Trust files
 crash-safe install. After each run the node reports what it trusts and holds to the service, for
 kubeca ca rotate status.
 
+One run at a time: renew (except --dry-run) holds the node's lock, <backup-dir>/kubeca.lock, from before
+it reads the pki folder until its install is finished or rolled back; a second renew or a kubeca recover
+meanwhile exits 5 naming it. The kernel releases the lock when its holder dies (kill, crash): the next
+run takes it over and says so.
+
 Where CSRs are found:
   <cert-dir>/<base>.csr next to <base>.key, <kubeconfig-dir>/<file>.csr next to the partial kubeconfig
   (generate-csr run in place, first setup); and with --csr-dir DIR either generate-csr output staged with
@@ -45,5 +50,6 @@ Flags:
   --kubelet-pki-dir DIR     the kubelet's certificates, reported to the service (default /var/lib/kubelet/pki)
 
 Exit codes: 0 installed, or nothing to renew, or dry run passed; 1 a file failed (nothing installed,
-or only part with --allow-partial); 2 bad flags; 3 the service is unreachable or unavailable.
+or only part with --allow-partial); 2 bad flags; 3 the service is unreachable or unavailable; 5 another
+kubeca renew or recover is running on this node (stderr names it): nothing was done.
 `;

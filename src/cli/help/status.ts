@@ -10,7 +10,8 @@ does: the kubelet rotates its own client certificate. super-admin.conf exists on
 'kubeadm init' ran; its absence is shown but never counts as due.
 
 First, an install that a crash or power loss interrupted is rolled back, as 'kubeca recover' does
-(the repair is printed on stderr), so that the table shows the files the node will really use.
+(the repair is printed on stderr), so that the table shows the files the node will really use. It
+takes the node's lock only to repair; while a kubeca renew holds it, the repair is left to that renew.
 
 Flags:
   --cert-dir DIR        default ${DEFAULT_CERT_DIR}
