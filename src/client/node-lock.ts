@@ -14,7 +14,7 @@
 // the old one); its content only names the holder for the message a refused run prints, and is
 // emptied on release, so content found by a new holder is the name of one that died holding it.
 import { spawn } from "node:child_process";
-import { constants } from "node:fs";
+import { constants, existsSync } from "node:fs";
 import { mkdir, open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { currentInstaller, type Installer } from "./installer-identity.js";
@@ -62,9 +62,18 @@ export function describeHolder(holder: LockHolder | undefined): string {
   return holder ? `another ${holder.command} (pid ${holder.pid}) is running since ${holder.since}` : "another kubeca process holds the lock (it has not named itself yet)";
 }
 
+/**
+ * Where util-linux installs flock(1). Found by absolute path, not PATH: renew runs as root (a PATH
+ * entry must not choose what it executes) and from the single executable on nodes whose PATH may be
+ * anything.
+ */
+const FLOCK_PATHS = ["/usr/bin/flock", "/bin/flock"];
+
 /** Runs flock(1) on `handle`'s descriptor: true when this process now holds the lock. */
 async function flock(handle: FileHandle, path: string): Promise<boolean> {
-  const child = spawn("flock", ["--exclusive", "--nonblock", "--conflict-exit-code", String(CONFLICT), "3"], { stdio: ["ignore", "ignore", "pipe", handle.fd] });
+  const program = FLOCK_PATHS.find((p) => existsSync(p));
+  if (!program) throw new Error(`cannot lock ${path}: the flock command (util-linux) is not installed (looked for ${FLOCK_PATHS.join(", ")}); install util-linux and run again`);
+  const child = spawn(program, ["--exclusive", "--nonblock", "--conflict-exit-code", String(CONFLICT), "3"], { stdio: ["ignore", "ignore", "pipe", handle.fd] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += String(d)));
   const code = await new Promise<number | null>((resolve, reject) => {
