@@ -141,42 +141,35 @@ function report(result, metafilePath) {
   }
 }
 
-const builders = {
-  async cli(commit) {
-    const dir = join(outdir, "cli");
-    const result = await build({
-      ...shared("cli", commit),
-      entryPoints: { kubeca: join(root, "src", "cli", "kubeca.ts") },
-      outdir: dir,
-      outExtension: { ".js": ".mjs" },
-      format: "esm",
-      splitting: true,
-      chunkNames: "chunks/[name]-[hash]",
-      banner: { js: ESM_BANNER },
-    });
-    // Chunks of earlier builds go only now: a CLI running meanwhile never finds its files missing.
-    const written = new Set(Object.keys(result.metafile.outputs).map((o) => resolve(root, o)));
-    const chunks = join(dir, "chunks");
-    for (const f of readdirSync(chunks)) if (!written.has(join(chunks, f))) rmSync(join(chunks, f));
-    report(result, join(dir, "kubeca.meta.json"));
-  },
+/**
+ * An ESM build split into chunks (a command or a handler loads only the code it runs). Chunks of
+ * earlier builds are removed only after this one is written: a CLI running meanwhile never finds its
+ * files missing, and Lambda packages (dist/lambda/chunks/*.mjs) never carry a stale chunk.
+ */
+async function splitEsm(name, commit, entryPoints, dir, metafile) {
+  const result = await build({
+    ...shared(name, commit),
+    entryPoints,
+    outdir: dir,
+    outExtension: { ".js": ".mjs" },
+    format: "esm",
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+    banner: { js: ESM_BANNER },
+  });
+  const written = new Set(Object.keys(result.metafile.outputs).map((o) => resolve(root, o)));
+  const chunks = join(dir, "chunks");
+  if (existsSync(chunks)) for (const f of readdirSync(chunks)) if (!written.has(join(chunks, f))) rmSync(join(chunks, f));
+  report(result, join(dir, metafile));
+}
 
-  async lambda(commit) {
-    const dir = join(outdir, "lambda");
-    const result = await build({
-      ...shared("lambda", commit),
-      entryPoints: ["http", "kubelet-sweep"].map((name) => join(root, "src", "lambda", `${name}.ts`)),
-      outdir: dir,
-      outExtension: { ".js": ".mjs" },
-      format: "esm",
-      // Code both handlers use is one chunk, and a dynamic import (the SSM client, read only when the
-      // config is in SSM) is a chunk loaded only then, instead of inside every cold start's bundle.
-      splitting: true,
-      chunkNames: "chunks/[name]-[hash]",
-      banner: { js: ESM_BANNER },
-    });
-    report(result, join(dir, "lambda.meta.json"));
-  },
+const builders = {
+  cli: (commit) => splitEsm("cli", commit, { kubeca: join(root, "src", "cli", "kubeca.ts") }, join(outdir, "cli"), "kubeca.meta.json"),
+
+  // Code both handlers use is one chunk, and a dynamic import (the SSM client, read only when the
+  // config is in SSM; the EC2 client for the sweep's cross-check) is a chunk loaded only then.
+  lambda: (commit) =>
+    splitEsm("lambda", commit, ["http", "kubelet-sweep"].map((name) => join(root, "src", "lambda", `${name}.ts`)), join(outdir, "lambda"), "lambda.meta.json"),
 
   async "single-file"(commit) {
     // CommonJS: what Node's single executable support runs as its main script.

@@ -1,7 +1,7 @@
 // scripts/build.mjs --if-changed, as `npm start` and `npm pack` use it: it builds when dist/ has no
 // record of the artifact or the recorded hash of the inputs differs, and otherwise leaves dist/ alone.
 import assert from "node:assert/strict";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,5 +49,28 @@ describe("node scripts/build.mjs cli --if-changed", () => {
     const r = await run(process.execPath, [join(ROOT, "scripts", "build.mjs"), "docker", "--outdir", out], { cwd: ROOT });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown artifact docker; artifacts: cli, lambda, single-file, executable/);
+  });
+});
+
+describe("node scripts/build.mjs lambda", () => {
+  let out: string;
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), "kubeca-build-lambda-"));
+  });
+  after(() => rm(out, { recursive: true, force: true }));
+
+  it("leaves no chunk of an earlier build in dist/lambda/chunks, which serverless.yml packages whole", async () => {
+    const build = () => run(process.execPath, [join(ROOT, "scripts", "build.mjs"), "lambda", "--outdir", out], { cwd: ROOT });
+    const first = await build();
+    assert.equal(first.code, 0, first.stderr);
+    const chunks = join(out, "lambda", "chunks");
+    const stale = join(chunks, "chunk-STALE0000.mjs");
+    writeFileSync(stale, "export {};\n");
+    const second = await build();
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(existsSync(stale), false, "a chunk no build wrote was packaged");
+    const meta = JSON.parse(readFileSync(join(out, "lambda", "lambda.meta.json"), "utf8")) as { outputs: Record<string, unknown> };
+    const written = Object.keys(meta.outputs).filter((o) => o.includes("/chunks/")).map((o) => o.slice(o.lastIndexOf("/") + 1));
+    assert.deepEqual(readdirSync(chunks).sort(), written.sort());
   });
 });
