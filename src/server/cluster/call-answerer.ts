@@ -1,24 +1,13 @@
 // The primary's side of the calls its workers make: each answered from the one audit log, idempotency
 // window, set of rate-limit buckets and replay cache this process holds.
-import type { AuditLog } from "../../audit/types.js";
-import type { ReplayCache } from "../../auth/replay-cache.js";
-import type { Idempotency } from "../../issuance/idempotency.js";
 import type { RememberedIssuance } from "../../issuance/idempotency-store.js";
-import type { Caller, RequestOrigin } from "../../auth/caller.js";
-import type { RotationChange } from "../../issuance/ca-rotation.js";
-import type { CaSummary, ReadinessCheck } from "../../issuance/types.js";
+import type { PrimaryServices } from "../create-app.js";
 import type { LocalRateLimiter } from "../rate-limiter.js";
 import { toWireError, type PrimaryMessage, type WorkerCall, type WorkerMessage } from "./protocol.js";
 
-export interface SharedState {
-  readonly audit: AuditLog;
-  readonly idempotency: Idempotency;
+/** What the workers reach over IPC (remote-services.ts), held here: the rate limiter answers at once. */
+export interface SharedState extends PrimaryServices {
   readonly rateLimiter: LocalRateLimiter;
-  readonly replayCache: ReplayCache;
-  readiness(): Promise<readonly ReadinessCheck[]>;
-  changeRotation(caller: Caller, origin: RequestOrigin, change: RotationChange): Promise<CaSummary>;
-  /** Every process's registry combined (run-primary.ts asks the workers). */
-  metrics(): Promise<string>;
 }
 
 /** One worker as the answerer sees it. Sending to a worker that has gone does nothing. */
