@@ -59,6 +59,8 @@ export class CaRotations {
   #state: RotationState | undefined;
   #readAt = 0;
   #reading: Promise<RotationState> | undefined;
+  /** The change being decided: the next one in this process waits for it, so it decides on what that one stored. */
+  #changing: Promise<unknown> = Promise.resolve();
 
   constructor(pairs: ReadonlyMap<CaName, CaPair>, options: CaRotationsOptions) {
     this.#pairs = pairs;
@@ -137,7 +139,18 @@ export class CaRotations {
   }
 
   /** Moves one CA one phase, or refuses (recorded, then thrown as KUBECA_ROTATION_REFUSED). */
-  async change(request: RotationChange, actor: AuditActor, requestId: string | undefined, audit: AuditLog, gate: ReadinessGate): Promise<RotationView> {
+  /**
+   * One phase change, decided after any other change in this process is stored: two operators at once
+   * get one change and one "phase moved" refusal, and the store's compare-and-set is left for other
+   * processes (Lambda instances, replicas on one DynamoDB table).
+   */
+  change(request: RotationChange, actor: AuditActor, requestId: string | undefined, audit: AuditLog, gate: ReadinessGate): Promise<RotationView> {
+    const run = this.#changing.then(() => this.#change(request, actor, requestId, audit, gate));
+    this.#changing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #change(request: RotationChange, actor: AuditActor, requestId: string | undefined, audit: AuditLog, gate: ReadinessGate): Promise<RotationView> {
     const { ca, action, expect } = request;
     const pair = this.#pairs.get(ca);
     const state = await this.#store.read();
