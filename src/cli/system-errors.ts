@@ -36,6 +36,7 @@ export function describeSystemError(e: unknown): SystemErrorReport | undefined {
     case "EADDRNOTAVAIL":
       return { message: `${where} is not an address of this machine (${e.code})`, hint: "Listen on an address this machine has (--host), e.g. 127.0.0.1 or 0.0.0.0.", exitCode: EXIT_USAGE };
     case "ENOENT":
+      if (e.syscall === "spawn") return { message: e.message, hint: "Install the program it names with the system's package manager, then run again.", exitCode: EXIT_USAGE };
       return { message: `${e.path ?? what}: no such file or directory`, hint: "Check the path; relative paths are read from the current directory.", exitCode: EXIT_USAGE };
     case "EACCES":
     case "EPERM":

@@ -69,10 +69,18 @@ export function describeHolder(holder: LockHolder | undefined): string {
  */
 const FLOCK_PATHS = ["/usr/bin/flock", "/bin/flock"];
 
+/** An operating-system "no such program" error (code ENOENT, syscall spawn), which the CLI reports as such. */
+export function flockNotInstalled(lockPath: string): Error {
+  return Object.assign(
+    new Error(`cannot lock ${lockPath}: the flock command (util-linux) is not installed (looked for ${FLOCK_PATHS.join(", ")})`),
+    { code: "ENOENT", syscall: "spawn", path: FLOCK_PATHS[0] },
+  );
+}
+
 /** Runs flock(1) on `handle`'s descriptor: true when this process now holds the lock. */
 async function flock(handle: FileHandle, path: string): Promise<boolean> {
   const program = FLOCK_PATHS.find((p) => existsSync(p));
-  if (!program) throw new Error(`cannot lock ${path}: the flock command (util-linux) is not installed (looked for ${FLOCK_PATHS.join(", ")}); install util-linux and run again`);
+  if (!program) throw flockNotInstalled(path);
   const child = spawn(program, ["--exclusive", "--nonblock", "--conflict-exit-code", String(CONFLICT), "3"], { stdio: ["ignore", "ignore", "pipe", handle.fd] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += String(d)));

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { flockNotInstalled } from "../../src/client/node-lock.js";
 import { COMMANDS, reportError } from "../../src/cli/main.js";
 import { writeKubeletSignerFiles } from "../kubelet/command-fixture.js";
 import { built, BUILT, node22 } from "../support/built.js";
@@ -147,6 +148,17 @@ describe("an unexpected error", () => {
     assert.equal((await stat(m[1]!)).mode & 0o777, 0o600);
     assert.match(await readFile(m[1]!, "utf8"), STACK_FRAME);
     await rm(m[1]!);
+  });
+
+  it("names a program kubeca runs that is not installed (flock for the node lock), with what to do, exit 2", () => {
+    const out = io();
+    const renew = COMMANDS.find((c) => c.path.join(" ") === "renew")!;
+    assert.equal(reportError(flockNotInstalled("/etc/kubernetes/tmp/kubeca.lock"), renew, out.io), 2);
+    assert.equal(
+      out.text(),
+      "kubeca renew: cannot lock /etc/kubernetes/tmp/kubeca.lock: the flock command (util-linux) is not installed (looked for /usr/bin/flock, /bin/flock)\n" +
+        "hint: Install the program it names with the system's package manager, then run again.\n",
+    );
   });
 
   it("with --debug prints the stack trace", () => {
