@@ -215,9 +215,8 @@ describe("kubeca audit inventory", () => {
     });
     after(() => dynamo.close());
 
-    it("reads the same rows from a chain in DynamoDB through --config", async (t) => {
-      await dynamo.createAuditTable("kubeca-audit");
-      await appendAll(createDynamoDbAuditStore({ client: dynamo.client(), table: "kubeca-audit", chain: "prod", now: steppingClock(), randomUUID: () => crypto.randomUUID() }));
+    /** `kubeca audit inventory --expiring-within 30d --output json` with a config naming the chain in `table`. */
+    async function inventoryOfTable(t: TestContext, table: string) {
       const dir = await tempDir(t);
       const config = {
         apiVersion: "kubeca.dev/v1alpha1",
@@ -225,12 +224,18 @@ describe("kubeca audit inventory", () => {
         cluster: { kubernetesVersion: "1.31", controlPlaneEndpoint: "k8s.example.internal:6443", etcd: { local: false } },
         cas: { ca: { certificate: { file: "pki/ca.crt" }, signer: { type: "memory", algorithm: "ECDSA-P256" } } },
         nodes: [{ name: "cp-1", role: "control-plane", advertiseAddress: "10.0.0.10" }],
-        audit: { store: "dynamodb", table: "kubeca-audit", chain: "prod", region: "us-east-1", endpoint: dynamo.endpoint },
+        audit: { store: "dynamodb", table, chain: "prod", region: "us-east-1", endpoint: dynamo.endpoint },
       };
       await writeFile(join(dir, "kubeca.yaml"), stringify(config));
       process.env.AWS_ACCESS_KEY_ID ??= "test";
       process.env.AWS_SECRET_ACCESS_KEY ??= "test";
-      const r = await inventory(["--config", join(dir, "kubeca.yaml"), "--expiring-within", "30d", "--output", "json"], dir);
+      return inventory(["--config", join(dir, "kubeca.yaml"), "--expiring-within", "30d", "--output", "json"], dir);
+    }
+
+    it("reads the same rows from a chain in DynamoDB through --config", async (t) => {
+      await dynamo.createAuditTable("kubeca-audit");
+      await appendAll(createDynamoDbAuditStore({ client: dynamo.client(), table: "kubeca-audit", chain: "prod", now: steppingClock(), randomUUID: () => crypto.randomUUID() }));
+      const r = await inventoryOfTable(t, "kubeca-audit");
       assert.equal(r.code, 1, r.stderr);
       assert.deepEqual(essentials(JSON.parse(r.stdout)), EXPECTED);
     });
@@ -240,19 +245,7 @@ describe("kubeca audit inventory", () => {
       const log = createDynamoDbAuditStore({ client: dynamo.client(), table: "kubeca-retire", chain: "prod", now: steppingClock(), randomUUID: () => crypto.randomUUID() });
       for (const e of RETIRE_EVENTS) await log.append(e);
       await log.close();
-      const dir = await tempDir(t);
-      const config = {
-        apiVersion: "kubeca.dev/v1alpha1",
-        kind: "Config",
-        cluster: { kubernetesVersion: "1.31", controlPlaneEndpoint: "k8s.example.internal:6443", etcd: { local: false } },
-        cas: { ca: { certificate: { file: "pki/ca.crt" }, signer: { type: "memory", algorithm: "ECDSA-P256" } } },
-        nodes: [{ name: "cp-1", role: "control-plane", advertiseAddress: "10.0.0.10" }],
-        audit: { store: "dynamodb", table: "kubeca-retire", chain: "prod", region: "us-east-1", endpoint: dynamo.endpoint },
-      };
-      await writeFile(join(dir, "kubeca.yaml"), stringify(config));
-      process.env.AWS_ACCESS_KEY_ID ??= "test";
-      process.env.AWS_SECRET_ACCESS_KEY ??= "test";
-      const r = await inventory(["--config", join(dir, "kubeca.yaml"), "--expiring-within", "30d", "--output", "json"], dir);
+      const r = await inventoryOfTable(t, "kubeca-retire");
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout).certificates.map((c: Record<string, unknown>) => [c.node, c.file, c.serial, c.seq]), [
         ["cp-2", "kubelet.conf", "b3", 6],
