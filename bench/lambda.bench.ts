@@ -31,8 +31,8 @@ app.get("/healthz", async () => ({ status: "ok" }));
 export const handler = awsLambdaFastify(app);
 `;
 
-// Import and first /healthz only, for both bundles alike.
-const COLD = `
+// In a fresh child process: import the bundle named on the command line, then invoke /healthz once.
+const IMPORT_AND_FIRST_INVOKE = `
 import { readFileSync } from "node:fs";
 const [bundle, eventsFile] = process.argv.slice(2);
 const { events, context } = JSON.parse(readFileSync(eventsFile, "utf8"));
@@ -41,6 +41,10 @@ const { handler } = await import(bundle);
 const t1 = performance.now();
 const first = await handler(events.health, context);
 const t2 = performance.now();
+`;
+
+// Import and first /healthz only, for both bundles alike.
+const COLD = `${IMPORT_AND_FIRST_INVOKE}
 process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstInvokeMs: t2 - t1, status: first.statusCode }));
 process.exit(0);
 `;
@@ -65,15 +69,7 @@ const root = resolve(import.meta.dirname, "..");
 const TOKEN = "bench-lambda-token-0123456789";
 
 // Runs in the child: times the import, the first invoke (cold start work), then signatures.
-const CHILD = `
-import { readFileSync } from "node:fs";
-const [bundle, eventsFile] = process.argv.slice(2);
-const { events, context } = JSON.parse(readFileSync(eventsFile, "utf8"));
-const t0 = performance.now();
-const { handler } = await import(bundle);
-const t1 = performance.now();
-const first = await handler(events.health, context);
-const t2 = performance.now();
+const CHILD = `${IMPORT_AND_FIRST_INVOKE}
 const sign1 = await handler(events.sign, context);
 const t3 = performance.now();
 const warm = [];
