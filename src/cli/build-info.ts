@@ -13,3 +13,12 @@ declare const KUBECA_BUILD: BuildInfo | undefined;
 
 export const BUILD_INFO: BuildInfo =
   typeof KUBECA_BUILD === "undefined" ? { version: "development", commit: null, target: "sources (tsx)" } : KUBECA_BUILD;
+
+/** True inside a single executable (node:sea exists from Node 20.12; older Nodes cannot be one). */
+export async function isSingleExecutable(): Promise<boolean> {
+  try {
+    return (await import("node:sea")).isSea();
+  } catch {
+    return false;
+  }
+}

@@ -2,7 +2,9 @@
 // node_modules; it says what it is, renews a node's kubeadm files against a development server
 // (the built CLI under Node 22) and shows the result with status.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
+import { once } from "node:events";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -66,5 +68,34 @@ describe("the single executable", () => {
     assert.equal(status.code, 0, status.stderr);
     const info = JSON.parse(status.stdout) as { certificates: { name: string; missing?: boolean }[] };
     assert.ok(info.certificates.some((c) => c.name === "apiserver" && !c.missing), status.stdout);
+  });
+
+  it("serves with workers (its default on a machine with several cores): each worker runs the embedded CLI's serve", { timeout: 120_000 }, async () => {
+    const child = spawn(built(BUILT.executable), ["serve", "--dev", "--port", "0", "--dev-dir", join(node.root, "sea-dev"), "--workers", "2", "--log-level", "warn"], {
+      env: NO_NODE_ENV,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr!.on("data", (d) => {
+          stderr += String(d);
+          const m = /serving on (http:\/\/\S+) with 2 workers/.exec(stderr);
+          if (m) resolve(m[1]!);
+        });
+        child.once("exit", (code) => reject(new Error(`serve exited ${code} before serving:\n${stderr}`)));
+      });
+      const ready = (await (await fetch(new URL("/readyz", url))).json()) as { status: string; checks: { name: string; detail: string }[] };
+      assert.equal(ready.status, "ready", JSON.stringify(ready));
+      assert.equal(ready.checks.find((c) => c.name === "workers")?.detail, "2 of 2 worker(s) serving");
+      assert.doesNotMatch(stderr, /unknown command/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, "exit");
+        child.kill("SIGTERM");
+        const [code] = await exited;
+        assert.equal(code, 0, stderr);
+      }
+    }
   });
 });

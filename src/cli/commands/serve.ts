@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import { loadConfigFile, type LoadedConfig } from "../../config/index.js";
 import { ServeMetrics } from "../../metrics/prometheus.js";
 import { createApp } from "../../server/index.js";
-import { BUILD_INFO } from "../build-info.js";
+import { BUILD_INFO, isSingleExecutable } from "../build-info.js";
 import type { CliIo, CommandRunner } from "../command.js";
 import { prepareDevEnvironment } from "../dev-environment.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
@@ -83,6 +83,7 @@ export const serveCommand: CommandRunner = {
         trustProxy: values["trust-proxy"],
         logLevel: values["log-level"],
         version: BUILD_INFO.version,
+        ...((await isSingleExecutable()) ? { workerArgv: ["serve", ...argv] } : {}),
         log: (line) => io.stderr.write(line),
       });
       // Closing drains every worker, then proves the audit head with one last checkpoint.

@@ -1,17 +1,8 @@
 // `kubeca version` / `kubeca --version`.
-import { BUILD_INFO } from "../build-info.js";
+import { BUILD_INFO, isSingleExecutable } from "../build-info.js";
 import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { parseFlags, UsageError } from "../flags.js";
-
-/** True inside a single executable (node:sea exists from Node 20.12; older Nodes cannot be one). */
-async function isSingleExecutable(): Promise<boolean> {
-  try {
-    return (await import("node:sea")).isSea();
-  } catch {
-    return false;
-  }
-}
 
 export const versionCommand: CommandRunner = {
   async run(argv: string[], io: CliIo): Promise<number> {

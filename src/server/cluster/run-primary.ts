@@ -38,6 +38,12 @@ export interface PrimaryOptions {
   readonly logLevel: string;
   /** kubeca's version, for kubeca_build_info. */
   readonly version: string;
+  /**
+   * What a worker is started with, when not this process's own script and arguments: a single
+   * executable runs its embedded CLI whatever file it is handed and puts itself in argv[1], so its
+   * workers get the user's arguments alone (first one in place of the script).
+   */
+  readonly workerArgv?: readonly string[];
   /** One line for the operator (stderr): a worker restarted, an unexpected failure. */
   readonly log: (line: string) => void;
 }
@@ -98,7 +104,8 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
   // the service; each gets its start message once the service is open and the CA certificates exist.
   let provideStart: (start: WorkerStart) => void = () => undefined;
   const startMessage = new Promise<WorkerStart>((resolve) => (provideStart = resolve));
-  cluster.setupPrimary({ serialization: "json" });
+  const argv = options.workerArgv;
+  cluster.setupPrimary({ serialization: "json", ...(argv && argv.length > 0 ? { exec: argv[0]!, args: argv.slice(1) } : {}) });
 
   /** Starts one worker; resolves with its address once it listens, rejects if it cannot start. */
   function fork(): Promise<string> {
