@@ -31,6 +31,17 @@ app.get("/healthz", async () => ({ status: "ok" }));
 export const handler = awsLambdaFastify(app);
 `;
 
+// The handler writes its metrics (CloudWatch EMF lines) to stdout too: the child's figures are the line
+// that starts with this.
+const RESULT_PREFIX = "kubeca-bench-result ";
+
+/** The figures a child printed, among the handler's own stdout lines. */
+function resultOf(stdout: string): any {
+  const line = stdout.split("\n").findLast((l) => l.startsWith(RESULT_PREFIX));
+  if (!line) throw new Error(`the child printed no result line:\n${stdout}`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length));
+}
+
 // In a fresh child process: import the bundle named on the command line, then invoke /healthz once.
 const IMPORT_AND_FIRST_INVOKE = `
 import { readFileSync } from "node:fs";
@@ -41,11 +52,12 @@ const { handler } = await import(bundle);
 const t1 = performance.now();
 const first = await handler(events.health, context);
 const t2 = performance.now();
+const RESULT = ${JSON.stringify(RESULT_PREFIX)};
 `;
 
 // Import and first /healthz only, for both bundles alike.
 const COLD = `${IMPORT_AND_FIRST_INVOKE}
-process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstInvokeMs: t2 - t1, status: first.statusCode }));
+process.stdout.write("\\n" + RESULT + JSON.stringify({ importMs: t1 - t0, firstInvokeMs: t2 - t1, status: first.statusCode }) + "\\n");
 process.exit(0);
 `;
 
@@ -75,7 +87,7 @@ const t3 = performance.now();
 const warm = [];
 for (let i = 0; i < 20; i++) { const s = performance.now(); await handler(events.sign, context); warm.push(performance.now() - s); }
 warm.sort((a, b) => a - b);
-process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstInvokeMs: t2 - t1, firstSignMs: t3 - t2, warmSignP50Ms: warm[10], statuses: [first.statusCode, sign1.statusCode] }));
+process.stdout.write("\\n" + RESULT + JSON.stringify({ importMs: t1 - t0, firstInvokeMs: t2 - t1, firstSignMs: t3 - t2, warmSignP50Ms: warm[10], statuses: [first.statusCode, sign1.statusCode] }) + "\\n");
 process.exit(0);
 `;
 
@@ -145,9 +157,9 @@ export async function benchLambda(): Promise<void> {
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_EC2_METADATA_DISABLED: "true",
     };
-    const run = async (script: string, target: string) => JSON.parse((await promisify(execFile)(NODE, [join(dir, script), target, join(dir, "events.json")], { env })).stdout);
+    const run = async (script: string, target: string) => resultOf((await promisify(execFile)(NODE, [join(dir, script), target, join(dir, "events.json")], { env })).stdout);
     const { stdout } = await promisify(execFile)(NODE, [join(dir, "child.mjs"), bundle, join(dir, "events.json")], { env });
-    const r = JSON.parse(stdout) as { importMs: number; firstInvokeMs: number; firstSignMs: number; warmSignP50Ms: number; statuses: number[] };
+    const r = resultOf(stdout) as { importMs: number; firstInvokeMs: number; firstSignMs: number; warmSignP50Ms: number; statuses: number[] };
     const cold = { kubeca: [] as number[], bare: [] as number[] };
     const loads: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {

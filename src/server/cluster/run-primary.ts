@@ -160,7 +160,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
         links.delete(worker.id);
         serving.delete(worker.id);
         answerer?.workerGone(worker.id);
-        if (!listening) return reject(new Error(`a server worker exited before it listened (${signal ?? `exit code ${code}`})`));
+        if (!listening) return reject(new Error(`a server worker exited before it listened (${signal ?? `exit code ${code}`}); what it printed is above, and --workers 1 serves from one process, without workers`));
         if (closing) return;
         const delay = Date.now() - startedAt < QUICK_EXIT_MS ? RESTART_DELAY_MS : 0;
         options.log(`kubeca: server worker ${worker.process.pid} exited (${signal ?? `exit code ${code}`}); starting another${delay ? ` in ${delay} ms` : ""}\n`);
