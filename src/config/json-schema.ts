@@ -2,7 +2,7 @@
 // validate and complete kubeca.yaml. Published at schema/kubeca-config.schema.json by `npm run schema`;
 // a test fails when the file is stale. Checks zod cannot express as JSON Schema (IP syntax, cross-field
 // rules such as "a control-plane node needs advertiseAddress") stay with `kubeca policy check`.
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ConfigSchema } from "./schema.js";
 
 export const CONFIG_SCHEMA_PATH = "schema/kubeca-config.schema.json";

@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { KubecaError } from "../errors/index.js";
 import { ConfigSchema, type Config } from "./schema.js";
 

@@ -1,7 +1,7 @@
 // Validate a body with a zod schema; a refusal names every bad path as a violation, at most
 // MAX_BODY_VIOLATIONS of them, each as the audit record stores it (record-text), so the answer and the
 // record of the refusal hold the same list however hostile the body.
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { recordText } from "../audit/index.js";
 import { KubecaError, type Violation } from "../errors/index.js";
 
@@ -60,7 +60,7 @@ function bounded(violations: Violation[]): Violation[] {
   return [...violations.slice(0, MAX_BODY_VIOLATIONS - 1), violation([], "more-problems", `${more} more problems are not listed`)];
 }
 
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+export function parseBody<T extends z.ZodMiniType>(schema: T, body: unknown): z.infer<T> {
   const result = schema.safeParse(body, { reportInput: true });
   if (result.success) return result.data;
   const violations = bounded(result.error.issues.flatMap(violationsOf));

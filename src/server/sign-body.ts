@@ -1,7 +1,8 @@
 // Request bodies of the sign routes, as strict zod schemas: unknown fields are refused, and so is a
 // string that is not well-formed Unicode (a lone UTF-16 surrogate, which JSON's \uXXXX escapes can
 // carry): it has no UTF-8 form, so no audit log, jq or other verifier could hold it.
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../config/zod-locale.js";
 import { loneSurrogates } from "../audit/index.js";
 
 /** The most items one batch may carry; kubeadm's generate-csr writes fewer than 20 per node. */
@@ -13,10 +14,7 @@ export const MAX_CSR_LENGTH = 16384;
 
 /** A string schema that also refuses lone surrogates, naming each (rule `encoding`). */
 function unicodeString(min: number, max: number) {
-  return z
-    .string()
-    .min(min)
-    .max(max)
+  return z.string().check(z.minLength(min), z.maxLength(max))
     .check((ctx) => {
       const lone = loneSurrogates(ctx.value);
       if (lone.length === 0) return;
@@ -37,6 +35,6 @@ export const SignItemBody = z.strictObject({
 export type SignItemBody = z.infer<typeof SignItemBody>;
 
 export const SignBatchBody = z.strictObject({
-  items: z.array(SignItemBody).min(1).max(MAX_BATCH_ITEMS),
+  items: z.array(SignItemBody).check(z.minLength(1), z.maxLength(MAX_BATCH_ITEMS)),
 });
 export type SignBatchBody = z.infer<typeof SignBatchBody>;

@@ -3,7 +3,8 @@
 // The caller is authenticated and its role checked before the body is looked at; the service decides
 // and records (node-retired, or a refused record).
 import type { FastifyInstance } from "fastify";
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../../config/zod-locale.js";
 import { callerWith } from "../authenticate-request.js";
 import { parseBody } from "../parse-body.js";
 import type { RateLimiter } from "../rate-limiter.js";
@@ -14,11 +15,11 @@ export interface NodeRoutesOptions {
 }
 
 export const RetireNodeBody = z.strictObject({
-  reason: z.string().trim().min(1).max(512),
+  reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(512)),
 });
 
 /** A node name as the inventory holds it: the config's name or a certificate's CN after system:node:. */
-const NodeNameParams = z.strictObject({ name: z.string().min(1).max(253) });
+const NodeNameParams = z.strictObject({ name: z.string().check(z.minLength(1), z.maxLength(253)) });
 
 export async function nodeRoutes(app: FastifyInstance, options: NodeRoutesOptions): Promise<void> {
   app.post("/nodes/:name/retire", async (request) => {

@@ -4,7 +4,7 @@
 //   POST /ca/rotation/report  a node says which CAs it trusts and which CA issued what it holds (node)
 // The caller is authenticated and its role checked before the body is looked at.
 import type { FastifyInstance } from "fastify";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { CaName, ROTATION_ACTIONS, ROTATION_PHASES } from "../../config/index.js";
 import { callerWith } from "../authenticate-request.js";
 import { parseBody } from "../parse-body.js";
@@ -15,27 +15,23 @@ export interface RotationRoutesOptions {
   readonly rateLimiter?: RateLimiter;
 }
 
-const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const Sha256 = z.string().check(z.regex(/^[0-9a-f]{64}$/));
 
 export const RotationChangeBody = z.strictObject({
   ca: CaName,
   action: z.enum(ROTATION_ACTIONS),
   expect: z.enum(ROTATION_PHASES),
-  force: z.boolean().optional(),
+  force: z.optional(z.boolean()),
 });
 
 export const TrustReportBody = z.strictObject({
-  cas: z
-    .array(
+  cas: z.array(
       z.strictObject({
         name: CaName,
-        trusted: z.array(Sha256).max(8),
-        leaves: z
-          .array(z.strictObject({ file: z.string().min(1).max(128), issuer: Sha256.or(z.literal("unknown")), serial: z.string().max(64), notAfter: z.string().max(40) }))
-          .max(32),
+        trusted: z.array(Sha256).check(z.maxLength(8)),
+        leaves: z.array(z.strictObject({ file: z.string().check(z.minLength(1), z.maxLength(128)), issuer: z.union([Sha256, z.literal("unknown")]), serial: z.string().check(z.maxLength(64)), notAfter: z.string().check(z.maxLength(40)) })).check(z.maxLength(32)),
       }),
-    )
-    .max(3),
+    ).check(z.maxLength(3)),
 });
 
 export async function rotationRoutes(app: FastifyInstance, options: RotationRoutesOptions): Promise<void> {

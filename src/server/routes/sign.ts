@@ -2,7 +2,7 @@
 // item), hand each item to the pipeline. A body that breaks the schema is refused after authentication,
 // so it is recorded like every other refusal (one token charged, so it cannot flood the log).
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { Caller } from "../../auth/caller.js";
 import { isKubecaError, KubecaError } from "../../errors/index.js";
 import type { IssuanceService } from "../../issuance/types.js";
@@ -37,7 +37,7 @@ export async function signRoutes(app: FastifyInstance, options: SignRoutesOption
 }
 
 /** parseBody, and on refusal: charge one token, record the refusal (fail closed), then refuse. */
-async function parseRecorded<T extends z.ZodType>(
+async function parseRecorded<T extends z.ZodMiniType>(
   schema: T,
   request: FastifyRequest,
   caller: Caller,
