@@ -1,38 +1,30 @@
 // CA certificates: reading the one a CA signs under (once, at start) and creating a self-signed one
 // exactly like kubeadm's (spec §1.1), signed through a Signer so it works with a KMS key.
 import { createHash } from "node:crypto";
-import { AsnConvert } from "@peculiar/asn1-schema";
-import {
-  AttributeTypeAndValue,
-  AttributeValue,
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  Extension,
-  Extensions,
-  GeneralName,
-  KeyIdentifier,
-  KeyUsage,
-  KeyUsageFlags,
-  Name,
-  RelativeDistinguishedName,
-  SubjectAlternativeName,
-  SubjectKeyIdentifier,
-  SubjectPublicKeyInfo,
-  TBSCertificate,
-  Validity,
-  Version,
-} from "@peculiar/asn1-x509";
-import { OctetString } from "@peculiar/asn1-schema";
 import { KubecaError } from "../errors/index.js";
 import type { Signer } from "../signers/signer.js";
-import { childrenOf, DerError, expectUniversal, isContext, readElement, readSmallInteger, TAG, type DerElement } from "./der-reader.js";
-import { bitString, sequence } from "./der-writer.js";
+import {
+  childrenOf,
+  contentOf,
+  DerError,
+  expectUniversal,
+  isContext,
+  isUniversal,
+  readBoolean,
+  readElement,
+  readOid,
+  readSmallInteger,
+  TAG,
+  type DerElement,
+} from "./der-reader.js";
+import { bitString, explicit, implicitPrimitive, integer, namedBits, octetString, oid, printableString, sequence, set, time, utf8String } from "./der-writer.js";
 import { decodeName, nameText } from "./distinguished-name.js";
+import { basicConstraints, encodeExtension, KEY_USAGE } from "./extensions.js";
 import { subjectKeyIdentifier } from "./key-identifier.js";
 import { OID } from "./oids.js";
 import { decodeBase64, encodePem, findPemBlocks, looksLikePem, PemError } from "./pem.js";
-import { serialIntegerContents, serialValue } from "./serial.js";
-import { signatureAlgorithmDer, signatureAlgorithmIdentifier } from "./signature-algorithm.js";
+import { serialValue } from "./serial.js";
+import { signatureAlgorithmDer } from "./signature-algorithm.js";
 import type { CaCertificateInfo } from "./types.js";
 
 function invalid(detail: string): never {
@@ -87,20 +79,20 @@ function readDer(der: Uint8Array): CaCertificateInfo {
   const extensionsEl = fields.find((f) => isContext(f, 3));
 
   const subjectText = nameText(decodeName(der, subjectEl, "the CA subject"));
-  const validity = AsnConvert.parse(slice(der, validityEl), Validity);
-  const extensions = extensionsEl ? readExtensions(der, extensionsEl) : new Map<string, Extension>();
+  const [notBefore, notAfter] = readValidity(der, validityEl);
+  const extensions = extensionsEl ? readExtensions(der, extensionsEl) : new Map<string, Uint8Array>();
 
   const bc = extensions.get(OID.basicConstraints);
-  if (!bc || !AsnConvert.parse(bc.extnValue.buffer, BasicConstraints).cA) {
+  if (!bc || !isCa(bc)) {
     invalid(`${subjectText} is not a CA certificate (BasicConstraints CA:TRUE is missing); use the CA's certificate, not a leaf`);
   }
   const ku = extensions.get(OID.keyUsage);
-  if (ku && (AsnConvert.parse(ku.extnValue.buffer, KeyUsage).toNumber() & KeyUsageFlags.keyCertSign) === 0) {
+  if (ku && !hasKeyUsageBit(ku, KEY_USAGE.keyCertSign)) {
     invalid(`${subjectText} has a KeyUsage without keyCertSign, so it may not sign certificates`);
   }
   const ski = extensions.get(OID.subjectKeyIdentifier);
   if (!ski) invalid(`${subjectText} has no Subject Key Identifier; leaves need it for their Authority Key Identifier`);
-  const subjectKeyId = new Uint8Array(AsnConvert.parse(ski.extnValue.buffer, SubjectKeyIdentifier).buffer);
+  const subjectKeyId = readOctetString(ski, "the Subject Key Identifier");
   if (subjectKeyId.length === 0) invalid(`${subjectText} has an empty Subject Key Identifier`);
 
   const copy = new Uint8Array(der); // the info outlives the caller's buffer
@@ -111,24 +103,82 @@ function readDer(der: Uint8Array): CaCertificateInfo {
     subjectText,
     subjectKeyId,
     spkiDer: copy.subarray(spkiEl.start, spkiEl.end),
-    notBefore: validity.notBefore.getTime(),
-    notAfter: validity.notAfter.getTime(),
+    notBefore: new Date(notBefore),
+    notAfter: new Date(notAfter),
     sha256: createHash("sha256").update(copy).digest("hex"),
   });
 }
 
-function readExtensions(der: Uint8Array, wrapper: DerElement): Map<string, Extension> {
+/** Validity (RFC 5280 §4.1.2.5): two times, UTCTime (1950–2049) or GeneralizedTime, as milliseconds. */
+function readValidity(der: Uint8Array, validityEl: DerElement): [number, number] {
+  expectUniversal(validityEl, TAG.sequence, "the validity");
+  const [notBefore, notAfter, extra] = childrenOf(der, validityEl, "the validity");
+  if (!notBefore || !notAfter || extra) throw new DerError("the validity must hold exactly notBefore and notAfter");
+  return [readTime(notBefore, "notBefore"), readTime(notAfter, "notAfter")];
+}
+
+function readTime(el: DerElement, what: string): number {
+  try {
+    if (isUniversal(el, TAG.utcTime)) {
+      const t = el.value.utcTime();
+      return Date.UTC(t.year + (t.year < 50 ? 2000 : 1900), t.month - 1, t.date, t.hours, t.minutes, t.seconds);
+    }
+    if (isUniversal(el, TAG.generalizedTime)) {
+      const t = el.value.generalizedTime();
+      return Date.UTC(t.year, t.month - 1, t.date, t.hours, t.minutes, t.seconds, t.milliseconds);
+    }
+  } catch {
+    throw new DerError(`${what} is not a valid time`);
+  }
+  throw new DerError(`${what} should be a UTCTime or GeneralizedTime`);
+}
+
+/** Each extension's extnValue contents by OID; an OID twice is refused (RFC 5280 §4.2). */
+function readExtensions(der: Uint8Array, wrapper: DerElement): Map<string, Uint8Array> {
   const list = readElement(der, wrapper.contentStart, wrapper.end, "the extensions");
-  const map = new Map<string, Extension>();
-  for (const ext of AsnConvert.parse(slice(der, list), Extensions)) {
-    if (map.has(ext.extnID)) throw new DerError(`extension ${ext.extnID} appears twice`);
-    map.set(ext.extnID, ext);
+  expectUniversal(list, TAG.sequence, "the extensions");
+  const map = new Map<string, Uint8Array>();
+  for (const extEl of childrenOf(der, list, "the extensions")) {
+    expectUniversal(extEl, TAG.sequence, "an extension");
+    const [idEl, second, third] = childrenOf(der, extEl, "an extension");
+    if (!idEl || !second) throw new DerError("an extension is missing its fields");
+    const extnID = readOid(idEl, "an extension's id");
+    const valueEl = third ?? second;
+    if (third) readBoolean(second, `extension ${extnID}'s critical flag`);
+    expectUniversal(valueEl, TAG.octetString, `extension ${extnID}'s value`);
+    if (map.has(extnID)) throw new DerError(`extension ${extnID} appears twice`);
+    map.set(extnID, contentOf(der, valueEl));
   }
   return map;
 }
 
-function slice(der: Uint8Array, el: DerElement): ArrayBuffer {
-  return der.slice(el.start, el.end).buffer;
+/** BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL } */
+function isCa(value: Uint8Array): boolean {
+  const seq = wholeElement(value, "BasicConstraints");
+  expectUniversal(seq, TAG.sequence, "BasicConstraints");
+  const [first] = childrenOf(value, seq, "BasicConstraints");
+  return first !== undefined && isUniversal(first, TAG.boolean) && readBoolean(first, "BasicConstraints cA");
+}
+
+/** KeyUsage ::= BIT STRING; bit n of `flag` (`1 << n`) is bit n of the string. */
+function hasKeyUsageBit(value: Uint8Array, flag: number): boolean {
+  const el = wholeElement(value, "KeyUsage");
+  expectUniversal(el, TAG.bitString, "KeyUsage");
+  const bits = contentOf(value, el).subarray(1); // after the unused-bits octet
+  const n = 31 - Math.clz32(flag);
+  return (((bits[n >> 3] ?? 0) << (n & 7)) & 0x80) !== 0;
+}
+
+function readOctetString(value: Uint8Array, what: string): Uint8Array {
+  const el = wholeElement(value, what);
+  expectUniversal(el, TAG.octetString, what);
+  return new Uint8Array(contentOf(value, el));
+}
+
+function wholeElement(bytes: Uint8Array, what: string): DerElement {
+  const el = readElement(bytes, 0, bytes.length, what);
+  if (el.end !== bytes.length) throw new DerError(`${what} has trailing bytes`);
+  return el;
 }
 
 export interface CreateCaCertificateOptions {
@@ -153,32 +203,26 @@ export async function createCaCertificate(options: CreateCaCertificateOptions): 
     throw new KubecaError("KUBECA_CONFIG_INVALID", "the CA certificate's notAfter must be after its notBefore");
   }
   const keyId = subjectKeyIdentifier(signer.publicKey);
-  const name = new Name([
-    new RelativeDistinguishedName([new AttributeTypeAndValue({ type: OID.commonName, value: directoryString(commonName) })]),
+  const name = sequence([set([sequence([oid(OID.commonName), directoryString(commonName)])])]);
+  const tbsDer = sequence([
+    explicit(0, integer(2n)), // v3
+    integer(serialValue(options.serial)),
+    signatureAlgorithmDer(signer.algorithm),
+    name,
+    sequence([time(options.notBefore), time(options.notAfter)]),
+    name,
+    spkiOf(signer.publicKey),
+    explicit(
+      3,
+      sequence([
+        encodeExtension(OID.keyUsage, true, namedBits(KEY_USAGE.digitalSignature | KEY_USAGE.keyEncipherment | KEY_USAGE.keyCertSign)),
+        encodeExtension(OID.basicConstraints, true, basicConstraints(true)),
+        encodeExtension(OID.subjectKeyIdentifier, false, octetString(keyId)),
+        encodeExtension(OID.authorityKeyIdentifier, false, sequence([implicitPrimitive(0, keyId)])),
+        encodeExtension(OID.subjectAltName, false, sequence([implicitPrimitive(2, new TextEncoder().encode(commonName))])),
+      ]),
+    ),
   ]);
-  const extension = (extnID: string, critical: boolean, value: unknown) =>
-    new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
-  const tbs = new TBSCertificate({
-    version: Version.v3,
-    serialNumber: toArrayBuffer(serialIntegerContents(serialValue(options.serial))),
-    signature: signatureAlgorithmIdentifier(signer.algorithm),
-    issuer: name,
-    validity: new Validity({ notBefore: options.notBefore, notAfter: options.notAfter }),
-    subject: name,
-    subjectPublicKeyInfo: AsnConvert.parse(signer.publicKey, SubjectPublicKeyInfo),
-    extensions: new Extensions([
-      extension(
-        OID.keyUsage,
-        true,
-        new KeyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment | KeyUsageFlags.keyCertSign),
-      ),
-      extension(OID.basicConstraints, true, new BasicConstraints({ cA: true })),
-      extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId)),
-      extension(OID.authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId) })),
-      extension(OID.subjectAltName, false, new SubjectAlternativeName([new GeneralName({ dNSName: commonName })])),
-    ]),
-  });
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
   const signature = await signer.sign(tbsDer);
   // The outer sequence is built around the exact bytes that were signed.
   return sequence([tbsDer, signatureAlgorithmDer(signer.algorithm), bitString(signature)]);
@@ -188,10 +232,12 @@ export async function createCaCertificate(options: CreateCaCertificateOptions): 
 // therefore carry PrintableString, and so do ours.
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 
-function directoryString(value: string): AttributeValue {
-  return PRINTABLE.test(value) ? new AttributeValue({ printableString: value }) : new AttributeValue({ utf8String: value });
+function directoryString(value: string): Uint8Array {
+  return PRINTABLE.test(value) ? printableString(value) : utf8String(value);
 }
 
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer;
+/** The signer's SubjectPublicKeyInfo, checked to be one whole DER SEQUENCE before it is embedded. */
+function spkiOf(publicKey: Uint8Array): Uint8Array {
+  expectUniversal(wholeElement(publicKey, "the signer's public key"), TAG.sequence, "the signer's public key");
+  return publicKey;
 }

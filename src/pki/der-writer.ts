@@ -1,4 +1,5 @@
-// The few DER encodings built per certificate (version, serial, validity, SKI, SAN, outer sequences).
+// The DER encodings kubeca builds: per certificate (version, serial, validity, SKI, SAN, outer
+// sequences) and once at start (algorithm identifiers, constant extensions, a new CA's certificate).
 // Children arrive already encoded; @oslojs/asn1 writes every identifier and length, so no code here
 // writes tag or length bytes itself.
 import {
@@ -8,9 +9,14 @@ import {
   ASN1Form,
   ASN1GeneralizedTime,
   ASN1Integer,
+  ASN1Null,
+  ASN1ObjectIdentifier,
   ASN1OctetString,
+  ASN1PrintableString,
   ASN1UTCTime,
+  ASN1UTF8String,
   encodeASN1,
+  encodeObjectIdentifier,
   type ASN1Encodable,
 } from "@oslojs/asn1";
 
@@ -40,10 +46,65 @@ class Constructed implements ASN1Encodable {
   }
 }
 
+/** A primitive element with given contents: `[tag] IMPLICIT` of a primitive type. */
+class Primitive implements ASN1Encodable {
+  readonly form = ASN1Form.Primitive;
+  readonly class: ASN1Class;
+  readonly tag: number;
+  private readonly bytes: Uint8Array;
+
+  constructor(cls: ASN1Class, tag: number, bytes: Uint8Array) {
+    this.class = cls;
+    this.tag = tag;
+    this.bytes = bytes;
+  }
+
+  contents(): Uint8Array {
+    return this.bytes;
+  }
+}
+
 const SEQUENCE_TAG = 16;
+const SET_TAG = 17;
 
 export function sequence(children: readonly Uint8Array[]): Uint8Array {
   return encodeASN1(new Constructed(ASN1Class.Universal, SEQUENCE_TAG, children));
+}
+
+/** A SET of one or more already sorted encodings (a RelativeDistinguishedName of one attribute). */
+export function set(children: readonly Uint8Array[]): Uint8Array {
+  return encodeASN1(new Constructed(ASN1Class.Universal, SET_TAG, children));
+}
+
+/** `[tag] IMPLICIT` of a primitive value, given its contents (a key identifier, a dNSName). */
+export function implicitPrimitive(tag: number, contents: Uint8Array): Uint8Array {
+  return encodeASN1(new Primitive(ASN1Class.ContextSpecific, tag, contents));
+}
+
+export function oid(dotted: string): Uint8Array {
+  return encodeASN1(new ASN1ObjectIdentifier(encodeObjectIdentifier(dotted)));
+}
+
+export function nullValue(): Uint8Array {
+  return encodeASN1(new ASN1Null());
+}
+
+const encoder = new TextEncoder();
+
+export function printableString(text: string): Uint8Array {
+  return encodeASN1(new ASN1PrintableString(encoder.encode(text)));
+}
+
+export function utf8String(text: string): Uint8Array {
+  return encodeASN1(new ASN1UTF8String(encoder.encode(text)));
+}
+
+/** A NamedBitList BIT STRING (KeyUsage): bit n of `flags` is bit n of the string, trailing zero bits left out (X.690 §11.2.2). */
+export function namedBits(flags: number): Uint8Array {
+  const length = flags === 0 ? 0 : 32 - Math.clz32(flags);
+  const bytes = new Uint8Array(Math.ceil(length / 8));
+  for (let n = 0; n < length; n++) if (flags & (1 << n)) bytes[n >> 3]! |= 0x80 >> (n & 7);
+  return encodeASN1(new ASN1BitString(bytes, length));
 }
 
 /** `[tag] EXPLICIT` wrapper. */

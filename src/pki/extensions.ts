@@ -1,30 +1,30 @@
 // Certificate extensions. What is constant per profile (BasicConstraints, KeyUsage, EKU) or per CA
-// (AuthorityKeyIdentifier) is encoded once with @peculiar/asn1-x509; only SKI and SAN, which depend on
-// the CSR, are encoded per certificate.
-import { ASN1ObjectIdentifier, encodeASN1, encodeObjectIdentifier } from "@oslojs/asn1";
-import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
-import {
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  ExtendedKeyUsage,
-  Extension,
-  KeyIdentifier,
-  KeyUsage,
-  KeyUsageFlags,
-} from "@peculiar/asn1-x509";
-import { boolean, octetString, sequence } from "./der-writer.js";
+// (AuthorityKeyIdentifier) is encoded once; only SKI and SAN, which depend on the CSR, are encoded per
+// certificate.
+import { boolean, implicitPrimitive, namedBits, octetString, oid, sequence } from "./der-writer.js";
 import { OID } from "./oids.js";
 import type { ExtKeyUsageName, LeafExtensions } from "./types.js";
+
+/** KeyUsage bits (RFC 5280 §4.2.1.3): bit n is `1 << n`. */
+export const KEY_USAGE = {
+  digitalSignature: 1 << 0,
+  keyEncipherment: 1 << 2,
+  keyCertSign: 1 << 5,
+} as const;
 
 const KEY_PURPOSES: Readonly<Record<ExtKeyUsageName, string>> = {
   serverAuth: OID.serverAuth,
   clientAuth: OID.clientAuth,
 };
 
-/** A complete Extension DER from an asn1-x509 value. */
-export function encodeExtension(extnID: string, critical: boolean, value: unknown): Uint8Array {
-  const extension = new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
-  return new Uint8Array(AsnConvert.serialize(extension));
+/** A complete Extension DER around its value's DER; `critical` is written only when true (DEFAULT FALSE). */
+export function encodeExtension(extnID: string, critical: boolean, valueDer: Uint8Array): Uint8Array {
+  return critical ? sequence([oid(extnID), boolean(true), octetString(valueDer)]) : sequence([oid(extnID), octetString(valueDer)]);
+}
+
+/** BasicConstraints (RFC 5280 §4.2.1.9) without pathLenConstraint; cA FALSE is the DEFAULT, left out. */
+export function basicConstraints(ca: boolean): Uint8Array {
+  return sequence(ca ? [boolean(true)] : []);
 }
 
 /**
@@ -37,29 +37,29 @@ export function encodeExtension(extnID: string, critical: boolean, value: unknow
 export function compileLeafExtensions(extKeyUsage: readonly ExtKeyUsageName[], options: { keyEncipherment?: boolean } = {}): LeafExtensions {
   if (extKeyUsage.length === 0) throw new TypeError("a leaf profile needs at least one extended key usage");
   const purposes = extKeyUsage.map((u) => {
-    const oid = KEY_PURPOSES[u];
-    if (!oid) throw new TypeError(`unknown extended key usage ${String(u)}`);
-    return oid;
+    const purpose = KEY_PURPOSES[u];
+    if (!purpose) throw new TypeError(`unknown extended key usage ${String(u)}`);
+    return purpose;
   });
   return Object.freeze({
     extKeyUsage: Object.freeze([...extKeyUsage]),
-    basicConstraints: encodeExtension(OID.basicConstraints, true, new BasicConstraints({ cA: false })),
+    basicConstraints: encodeExtension(OID.basicConstraints, true, basicConstraints(false)),
     keyUsage: encodeExtension(
       OID.keyUsage,
       true,
-      new KeyUsage(options.keyEncipherment === false ? KeyUsageFlags.digitalSignature : KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment),
+      namedBits(options.keyEncipherment === false ? KEY_USAGE.digitalSignature : KEY_USAGE.digitalSignature | KEY_USAGE.keyEncipherment),
     ),
-    extKeyUsageDer: encodeExtension(OID.extKeyUsage, false, new ExtendedKeyUsage(purposes)),
+    extKeyUsageDer: encodeExtension(OID.extKeyUsage, false, sequence(purposes.map((p) => oid(p)))),
   });
 }
 
 /** AuthorityKeyIdentifier with only keyIdentifier: constant per CA. */
 export function authorityKeyIdentifierExtension(caKeyId: Uint8Array): Uint8Array {
-  return encodeExtension(OID.authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(caKeyId) }));
+  return encodeExtension(OID.authorityKeyIdentifier, false, sequence([implicitPrimitive(0, caKeyId)]));
 }
 
-const SKI_OID = encodeASN1(new ASN1ObjectIdentifier(encodeObjectIdentifier(OID.subjectKeyIdentifier)));
-const SAN_OID = encodeASN1(new ASN1ObjectIdentifier(encodeObjectIdentifier(OID.subjectAltName)));
+const SKI_OID = oid(OID.subjectKeyIdentifier);
+const SAN_OID = oid(OID.subjectAltName);
 const CRITICAL = boolean(true);
 
 /** Per certificate: SubjectKeyIdentifier, not critical. */

@@ -179,4 +179,32 @@ describe("the Lambda bundle", () => {
       }
     }
   });
+
+  it("loads at cold start neither zod's full build, a second ASN.1 stack, nor the SDK's SSO/STS/INI credential providers", () => {
+    // What issue 11 cut from the cold start; each came back once by an innocent-looking import.
+    const meta = JSON.parse(readFileSync(join(ROOT, "dist", "lambda", "lambda.meta.json"), "utf8")) as {
+      outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string; external?: boolean }[] }>;
+    };
+    const loaded = new Set<string>();
+    const walk = (output: string) => {
+      if (loaded.has(output)) return;
+      loaded.add(output);
+      for (const i of meta.outputs[output]!.imports) if (!i.external && i.kind === "import-statement") walk(i.path);
+    };
+    walk("dist/lambda/http.mjs");
+    const inputs = [...loaded].flatMap((o) => Object.keys(meta.outputs[o]!.inputs));
+    assert.ok(inputs.some((i) => i.includes("node_modules/zod/v4/mini/")), "the schemas are zod/mini");
+    assert.ok(inputs.some((i) => i.includes("node_modules/@oslojs/asn1/")), "the DER reader and writer are @oslojs/asn1");
+    const unwanted = [
+      "node_modules/zod/v4/classic/", // the full build: the schemas use zod/mini
+      "node_modules/asn1js/",
+      "node_modules/@peculiar/",
+      "node_modules/@aws-sdk/credential-provider-sso/",
+      "node_modules/@aws-sdk/credential-provider-ini/",
+      "node_modules/@aws-sdk/nested-clients/",
+    ];
+    for (const prefix of unwanted) {
+      assert.deepEqual(inputs.filter((i) => i.includes(prefix)), [], `a cold start loads ${prefix}`);
+    }
+  });
 });
