@@ -6,7 +6,9 @@ import { pathToFileURL } from "node:url";
 import type { KeyAlgorithmName, Pkcs11SignerConfig } from "../src/config/index.js";
 import { SignerConfig } from "../src/config/index.js";
 import { compileLeafExtensions, createCaCertificate, createLeafIssuer, parseCsr, readCaCertificate } from "../src/pki/index.js";
-import { createMemorySigner, createPkcs11Signer, generatePkcs11KeyPair, type Signer } from "../src/signers/index.js";
+import { createMemorySigner, type Signer } from "../src/signers/index.js";
+import { createPkcs11Signer } from "../src/signers/pkcs11.js";
+import { generatePkcs11KeyPair } from "../src/signers/pkcs11-keygen.js";
 import { buildCsr, newKey, withDnsNames, withIpAddresses, withKey } from "../test/support/csr-builder.js";
 import { createTestToken, pkcs11SignerConfig, SOFTHSM_MODULE } from "../test/support/softhsm.js";
 

@@ -2,7 +2,7 @@
 import type { SignerConfig } from "../config/index.js";
 import { createAwsKmsSigner, type AwsKmsSignerOptions } from "./aws-kms.js";
 import { createMemorySigner } from "./memory.js";
-import { createPkcs11Signer, type Pkcs11SignerOptions } from "./pkcs11.js";
+import type { Pkcs11SignerOptions } from "./pkcs11.js";
 import type { Signer } from "./signer.js";
 
 /** Options for the signer types that take any. */
@@ -14,7 +14,10 @@ export async function createSigner(config: SignerConfig, options: CreateSignerOp
       return createAwsKmsSigner(config, options);
     case "memory":
       return createMemorySigner(config.algorithm);
-    case "pkcs11":
+    case "pkcs11": {
+      // Loaded only for a pkcs11 signer: Lambda, which refuses them, never loads the PKCS#11 code.
+      const { createPkcs11Signer } = await import("./pkcs11.js");
       return createPkcs11Signer(config, options);
+    }
   }
 }

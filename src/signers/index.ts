@@ -7,8 +7,9 @@ export { createAwsKmsSigner } from "./aws-kms.js";
 export type { AwsKmsSigner, AwsKmsSignerConfig, AwsKmsSignerOptions } from "./aws-kms.js";
 export { createMemorySigner, generateMemoryKey } from "./memory.js";
 export type { MemorySigner } from "./memory.js";
-export { createPkcs11Signer } from "./pkcs11.js";
-export { generatePkcs11KeyPair } from "./pkcs11-keygen.js";
+// The PKCS#11 signer and key generation are not re-exported: importing them from here would load
+// their code (and keep it in the Lambda bundle, which refuses pkcs11 signers). createSigner loads
+// ./pkcs11.js on demand; `ca keygen` imports ./pkcs11-keygen.js itself.
 export type { Pkcs11GeneratedKey, Pkcs11KeygenRequest } from "./pkcs11-keygen.js";
 export type { Pkcs11Signer, Pkcs11SignerOptions } from "./pkcs11.js";
 export { createSigner } from "./create-signer.js";

@@ -98,9 +98,12 @@ describe("the Lambda bundle", () => {
         ...env,
       },
     });
-    return (JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as { statusCode: number; headers: Record<string, string>; body: string }[]).map(
-      (r) => ({ ...r, json: JSON.parse(r.body) }),
-    );
+    return (
+      JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded?: boolean }[]
+    ).map((r) => {
+      const text = r.isBase64Encoded ? Buffer.from(r.body, "base64").toString("utf8") : r.body;
+      return { ...r, text, json: r.headers["content-type"]?.startsWith("application/yaml") ? undefined : JSON.parse(text) };
+    });
   }
 
   it("answers health, CA, a refused token and a signed certificate, over v2 and v1 events", async () => {
@@ -133,6 +136,15 @@ describe("the Lambda bundle", () => {
     const audit = readFileSync(join(dir, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
     assert.ok(audit.includes("authentication-failed"), audit.join(","));
     assert.ok(audit.includes("issued"), audit.join(","));
+  });
+
+  it("serves the OpenAPI document, whose text and YAML parser are chunks loaded on first use", async () => {
+    const [yaml, json] = await invoke([httpApiEvent({ method: "GET", path: "/openapi.yaml" }), restApiEvent({ method: "GET", path: "/openapi.json" })]);
+    assert.equal(yaml!.statusCode, 200, yaml!.text);
+    assert.equal(yaml!.text, readFileSync(join(ROOT, "openapi", "openapi.yaml"), "utf8"));
+    assert.equal(json!.statusCode, 200, json!.text);
+    assert.equal(json!.json.openapi, "3.1.0");
+    assert.ok(json!.json.paths["/v1/sign"].post, "the sign operation is in the parsed document");
   });
 
   it("a broken config answers 500 problem+json to every request instead of crashing", async () => {

@@ -2,7 +2,8 @@
 // that names it, for `kubeca ca init` and `kubeca serve`.
 import { stringify } from "yaml";
 import { KeyAlgorithmName, Pkcs11SignerConfig } from "../../config/index.js";
-import { generatePkcs11KeyPair, spkiFingerprint } from "../../signers/index.js";
+import { spkiFingerprint } from "../../signers/index.js";
+import { generatePkcs11KeyPair } from "../../signers/pkcs11-keygen.js";
 import type { CliIo, CommandRunner } from "../command.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { parseFlags, UsageError } from "../flags.js";
