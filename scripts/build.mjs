@@ -104,6 +104,32 @@ const NO_SCHEMA_COMPILERS = {
   },
 };
 
+// In the Lambda handlers only, two modules their dependencies require but never call on the paths the
+// handlers take are replaced by a stub that fails loudly if called: pino's transports (thread-stream;
+// the handlers log to stdout, CloudWatch's way) and semver, which fastify consults only for a plugin
+// declaring the fastify versions it supports (the handlers register none). 40 KiB of the cold start.
+const LAMBDA_UNUSED = {
+  "thread-stream": {
+    message: "pino transports are not bundled in the Lambda handlers; they log to stdout",
+    exports: "function ThreadStream() { fail(); }",
+  },
+  semver: {
+    message: "semver is not bundled in the Lambda handlers: a fastify plugin declared the fastify versions it supports; bundle semver (scripts/build.mjs LAMBDA_UNUSED)",
+    exports: "{ satisfies: fail, gt: fail, coerce: fail }", // what fastify's plugin-utils calls
+  },
+};
+const LAMBDA_STUBS = {
+  name: "lambda-unused-modules",
+  setup(b) {
+    const filter = new RegExp(`^(${Object.keys(LAMBDA_UNUSED).join("|")})$`);
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: "kubeca-lambda-unused" }));
+    b.onLoad({ filter: /.*/, namespace: "kubeca-lambda-unused" }, (args) => {
+      const { message, exports } = LAMBDA_UNUSED[args.path];
+      return { contents: `function fail() { throw new Error(${JSON.stringify(message)}); }\nmodule.exports = ${exports};`, loader: "js" };
+    });
+  },
+};
+
 /** The options every bundle shares: Node 20 and 22, dependencies inside, names kept, a metafile. */
 function shared(target, commit) {
   return {
@@ -176,6 +202,7 @@ const builders = {
   lambda: (commit) =>
     splitEsm("lambda", commit, ["http", "kubelet-sweep"].map((name) => join(root, "src", "lambda", `${name}.ts`)), join(outdir, "lambda"), "lambda.meta.json", {
       mainFields: ["module", "main"],
+      plugins: [NO_SCHEMA_COMPILERS, LAMBDA_STUBS],
     }),
 
   async "single-file"(commit) {
