@@ -3,7 +3,9 @@
 // instance, each in a fresh Node process as Lambda runs it, against the local KMS server; and, rounds
 // interleaved, import + first /healthz of a bare fastify + @fastify/aws-lambda bundle built with the same
 // esbuild options, the baseline of issue 11's goal (≤ 1.25×). Node 22 (Lambda's) when tools/node22 is
-// installed. Figures only.
+// installed. Figures only. KUBECA_BENCH_ROUNDS (5) interleaved rounds; KUBECA_BENCH_BEFORE: another
+// built checkout (its dist/lambda, e.g. main's) measured in the same rounds, with its size:
+//   (cd /tmp/before && node scripts/build.mjs lambda) && KUBECA_BENCH_BEFORE=/tmp/before npm run bench -- lambda
 import { execFile, execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,7 +22,8 @@ import { buildCsr, withCommonName, withOrganizations } from "../test/support/csr
 import { NODE22 } from "../test/support/built.js";
 
 const NODE = existsSync(NODE22) ? NODE22 : process.execPath;
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.KUBECA_BENCH_ROUNDS ?? 5);
+const BEFORE = process.env.KUBECA_BENCH_BEFORE;
 
 // The baseline: fastify and its Lambda adapter, nothing else, answering /healthz.
 const BARE = `
@@ -160,7 +163,8 @@ export async function benchLambda(): Promise<void> {
     const run = async (script: string, target: string) => resultOf((await promisify(execFile)(NODE, [join(dir, script), target, join(dir, "events.json")], { env })).stdout);
     const { stdout } = await promisify(execFile)(NODE, [join(dir, "child.mjs"), bundle, join(dir, "events.json")], { env });
     const r = resultOf(stdout) as { importMs: number; firstInvokeMs: number; firstSignMs: number; warmSignP50Ms: number; statuses: number[] };
-    const cold = { kubeca: [] as number[], bare: [] as number[] };
+    const cold = { kubeca: [] as number[], bare: [] as number[], before: [] as number[] };
+    const beforeBundle = BEFORE ? join(resolve(BEFORE), "dist", "lambda", "http.mjs") : undefined;
     const loads: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       loads.push(loadavg()[0]!);
@@ -169,6 +173,11 @@ export async function benchLambda(): Promise<void> {
       if (k.status !== 200 || b.status !== 200) throw new Error(`cold start answered ${k.status} / ${b.status}`);
       cold.kubeca.push(k.importMs + k.firstInvokeMs);
       cold.bare.push(b.importMs + b.firstInvokeMs);
+      if (beforeBundle) {
+        const p = await run("cold.mjs", beforeBundle);
+        if (p.status !== 200) throw new Error(`the before bundle's cold start answered ${p.status}`);
+        cold.before.push(p.importMs + p.firstInvokeMs);
+      }
     }
     const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
     console.log(`\nLambda bundle (node ${execFileSync(NODE, ["--version"]).toString().trim()}; Lambda runs nodejs22.x), local KMS server`);
@@ -183,6 +192,12 @@ export async function benchLambda(): Promise<void> {
     const k = median(cold.kubeca);
     const b = median(cold.bare);
     console.log(`  import + first /healthz, median of ${ROUNDS} interleaved: kubeca ${k.toFixed(0)} ms, bare ${b.toFixed(0)} ms: ${(k / b).toFixed(2)}× (goal ≤ 1.25×; load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)})`);
+    if (beforeBundle) {
+      const p = median(cold.before);
+      const beforeMeta = join(resolve(BEFORE!), "dist", "lambda", "lambda.meta.json");
+      console.log(`  before (${BEFORE}): http.mjs + chunks ${kib(coldStartBytes(beforeMeta, "/lambda/http.mjs"))}, kubelet-sweep.mjs + chunks ${kib(coldStartBytes(beforeMeta, "/lambda/kubelet-sweep.mjs"))}`);
+      console.log(`  before, import + first /healthz in the same rounds: ${p.toFixed(0)} ms: ${(p / b).toFixed(2)}× bare`);
+    }
   } finally {
     await kms.close();
     rmSync(dir, { recursive: true, force: true });
