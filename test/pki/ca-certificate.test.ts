@@ -76,6 +76,15 @@ describe("createCaCertificate makes kubeadm's self-signed CA through a Signer", 
     assert.equal(v.notAfter.generalTime?.toISOString(), "2050-01-01T00:00:00.000Z");
   });
 
+  test("a notBefore before 1950 is a GeneralizedTime too (RFC 5280 §4.1.2.5), and reads back as 1949", async () => {
+    const { der, info } = await makeCa(signerFor(SIGNER_CASES[0]!), { notBefore: new Date("1949-12-31T23:59:59Z") });
+    const v = AsnConvert.parse(der, Certificate).tbsCertificate.validity;
+    assert.equal(v.notBefore.generalTime?.toISOString(), "1949-12-31T23:59:59.000Z");
+    assert.ok(v.notAfter.utcTime && !v.notAfter.generalTime);
+    assert.equal(info.notBefore.toISOString(), "1949-12-31T23:59:59.000Z");
+    assert.equal(new Date(new X509Certificate(der).validFrom).toISOString(), "1949-12-31T23:59:59.000Z");
+  });
+
   test("a notAfter not after notBefore is refused", async () => {
     await assertRejected(
       createCaCertificate({ commonName: "kubernetes", signer: signerFor(SIGNER_CASES[0]!), serial: CA_SERIAL, notBefore: NOW, notAfter: NOW }),
