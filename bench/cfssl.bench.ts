@@ -209,7 +209,7 @@ export async function benchCfssl(): Promise<void> {
 
     console.log(`\nkubeca vs cfssl ${spawnSync("cfssl", ["version"]).stdout.toString().split("\n")[0]}, wrk -t1, ${SECONDS} s a run, ${ROUNDS} interleaved rounds`);
     if (BEFORE) console.log(`  before: ${BEFORE}/dist/cli, serve --dev as it was built there`);
-    console.log(`  kubeca: built CLI on node ${spawnSync(KUBECA_NODE, ["--version"]).stdout.toString().trim()}, serve --dev (memory P-256 CA, file audit log with fsync), default workers = CPU count`);
+    console.log(`  kubeca: built CLI on node ${spawnSync(KUBECA_NODE, ["--version"]).stdout.toString().trim()}, serve --dev (memory P-256 CA, file audit log with fsync), default --workers (one process on 2 CPUs or fewer, else the CPU count minus one)`);
     console.log(`  building pools of ${POOL} distinct CSRs per key type…`);
     const pools: Record<string, { kubeca: string; cfssl: string; warmKubeca: string; warmCfssl: string }> = {};
     for (const key of ["P-256", "RSA-2048"] as const) {
