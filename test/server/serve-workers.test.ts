@@ -572,6 +572,14 @@ describe("a worker's rate-limit charge travels with its request's idempotency ca
     assert.deepEqual(endpoint.sent.slice(3), [{ kind: "call", id: 4, call: { op: "admit", caller, cost: 1 } }], "charged once, when answered");
   });
 
+  it("charges are deferred for at most 4,096 requests at once (a request that is never answered keeps its entry): past that, a charge is a call at once", async () => {
+    const { endpoint, services } = workerSide();
+    for (let i = 0; i < 4_096; i++) assert.equal(services.rateLimiter.admit(caller, 1, `req-${i}`), undefined);
+    void services.rateLimiter.admit(caller, 1, "req-4096");
+    await tick();
+    assert.deepEqual(endpoint.sent, [{ kind: "call", id: 1, call: { op: "admit", caller, cost: 1 } }]);
+  });
+
   it("the primary charges a carried admission before it runs the window: over the limit it answers 429 and never says issue", async () => {
     const sent: PrimaryMessage[] = [];
     const idempotency = createIdempotency({ store: createMemoryIdempotencyStore(100), windowSeconds: 600, now: () => new Date() });

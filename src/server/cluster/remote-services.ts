@@ -17,6 +17,12 @@ export interface WorkerServices extends PrimaryServices {
   settle(requestId: string): void;
 }
 
+/**
+ * Far more than requests in flight. A request whose client went away and that failed before its first
+ * call may never be answered, so its charge is never taken: past this many, charges go at once.
+ */
+const MAX_DEFERRED = 4_096;
+
 export function remoteServices(channel: PrimaryChannel): WorkerServices {
   // Charges of one token deferred by request id until that request's first call to the primary.
   const deferred = new Map<string, Admission>();
@@ -45,7 +51,7 @@ export function remoteServices(channel: PrimaryChannel): WorkerServices {
       // A single request's token goes with its idempotency-run, which the primary answers only after
       // charging it: one round trip fewer per certificate, and still nothing signed over the limit.
       // A batch's charge (every item at once, before any item starts) stays a call of its own.
-      if (requestId !== undefined && cost === 1 && !deferred.has(requestId)) {
+      if (requestId !== undefined && cost === 1 && !deferred.has(requestId) && deferred.size < MAX_DEFERRED) {
         deferred.set(requestId, { caller, cost });
         return;
       }
