@@ -24,6 +24,6 @@ Flags:
                     one, for the primary; on 2 CPUs or fewer, 1). A primary process keeps the one
                     audit log, idempotency window and rate limits for all of them, restarts a
                     worker that dies, and drains them all on SIGTERM. 1: a single process, no
-                    workers (cheapest per request; on 2 CPUs also as fast).
+                    workers (the least CPU per request and the lowest latency at low load).
   -h, --help        show this help
 `;
