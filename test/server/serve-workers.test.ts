@@ -23,6 +23,21 @@ import { buildCsr, newKey, withCommonName, withKey, withOrganizations } from "..
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
 import { openssl, withTempFiles } from "../support/openssl.js";
 import { childPids, run } from "../support/processes.js";
+import { EventEmitter } from "node:events";
+import type { AuditEvent } from "../../src/audit/types.js";
+import type { Caller } from "../../src/auth/caller.js";
+import { createMemoryReplayCache } from "../../src/auth/replay-cache.js";
+import { KubecaError } from "../../src/errors/index.js";
+import { createIdempotency } from "../../src/issuance/idempotency.js";
+import type { RememberedIssuance } from "../../src/issuance/idempotency-store.js";
+import { createMemoryIdempotencyStore } from "../../src/issuance/memory-idempotency-store.js";
+import { createCallAnswerer } from "../../src/server/cluster/call-answerer.js";
+import { PrimaryChannel } from "../../src/server/cluster/primary-channel.js";
+import type { PrimaryMessage, WorkerMessage } from "../../src/server/cluster/protocol.js";
+import { unbatch } from "../../src/server/cluster/outbox.js";
+import { remoteServices } from "../../src/server/cluster/remote-services.js";
+import { defaultWorkerCount } from "../../src/server/cluster/worker-count.js";
+import { createRateLimiter } from "../../src/server/rate-limiter.js";
 
 const CP1_TOKEN = "cp1-token-0123456789abcdef0123456789";
 const CP2_TOKEN = "cp2-token-0123456789abcdef0123456789";
@@ -327,6 +342,32 @@ describe("kubeca serve --dev --workers 2", () => {
     assert.match(limited.body.detail, /node cp-2 is over its rate limit/);
   });
 
+  it("over the limit, a request the policy or the body schema would refuse is answered 429 too, and nothing is recorded for it", async () => {
+    // A worker sends a request's charge with its first call to the primary; for a refusal that call is
+    // the audit append, and the charge must still come first (a 429 is not audited).
+    const before = (await auditRecords(join(dir, "audit.jsonl"))).length;
+    const wrongCn = buildCsr(withKey("P-256", newKey("P-256")), withCommonName("someone-else"), withOrganizations("kubeadm:cluster-admins")).pem;
+    const answers = await Promise.all([
+      post(served.url, CP2_TOKEN, "/v1/sign", { name: "admin.conf", csr: wrongCn }),
+      post(served.url, CP2_TOKEN, "/v1/sign", { name: "no-such-file.conf", csr: adminCsr() }),
+      post(served.url, CP2_TOKEN, "/v1/sign", { name: "admin.conf" }),
+    ]);
+    assert.deepEqual(
+      answers.map((a) => [a.status, a.body.code]),
+      answers.map(() => [429, "KUBECA_RATE_LIMITED"]),
+    );
+    assert.equal((await auditRecords(join(dir, "audit.jsonl"))).length, before, "no record for a rate-limited request");
+    // Within its limit, cp-1's same refusal is recorded.
+    const refused = await post(served.url, CP1_TOKEN, "/v1/sign", { name: "admin.conf", csr: wrongCn });
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    const records = await auditRecords(join(dir, "audit.jsonl"));
+    assertLinear(records);
+    assert.deepEqual(
+      records.slice(before).map((r) => [r.event, r.actor.node]),
+      [["refused", "cp-1"]],
+    );
+  });
+
   it("the workers exit when the primary dies", async () => {
     const workers = childPids(served.child.pid!);
     assert.equal(workers.length, 2);
@@ -458,3 +499,125 @@ async function attach(child: ChildProcess): Promise<Served> {
     },
   };
 }
+
+describe("a worker's rate-limit charge travels with its request's idempotency call", () => {
+  const caller: Caller = { method: "token", subject: "cp-1-token", node: "cp-1", role: "control-plane" };
+  // Two turns: an answer resolves a call, whose continuation queues its next message for the turn after.
+  const tick = async () => {
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  };
+
+  /** A worker's channel over an in-memory endpoint: what it sends, and a way to answer it. */
+  function workerSide() {
+    const endpoint = Object.assign(new EventEmitter(), {
+      connected: true,
+      sent: [] as WorkerMessage[],
+      send(message: unknown, callback: (error: Error | null) => void) {
+        endpoint.sent.push(...unbatch(message as WorkerMessage));
+        callback(null);
+        return true;
+      },
+    });
+    const services = remoteServices(new PrimaryChannel(endpoint, () => undefined));
+    const answer = (message: PrimaryMessage) => endpoint.emit("message", message);
+    return { endpoint, services, answer };
+  }
+
+  it("a single request's charge is not a call of its own: its idempotency-run carries it, and a 429 answer signs nothing", async () => {
+    const { endpoint, services, answer } = workerSide();
+    assert.equal(services.rateLimiter.admit(caller, 1, "req-1"), undefined);
+    await tick();
+    assert.deepEqual(endpoint.sent, [], "nothing sent for the charge alone");
+    let issued = 0;
+    const run = services.idempotency.run("key-1", {
+      requestId: "req-1",
+      issue: async () => {
+        issued++;
+        throw new Error("must not sign");
+      },
+      replay: async () => {
+        throw new Error("must not replay");
+      },
+    });
+    await tick();
+    assert.deepEqual(endpoint.sent, [{ kind: "call", id: 1, call: { op: "idempotency-run", key: "key-1", admit: { caller, cost: 1 } } }]);
+    const limited = new KubecaError("KUBECA_RATE_LIMITED", "node cp-1 is over its rate limit", { retryAfter: 3 });
+    answer({ kind: "answer", id: 1, error: { code: limited.code, detail: limited.detail, retryAfter: 3, violations: [] } });
+    await assert.rejects(run, (e: KubecaError) => e.code === "KUBECA_RATE_LIMITED" && e.retryAfter === 3);
+    assert.equal(issued, 0);
+  });
+
+  it("a refusal's record goes after the charge, as a call of its own; a batch's charge is sent at once; a charge no call carried is sent when the request is answered", async () => {
+    const { endpoint, services, answer } = workerSide();
+    const refusal: AuditEvent = { event: "refused", requestId: "req-2", actor: { method: "token", identity: "cp-1-token", node: "cp-1", sourceIp: "10.0.0.10", userAgent: undefined } };
+    services.rateLimiter.admit(caller, 1, "req-2");
+    const appended = services.audit.append(refusal);
+    await tick();
+    assert.deepEqual(endpoint.sent, [{ kind: "call", id: 1, call: { op: "admit", caller, cost: 1 } }], "the charge first, the append waits for its answer");
+    answer({ kind: "answer", id: 1, value: null });
+    await tick();
+    assert.deepEqual(endpoint.sent[1], { kind: "call", id: 2, call: { op: "audit-append", event: refusal } });
+    answer({ kind: "answer", id: 2, value: { seq: 1 } });
+    assert.deepEqual(await appended, { seq: 1 });
+
+    void services.rateLimiter.admit(caller, 4, "req-3");
+    await tick();
+    assert.deepEqual(endpoint.sent[2], { kind: "call", id: 3, call: { op: "admit", caller, cost: 4 } });
+
+    services.rateLimiter.admit(caller, 1, "req-4");
+    services.settle("req-4");
+    services.settle("req-4");
+    services.settle("req-5");
+    await tick();
+    assert.deepEqual(endpoint.sent.slice(3), [{ kind: "call", id: 4, call: { op: "admit", caller, cost: 1 } }], "charged once, when answered");
+  });
+
+  it("charges are deferred for at most 4,096 requests at once (a request that is never answered keeps its entry): past that, a charge is a call at once", async () => {
+    const { endpoint, services } = workerSide();
+    for (let i = 0; i < 4_096; i++) assert.equal(services.rateLimiter.admit(caller, 1, `req-${i}`), undefined);
+    void services.rateLimiter.admit(caller, 1, "req-4096");
+    await tick();
+    assert.deepEqual(endpoint.sent, [{ kind: "call", id: 1, call: { op: "admit", caller, cost: 1 } }]);
+  });
+
+  it("the primary charges a carried admission before it runs the window: over the limit it answers 429 and never says issue", async () => {
+    const sent: PrimaryMessage[] = [];
+    const idempotency = createIdempotency({ store: createMemoryIdempotencyStore(100), windowSeconds: 600, now: () => new Date() });
+    const unused = () => Promise.reject(new Error("not used here"));
+    const answerer = createCallAnswerer(
+      {
+        audit: { append: unused },
+        idempotency,
+        rateLimiter: createRateLimiter({ perCaller: { ratePerSecond: 0.001, burst: 1 }, overall: { ratePerSecond: 1000, burst: 1000 }, refusedCredentials: { ratePerSecond: 1, burst: 1 } }),
+        replayCache: createMemoryReplayCache(),
+        readiness: unused,
+        changeRotation: unused,
+        metrics: unused,
+      },
+      () => undefined,
+    );
+    const link = { id: 1, send: (m: PrimaryMessage) => sent.push(m) };
+    answerer.handle(link, { kind: "call", id: 1, call: { op: "idempotency-run", key: "a", admit: { caller, cost: 1 } } });
+    answerer.handle(link, { kind: "call", id: 2, call: { op: "idempotency-run", key: "b", admit: { caller, cost: 1 } } });
+    await tick();
+    const byId = (id: number) => sent.filter((m) => m.kind === "answer" && m.id === id);
+    assert.deepEqual(byId(1), [{ kind: "answer", id: 1, value: { action: "issue" } }]);
+    assert.equal(sent.length, 2);
+    const second = byId(2) as Extract<PrimaryMessage, { error: unknown }>[];
+    assert.equal(second.length, 1);
+    assert.equal(second[0]!.error.code, "KUBECA_RATE_LIMITED");
+    // The first attempt ends; the window never saw key b.
+    answerer.handle(link, { kind: "idempotency-outcome", id: 1, entry: { result: { name: "admin.conf" }, audit: {}, requestId: "r" } as unknown as RememberedIssuance });
+    await tick();
+    assert.equal(sent.length, 2);
+  });
+});
+
+describe("serve's default worker count", () => {
+  it("is one process on 2 CPUs or fewer, and leaves a CPU to the primary above that", () => {
+    assert.deepEqual(
+      [1, 2, 3, 4, 8, 64].map(defaultWorkerCount),
+      [1, 1, 2, 3, 7, 63],
+    );
+  });
+});

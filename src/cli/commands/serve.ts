@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import { loadConfigFile, type LoadedConfig } from "../../config/index.js";
 import { ServeMetrics } from "../../metrics/prometheus.js";
 import { createApp } from "../../server/index.js";
+import { defaultWorkerCount } from "../../server/cluster/worker-count.js";
 import { BUILD_INFO, isSingleExecutable } from "../build-info.js";
 import type { CliIo, CommandRunner } from "../command.js";
 import { prepareDevEnvironment } from "../dev-environment.js";
@@ -40,7 +41,7 @@ export const serveCommand: CommandRunner = {
       "log-level": { type: "string", default: "info" },
       workers: { type: "string" },
     });
-    const workers = values.workers === undefined ? availableParallelism() : parseWorkers(values.workers);
+    const workers = values.workers === undefined ? defaultWorkerCount(availableParallelism()) : parseWorkers(values.workers);
     const host = values.host;
     const port = parsePort(values.port);
     const loopback = isLoopback(host);

@@ -20,9 +20,10 @@ Flags:
   --trust-proxy     take the client address from X-Forwarded-For (audit records, rate limits of
                     refused credentials); only behind a proxy you run, which sets that header
   --log-level LEVEL fatal|error|warn|info|debug (default info)
-  --workers N       server processes that take requests and sign (default: this machine's CPU
-                    count). A primary process keeps the one audit log, idempotency window and
-                    rate limits for all of them, restarts a worker that dies, and drains them all
-                    on SIGTERM. 1: a single process, no workers.
+  --workers N       server processes that take requests and sign (default: the CPU count minus
+                    one, for the primary; on 2 CPUs or fewer, 1). A primary process keeps the one
+                    audit log, idempotency window and rate limits for all of them, restarts a
+                    worker that dies, and drains them all on SIGTERM. 1: a single process, no
+                    workers (the least CPU per request and the lowest latency at low load).
   -h, --help        show this help
 `;
