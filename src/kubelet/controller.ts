@@ -116,6 +116,7 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     await recordAllUnwritten("kubeca stopped leading before it could write it; the next leader signs anew", reconcileDeps).catch((e) =>
       deps.log.warn("could not record unwritten certificates", { error: String((e as Error)?.message ?? e) }),
     );
+    api.closeIdle();
   };
 
   return {

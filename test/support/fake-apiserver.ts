@@ -75,6 +75,8 @@ export class FakeApiserver {
   bookmarkIntervalMs = 200;
   /** While true, open watches stay connected but receive nothing (a stalled stream). */
   muteWatches = false;
+  /** TCP connections accepted so far (keep-alive checks). */
+  connections = 0;
   private readonly server: Server;
   private readonly store = new Map<string, Obj>();
   private readonly history: WatchEvent[] = [];
@@ -88,6 +90,7 @@ export class FakeApiserver {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e) => this.fail(res, e));
     });
+    this.server.on("connection", () => this.connections++);
   }
 
   async start(): Promise<this> {
