@@ -17,7 +17,11 @@ export interface NodeAddresses {
 
 export interface AddressSource {
   readonly name: string;
-  /** The addresses `node` may claim. Throws only for transient failures (the CSR is retried). */
+  /**
+   * The addresses `node` may claim. Throws only for transient failures (the CSR is retried). The
+   * controller passes Nodes from its cache trimmed to metadata.name, spec.providerID and
+   * status.addresses (node-cache.ts): a source that needs more must keep it there too.
+   */
   addressesOf(node: V1Node): Promise<NodeAddresses>;
 }
 

@@ -1,16 +1,18 @@
-// The composition root of the in-cluster signer: Lease → (while leading) CSR watcher → work queue
-// → reconcile. Nothing here decides; it only wires and starts/stops the parts.
+// The composition root of the in-cluster signer: Lease → (while leading) CSR watcher and Node cache
+// → work queue → reconcile. Nothing here decides; it only wires and starts/stops the parts.
 //
 // Ready means: this replica reaches the apiserver, and holds the Lease with its CSR list synced, or
 // can read the Lease (a standby, ready to take over). With leader election the Lease is read every
 // retryPeriod, so a replica is not ready once it has not read or written it for leaseDurationSeconds
 // (15 s by default). Without leader election the watch is the contact: not ready once neither a list
 // nor a watch event (bookmarks come about once a minute) has arrived for CONTACT_WITHOUT_LEASE_MS.
+import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
 import { nodeStatusAddressSource } from "./address-source.js";
 import { createCsrApi, type CsrApi } from "./csr-api.js";
-import { CsrWatcher } from "./csr-watcher.js";
+import { CSR_PATH, ListWatcher } from "./list-watcher.js";
 import { settledReason } from "./decide.js";
 import { LeaderElector } from "./leader-election.js";
+import { NodeCache } from "./node-cache.js";
 import { recordAllUnwritten, recordUnwritten } from "./apply.js";
 import { reconcile, type ReconcileDeps } from "./reconcile.js";
 import { DEFAULT_KUBELET_WORKERS, type KubeletRunDeps } from "./signing-deps.js";
@@ -39,6 +41,8 @@ export interface KubeletController {
   drained(): Promise<void>;
   /** CSRs queued or in flight (0 while not leading). */
   queueDepth(): number;
+  /** The Node cache answers (leading, listed, watch live): Node checks cost no GET (tests). */
+  nodesCached(): boolean;
   readonly api: CsrApi;
 }
 
@@ -68,12 +72,14 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     policy: deps.policy,
     addressSource: deps.addressSource ?? nodeStatusAddressSource,
     readNode: (name) => api.readNode(name),
+    // While leading (node-cache.ts and reconcile.ts say why the checks stay as strict).
+    cachedNode: (name) => parts?.nodes.get(name),
     now: deps.now,
     log: deps.log,
     unwritten: new UnwrittenCertificates(),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
-  let parts: { queue: WorkQueue; watcher: CsrWatcher } | undefined;
+  let parts: { queue: WorkQueue; watcher: ListWatcher<V1CertificateSigningRequest>; nodes: NodeCache } | undefined;
 
   const startWork = () => {
     const queue = new WorkQueue(
@@ -89,9 +95,13 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
       },
       { concurrency: deps.workers ?? DEFAULT_KUBELET_WORKERS, baseBackoffMs: t.backoffBase ?? 500, maxBackoffMs: 5 * 60_000, log: deps.log },
     );
-    const watcher = new CsrWatcher(deps.kubeConfig, api, {
-      resyncMs: t.resync ?? deps.policy.resyncSeconds * 1000,
-      retryMs: t.watchRetry ?? 1000,
+    const resyncMs = t.resync ?? deps.policy.resyncSeconds * 1000;
+    const retryMs = t.watchRetry ?? 1000;
+    const nodes = new NodeCache(deps.kubeConfig, () => api.listNodes(), { resyncMs, retryMs, log: deps.log });
+    const watcher = new ListWatcher<V1CertificateSigningRequest>(deps.kubeConfig, CSR_PATH, () => api.list(), {
+      kind: "csr",
+      resyncMs,
+      retryMs,
       log: deps.log,
       onChange: (name, csr) => {
         if (!settledReason(csr)) queue.add(name);
@@ -103,7 +113,8 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
       },
       onWatchEnd: (end) => deps.metrics?.watchRestart(end),
     });
-    parts = { queue, watcher };
+    parts = { queue, watcher, nodes };
+    nodes.start();
     queue.start();
     watcher.start();
   };
@@ -113,6 +124,7 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     if (!p) return;
     await p.watcher.stop();
     await p.queue.stop();
+    await p.nodes.stop();
     await recordAllUnwritten("kubeca stopped leading before it could write it; the next leader signs anew", reconcileDeps).catch((e) =>
       deps.log.warn("could not record unwritten certificates", { error: String((e as Error)?.message ?? e) }),
     );
@@ -142,6 +154,9 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     },
     queueDepth() {
       return parts?.queue.length ?? 0;
+    },
+    nodesCached() {
+      return parts?.nodes.live ?? false;
     },
   };
 }

@@ -11,6 +11,7 @@ export interface CsrApi {
   replaceApproval(csr: V1CertificateSigningRequest): Promise<V1CertificateSigningRequest>;
   replaceStatus(csr: V1CertificateSigningRequest): Promise<V1CertificateSigningRequest>;
   readNode(name: string): Promise<V1Node | undefined>;
+  listNodes(): Promise<{ items: V1Node[]; resourceVersion: string }>;
   /** Closes idle connections (when the caller is done for now; later calls open new ones). */
   closeIdle(): void;
 }
@@ -35,6 +36,10 @@ export function createCsrApi(kc: KubeConfig): CsrApi {
     },
     replaceApproval: (csr) => certs.replaceCertificateSigningRequestApproval({ name: csr.metadata?.name ?? "", body: csr }),
     replaceStatus: (csr) => certs.replaceCertificateSigningRequestStatus({ name: csr.metadata?.name ?? "", body: csr }),
+    async listNodes() {
+      const l = await core.listNode();
+      return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? "" };
+    },
     async readNode(name) {
       try {
         return await core.readNode({ name });
