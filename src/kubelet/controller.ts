@@ -17,6 +17,7 @@ import { recordAllUnwritten, recordUnwritten } from "./apply.js";
 import { reconcile, type ReconcileDeps } from "./reconcile.js";
 import { DEFAULT_KUBELET_WORKERS, type KubeletRunDeps } from "./signing-deps.js";
 import { UnwrittenCertificates } from "./unwritten-certificates.js";
+import { UntouchedCsrs } from "./untouched-csrs.js";
 import { WorkQueue } from "./work-queue.js";
 
 /** Without leader election: how long the watch may stay silent (bookmarks come about once a minute). */
@@ -82,10 +83,11 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
   let parts: { queue: WorkQueue; watcher: ListWatcher<V1CertificateSigningRequest>; nodes: NodeCache } | undefined;
 
   const startWork = () => {
+    const untouched = new UntouchedCsrs();
     const queue = new WorkQueue(
       async (name) => {
-        // Always act on a fresh, typed copy: watch events are hints and may be stale.
-        const csr = await api.read(name);
+        // A copy the live watch showed untouched (untouched-csrs.ts says why that is safe), else a fresh read.
+        const csr = (watcher.live ? untouched.take(name) : undefined) ?? (await api.read(name));
         if (!csr) {
           await recordUnwritten(name, undefined, "the CSR was deleted", reconcileDeps);
           return undefined;
@@ -104,9 +106,11 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
       retryMs,
       log: deps.log,
       onChange: (name, csr) => {
+        untouched.offer(name, csr);
         if (!settledReason(csr)) queue.add(name);
       },
       onDelete: (name) => {
+        untouched.forget(name);
         queue.forget(name);
         // A certificate signed for it and not written yet: one more pass records it as unwritten.
         if (reconcileDeps.unwritten.get(name)) queue.add(name);
