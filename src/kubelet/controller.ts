@@ -64,8 +64,29 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
         log: deps.log,
       })
     : undefined;
+  // The resourceVersions this replica's own CSR writes produced, by CSR: their watch events bring
+  // nothing the worker that wrote them did not already act on (it signs on the approval's answer),
+  // so they queue no second pass (a GET and a reconcile per CSR).
+  const ownWrites = new Map<string, Set<string>>();
+  const noteOwn = (out: V1CertificateSigningRequest) => {
+    const name = out.metadata?.name;
+    const rv = out.metadata?.resourceVersion;
+    if (name && rv) ownWrites.set(name, (ownWrites.get(name) ?? new Set()).add(rv));
+    return out;
+  };
+  const isOwn = (name: string, csr: V1CertificateSigningRequest) => {
+    const rvs = ownWrites.get(name);
+    const rv = csr.metadata?.resourceVersion;
+    if (!rvs || !rv || !rvs.delete(rv)) return false;
+    if (rvs.size === 0) ownWrites.delete(name);
+    return true;
+  };
   const reconcileDeps: ReconcileDeps = {
-    api,
+    api: {
+      ...api,
+      replaceApproval: async (csr) => noteOwn(await api.replaceApproval(csr)),
+      replaceStatus: async (csr) => noteOwn(await api.replaceStatus(csr)),
+    },
     audit: deps.audit,
     cas: deps.cas,
     serial: deps.serial,
@@ -107,10 +128,11 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
       log: deps.log,
       onChange: (name, csr) => {
         untouched.offer(name, csr);
-        if (!settledReason(csr)) queue.add(name);
+        if (!isOwn(name, csr) && !settledReason(csr)) queue.add(name);
       },
       onDelete: (name) => {
         untouched.forget(name);
+        ownWrites.delete(name);
         queue.forget(name);
         // A certificate signed for it and not written yet: one more pass records it as unwritten.
         if (reconcileDeps.unwritten.get(name)) queue.add(name);

@@ -1,5 +1,6 @@
-// A CSR the live watch showed untouched is decided on that copy (no GET first); anything that already
-// carries a condition is read fresh before it is signed, and signed once. The stale-copy case (someone
+// A CSR the live watch showed untouched is decided on that copy (no GET first), and the events of
+// kubeca's own writes queue no second pass; anything that already carries a condition is read fresh
+// before it is signed, and signed once. The stale-copy case (someone
 // else decides between the event and the approval write) is "a 409 retry gives up the write…" in
 // controller-wiring.test.ts.
 import assert from "node:assert/strict";
@@ -17,7 +18,7 @@ function before(h: Awaited<ReturnType<typeof startHarness>>, name: string, subre
   return h.server.requests.slice(0, upTo).filter((r) => r.user === "kubeca-a" && r.resource === "certificatesigningrequests");
 }
 
-test("an untouched CSR from the watch is approved on the watch's copy, then signed on the approval's answer: no CSR GET", async () => {
+test("an untouched CSR from the watch is approved on the watch's copy, then signed on the approval's answer, and the events of those writes queue nothing: no CSR GET", async () => {
   const h = await startHarness();
   try {
     const { controller, audit } = h.controller("a", { timingsMs: STEADY_LEASE });
@@ -28,6 +29,14 @@ test("an untouched CSR from the watch is approved on the watch's copy, then sign
     assert.deepEqual(before(h, name, "status").filter((r) => r.name === name && r.method === "GET"), [], "no GET of the CSR before its certificate was written");
     assert.deepEqual(audit.records.filter((r) => r.request?.file === name).map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed"]);
     assert.deepEqual(certificateWrites(h.server).get(name), [{ user: "kubeca-a", status: 200 }]);
+
+    // The watch events of kubeca's own two writes queue no second pass either. Events come in order on
+    // one stream, so once a later CSR is done, the first one's events have been seen.
+    const later = await h.submit("node:cp-1", honest);
+    await waitFor("the later certificate", () => certificatePem(h.csr(later)));
+    await controller.drained();
+    const reads = h.server.requests.filter((r) => r.user === "kubeca-a" && r.resource === "certificatesigningrequests" && r.method === "GET" && r.name);
+    assert.deepEqual(reads.map((r) => r.name), [], "no CSR was read at all");
   } finally {
     await h.close();
   }
