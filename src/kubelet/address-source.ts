@@ -17,7 +17,11 @@ export interface NodeAddresses {
 
 export interface AddressSource {
   readonly name: string;
-  /** The addresses `node` may claim. Throws only for transient failures (the CSR is retried). */
+  /**
+   * The addresses `node` may claim. Throws only for transient failures (the CSR is retried). The
+   * controller passes Nodes from its cache trimmed to metadata.name, spec.providerID and
+   * status.addresses (node-cache.ts): a source that needs more must keep it there too.
+   */
   addressesOf(node: V1Node): Promise<NodeAddresses>;
 }
 
@@ -84,6 +88,8 @@ export function crossCheckedAddressSource(primary: AddressSource, inventory: Clo
 
 /** Byte equality of two textual IPs, so `fd00::1` equals `fd00:0::1`; unparsable never matches. */
 export function sameIp(a: string, b: string): boolean {
+  // The usual case, the same text: one validation, no parsing (parsing was 2 % of the kubelet bench's CPU).
+  if (a === b) return ipaddr.isValid(a);
   if (!ipaddr.isValid(a) || !ipaddr.isValid(b)) return false;
   const x = ipaddr.parse(a).toByteArray();
   const y = ipaddr.parse(b).toByteArray();

@@ -1,20 +1,23 @@
-// The composition root of the in-cluster signer: Lease → (while leading) CSR watcher → work queue
-// → reconcile. Nothing here decides; it only wires and starts/stops the parts.
+// The composition root of the in-cluster signer: Lease → (while leading) CSR watcher and Node cache
+// → work queue → reconcile. Nothing here decides; it only wires and starts/stops the parts.
 //
 // Ready means: this replica reaches the apiserver, and holds the Lease with its CSR list synced, or
 // can read the Lease (a standby, ready to take over). With leader election the Lease is read every
 // retryPeriod, so a replica is not ready once it has not read or written it for leaseDurationSeconds
 // (15 s by default). Without leader election the watch is the contact: not ready once neither a list
 // nor a watch event (bookmarks come about once a minute) has arrived for CONTACT_WITHOUT_LEASE_MS.
+import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
 import { nodeStatusAddressSource } from "./address-source.js";
 import { createCsrApi, type CsrApi } from "./csr-api.js";
-import { CsrWatcher } from "./csr-watcher.js";
+import { CSR_PATH, ListWatcher } from "./list-watcher.js";
 import { settledReason } from "./decide.js";
 import { LeaderElector } from "./leader-election.js";
+import { NodeCache } from "./node-cache.js";
 import { recordAllUnwritten, recordUnwritten } from "./apply.js";
 import { reconcile, type ReconcileDeps } from "./reconcile.js";
 import { DEFAULT_KUBELET_WORKERS, type KubeletRunDeps } from "./signing-deps.js";
 import { UnwrittenCertificates } from "./unwritten-certificates.js";
+import { UntouchedCsrs } from "./untouched-csrs.js";
 import { WorkQueue } from "./work-queue.js";
 
 /** Without leader election: how long the watch may stay silent (bookmarks come about once a minute). */
@@ -39,6 +42,8 @@ export interface KubeletController {
   drained(): Promise<void>;
   /** CSRs queued or in flight (0 while not leading). */
   queueDepth(): number;
+  /** The Node cache answers (leading, listed, watch live): Node checks cost no GET (tests). */
+  nodesCached(): boolean;
   readonly api: CsrApi;
 }
 
@@ -59,8 +64,29 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
         log: deps.log,
       })
     : undefined;
+  // The resourceVersions this replica's own CSR writes produced, by CSR: their watch events bring
+  // nothing the worker that wrote them did not already act on (it signs on the approval's answer),
+  // so they queue no second pass (a GET and a reconcile per CSR).
+  const ownWrites = new Map<string, Set<string>>();
+  const noteOwn = (out: V1CertificateSigningRequest) => {
+    const name = out.metadata?.name;
+    const rv = out.metadata?.resourceVersion;
+    if (name && rv) ownWrites.set(name, (ownWrites.get(name) ?? new Set()).add(rv));
+    return out;
+  };
+  const isOwn = (name: string, csr: V1CertificateSigningRequest) => {
+    const rvs = ownWrites.get(name);
+    const rv = csr.metadata?.resourceVersion;
+    if (!rvs || !rv || !rvs.delete(rv)) return false;
+    if (rvs.size === 0) ownWrites.delete(name);
+    return true;
+  };
   const reconcileDeps: ReconcileDeps = {
-    api,
+    api: {
+      ...api,
+      replaceApproval: async (csr) => noteOwn(await api.replaceApproval(csr)),
+      replaceStatus: async (csr) => noteOwn(await api.replaceStatus(csr)),
+    },
     audit: deps.audit,
     cas: deps.cas,
     serial: deps.serial,
@@ -68,18 +94,21 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     policy: deps.policy,
     addressSource: deps.addressSource ?? nodeStatusAddressSource,
     readNode: (name) => api.readNode(name),
+    // While leading (node-cache.ts and reconcile.ts say why the checks stay as strict).
+    cachedNode: (name) => parts?.nodes.get(name),
     now: deps.now,
     log: deps.log,
     unwritten: new UnwrittenCertificates(),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
-  let parts: { queue: WorkQueue; watcher: CsrWatcher } | undefined;
+  let parts: { queue: WorkQueue; watcher: ListWatcher<V1CertificateSigningRequest>; nodes: NodeCache } | undefined;
 
   const startWork = () => {
+    const untouched = new UntouchedCsrs();
     const queue = new WorkQueue(
       async (name) => {
-        // Always act on a fresh, typed copy: watch events are hints and may be stale.
-        const csr = await api.read(name);
+        // A copy the live watch showed untouched (untouched-csrs.ts says why that is safe), else a fresh read.
+        const csr = (watcher.live ? untouched.take(name) : undefined) ?? (await api.read(name));
         if (!csr) {
           await recordUnwritten(name, undefined, "the CSR was deleted", reconcileDeps);
           return undefined;
@@ -89,21 +118,29 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
       },
       { concurrency: deps.workers ?? DEFAULT_KUBELET_WORKERS, baseBackoffMs: t.backoffBase ?? 500, maxBackoffMs: 5 * 60_000, log: deps.log },
     );
-    const watcher = new CsrWatcher(deps.kubeConfig, api, {
-      resyncMs: t.resync ?? deps.policy.resyncSeconds * 1000,
-      retryMs: t.watchRetry ?? 1000,
+    const resyncMs = t.resync ?? deps.policy.resyncSeconds * 1000;
+    const retryMs = t.watchRetry ?? 1000;
+    const nodes = new NodeCache(deps.kubeConfig, () => api.listNodes(), { resyncMs, retryMs, log: deps.log });
+    const watcher = new ListWatcher<V1CertificateSigningRequest>(deps.kubeConfig, CSR_PATH, () => api.list(), {
+      kind: "csr",
+      resyncMs,
+      retryMs,
       log: deps.log,
       onChange: (name, csr) => {
-        if (!settledReason(csr)) queue.add(name);
+        untouched.offer(name, csr);
+        if (!isOwn(name, csr) && !settledReason(csr)) queue.add(name);
       },
       onDelete: (name) => {
+        untouched.forget(name);
+        ownWrites.delete(name);
         queue.forget(name);
         // A certificate signed for it and not written yet: one more pass records it as unwritten.
         if (reconcileDeps.unwritten.get(name)) queue.add(name);
       },
       onWatchEnd: (end) => deps.metrics?.watchRestart(end),
     });
-    parts = { queue, watcher };
+    parts = { queue, watcher, nodes };
+    nodes.start();
     queue.start();
     watcher.start();
   };
@@ -113,9 +150,11 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     if (!p) return;
     await p.watcher.stop();
     await p.queue.stop();
+    await p.nodes.stop();
     await recordAllUnwritten("kubeca stopped leading before it could write it; the next leader signs anew", reconcileDeps).catch((e) =>
       deps.log.warn("could not record unwritten certificates", { error: String((e as Error)?.message ?? e) }),
     );
+    api.closeIdle();
   };
 
   return {
@@ -141,6 +180,9 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     },
     queueDepth() {
       return parts?.queue.length ?? 0;
+    },
+    nodesCached() {
+      return parts?.nodes.live ?? false;
     },
   };
 }

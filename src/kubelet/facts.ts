@@ -13,7 +13,8 @@ export type RequestFacts =
 export type NodeFacts =
   | { readonly state: "not-looked-up" }
   | { readonly state: "missing"; readonly name: string }
-  | { readonly state: "found"; readonly name: string; readonly addresses: NodeAddresses };
+  /** `cached`: from the controller's Node cache, not a GET just now (a refusal is never made on it alone). */
+  | { readonly state: "found"; readonly name: string; readonly addresses: NodeAddresses; readonly cached?: boolean };
 
 export interface Facts {
   readonly policy: KubeletPolicy;

@@ -14,10 +14,17 @@ export interface GatherDeps {
   readonly addressSource: AddressSource;
   /** The Node, or undefined when it does not exist (404). Other failures throw. */
   readNode(name: string): Promise<V1Node | undefined>;
+  /** The Node from a live cache (node-cache.ts), or undefined: then it is read. */
+  cachedNode?(name: string): V1Node | undefined;
 }
 
 export async function gather(csr: V1CertificateSigningRequest, deps: GatherDeps): Promise<Facts> {
-  return { policy: deps.policy, request: readRequest(csr), node: await nodeFacts(csr, deps) };
+  return { policy: deps.policy, request: readRequest(csr), node: await nodeFacts(csr, deps, false) };
+}
+
+/** The same facts with the Node read from the apiserver now (a refusal is never made on the cache alone). */
+export async function withFreshNode(csr: V1CertificateSigningRequest, facts: Facts, deps: GatherDeps): Promise<Facts> {
+  return { ...facts, node: await nodeFacts(csr, deps, true) };
 }
 
 function readRequest(csr: V1CertificateSigningRequest): RequestFacts {
@@ -31,11 +38,13 @@ function readRequest(csr: V1CertificateSigningRequest): RequestFacts {
   }
 }
 
-async function nodeFacts(csr: V1CertificateSigningRequest, deps: GatherDeps): Promise<NodeFacts> {
+async function nodeFacts(csr: V1CertificateSigningRequest, deps: GatherDeps, fresh: boolean): Promise<NodeFacts> {
   if (csr.spec.signerName !== KUBELET_SERVING_SIGNER) return { state: "not-looked-up" };
   const name = nodeNameOf(csr.spec.username);
   if (!name) return { state: "not-looked-up" };
-  const node = await deps.readNode(name);
+  const cached = fresh ? undefined : deps.cachedNode?.(name);
+  const node = cached ?? (await deps.readNode(name));
   if (!node) return { state: "missing", name };
-  return { state: "found", name, addresses: await deps.addressSource.addressesOf(node) };
+  const addresses = await deps.addressSource.addressesOf(node);
+  return cached ? { state: "found", name, addresses, cached: true } : { state: "found", name, addresses };
 }

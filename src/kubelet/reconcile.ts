@@ -10,7 +10,7 @@ import { apply, recordUnwritten, type ApplyDeps } from "./apply.js";
 import { decide, settledReason } from "./decide.js";
 import type { Decision } from "./decision.js";
 import type { Facts } from "./facts.js";
-import { gather, type GatherDeps } from "./gather.js";
+import { gather, withFreshNode, type GatherDeps } from "./gather.js";
 import type { KubeletLog } from "./kubelet-log.js";
 
 export interface ReconcileDeps extends ApplyDeps, GatherDeps {
@@ -36,10 +36,16 @@ export async function reconcile(csr: V1CertificateSigningRequest, deps: Reconcil
       deps.log.debug("csr settled", { csr: name, why: settled });
       return { outcome: step === 0 ? "skip" : "approve" };
     }
-    const facts = gathered?.request === current.spec.request ? gathered.facts : await gather(current, deps);
-    gathered = { request: current.spec.request, facts };
+    let facts = gathered?.request === current.spec.request ? gathered.facts : await gather(current, deps);
     const now = deps.now();
-    const decision = decide(current, facts, now);
+    let decision = decide(current, facts, now);
+    if ((decision.kind === "deny" || decision.kind === "fail") && facts.node.state === "found" && facts.node.cached) {
+      // Never refused on the Node cache alone: a kubelet asks for a new certificate right after its
+      // addresses change, and the CSR's event may come before the Node's. Read the Node and decide again.
+      facts = await withFreshNode(current, facts, deps);
+      decision = decide(current, facts, now);
+    }
+    gathered = { request: current.spec.request, facts };
     if (decision.kind === "skip") {
       deps.log.debug("csr skipped", { csr: name, why: decision.why });
       return decision.requeueAfterSeconds === undefined ? { outcome: "skip" } : { outcome: "skip", requeueAfterSeconds: decision.requeueAfterSeconds };

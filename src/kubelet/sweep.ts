@@ -79,6 +79,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepSummary> {
       deps.log.warn("could not record unwritten certificates", { error: String((e as Error)?.message ?? e) }),
     );
   } finally {
+    api.closeIdle();
     await elector?.stop();
   }
   return { leader: true, listed, outcomes, errors };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, open, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { canonicalJson, checkpointPathFor, createFileAuditStore, verifyAuditLog } from "../../src/audit/index.js";
@@ -189,5 +189,36 @@ test("reads filter by node, serial, event and time", async (t) => {
   assert.deepEqual(await seqs({ until: "2026-03-01T10:02:00Z" }), [2, 1]);
   await assert.rejects(store.read({ since: "yesterday" }), (e) => e instanceof KubecaError && e.code === "KUBECA_BAD_REQUEST");
   await assert.rejects(store.read({ cursor: "not-a-cursor" }), (e) => e instanceof KubecaError && e.code === "KUBECA_BAD_REQUEST");
+  await store.close();
+});
+
+test("group commit: appends that arrive together share one fsync, and each resolves only after the fsync that covers its line", async (t) => {
+  const path = join(await tempDir(t), "audit.jsonl");
+  const store = fileStore(path);
+  await store.ready();
+  // Count the real fsyncs, and how many lines the file held when the last one finished.
+  const probe = await open(join(await tempDir(t), "probe"), "w");
+  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+  await probe.close();
+  const sync = proto.sync;
+  let syncs = 0;
+  let durableLines = 0;
+  proto.sync = async function (this: unknown) {
+    const linesNow = (await readFile(path, "utf8")).split("\n").length - 1;
+    await sync.call(this);
+    syncs++;
+    durableLines = linesNow;
+  };
+  t.after(() => {
+    proto.sync = sync;
+  });
+  // Each caller notes, when its append resolves, how many lines were on disk by then.
+  const results = await Promise.all(
+    Array.from({ length: 300 }, (_, i) => store.append(issuedEvent({ requestId: `r${i}` })).then((record) => ({ record, durable: durableLines }))),
+  );
+  // 300 at once: two batches (256 per write at most), so two fsyncs, not 300.
+  assert.equal(syncs, 2);
+  for (const { record, durable } of results) assert.ok(durable >= record.seq, `record ${record.seq} resolved with only ${durable} lines synced`);
+  assert.equal((await fileLines(path)).length, 300);
   await store.close();
 });

@@ -52,4 +52,6 @@ test("IPs compare by bytes, and an IPv4 never equals an IPv6", () => {
   assert.equal(sameIp("fd00::1", "fd00:0:0::1"), true);
   assert.equal(sameIp("10.0.0.1", "::ffff:10.0.0.1"), false);
   assert.equal(sameIp("10.0.0.1", "not-an-ip"), false);
+  assert.equal(sameIp("10.0.0.1", "10.0.0.1"), true);
+  assert.equal(sameIp("not-an-ip", "not-an-ip"), false, "equal text is still no IP");
 });

@@ -211,11 +211,11 @@ test("the watch is resumed after a disconnect and re-listed after 410 Gone, and 
     controller.start();
     const lists = () => h.server.requests.filter((r) => r.resource === "certificatesigningrequests" && r.method === "GET" && !r.name && !r.watch).length;
     const watches = () => h.server.requests.filter((r) => r.resource === "certificatesigningrequests" && r.watch).length;
-    await waitFor("a watch", () => h.server.openWatches > 0);
+    await waitFor("a watch", () => h.server.openWatchesOn("certificatesigningrequests") > 0);
     assert.equal(lists(), 1);
 
     h.server.dropWatches();
-    await waitFor("a second watch", () => watches() >= 2 && h.server.openWatches > 0);
+    await waitFor("a second watch", () => watches() >= 2 && h.server.openWatchesOn("certificatesigningrequests") > 0);
     const afterDrop = await h.submit("node:cp-1", honest);
     await waitFor("a certificate after the disconnect", () => certificatePem(h.csr(afterDrop)));
     assert.equal(lists(), 1, "a disconnect resumes from the last version without listing again");
@@ -236,13 +236,13 @@ test("a CSR whose watch event never arrives is found by the periodic resync", as
   try {
     const { controller } = h.controller("a", { timingsMs: { ...STEADY_LEASE, resync: 300 } });
     controller.start();
-    await waitFor("a watch", () => h.server.openWatches > 0);
+    await waitFor("a watch", () => h.server.openWatchesOn("certificatesigningrequests") > 0);
     h.server.muteWatches = true; // the stream stays open but goes silent
     const name = await h.submit("node:cp-1", honest);
     await waitFor("a certificate found by resync", () => certificatePem(h.csr(name)));
     const lists = h.server.requests.filter((r) => r.resource === "certificatesigningrequests" && r.method === "GET" && !r.name && !r.watch).length;
     assert.ok(lists >= 2, `listed ${lists} times`);
-    assert.equal(h.server.openWatches, 1, "the silent watch stayed open: resync, not a new watch, found the CSR");
+    assert.equal(h.server.openWatchesOn("certificatesigningrequests"), 1, "the silent watch stayed open: resync, not a new watch, found the CSR");
   } finally {
     await h.close();
   }

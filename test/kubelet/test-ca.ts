@@ -7,7 +7,7 @@ import { createMemorySigner } from "../../src/signers/memory.js";
 import { compileLeafExtensions, createCaCertificate, createLeafIssuer, encodePem, readCaCertificate } from "../../src/pki/index.js";
 import type { CaName } from "../../src/config/index.js";
 import type { KubeletCa, KubeletCaLookup } from "../../src/kubelet/kubelet-ca.js";
-import type { ExtKeyUsageName } from "../../src/pki/index.js";
+import type { ExtKeyUsageName, LeafExtensions } from "../../src/pki/index.js";
 
 export interface TestCa extends KubeletCa {
   readonly pem: string;
@@ -26,7 +26,15 @@ export async function createTestCa(
   const issuer = createLeafIssuer(info, signer);
   const pemFile = join(mkdtempSync(join(tmpdir(), "kubeca-kubelet-")), `${name}.crt`);
   writeFileSync(pemFile, pem);
-  return { name, issuer, extensionsFor: (eku: readonly ExtKeyUsageName[], keyUsage: { keyEncipherment: boolean }) => compileLeafExtensions(eku, keyUsage), pem, pemFile };
+  // Compiled once per profile, as issuance/issuing-ca.ts does (the kubelet bench signs with this CA).
+  const compiled = new Map<string, LeafExtensions>();
+  const extensionsFor = (eku: readonly ExtKeyUsageName[], keyUsage: { keyEncipherment: boolean }) => {
+    const key = `${eku.join(",")}/${keyUsage.keyEncipherment}`;
+    let ext = compiled.get(key);
+    if (!ext) compiled.set(key, (ext = compileLeafExtensions(eku, keyUsage)));
+    return ext;
+  };
+  return { name, issuer, extensionsFor, pem, pemFile };
 }
 
 export function lookup(...cas: KubeletCa[]): KubeletCaLookup {

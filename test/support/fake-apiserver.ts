@@ -75,6 +75,10 @@ export class FakeApiserver {
   bookmarkIntervalMs = 200;
   /** While true, open watches stay connected but receive nothing (a stalled stream). */
   muteWatches = false;
+  /** Open watches on these resources stay connected but receive nothing. */
+  readonly mutedWatchResources = new Set<Resource>();
+  /** TCP connections accepted so far (keep-alive checks). */
+  connections = 0;
   private readonly server: Server;
   private readonly store = new Map<string, Obj>();
   private readonly history: WatchEvent[] = [];
@@ -88,6 +92,7 @@ export class FakeApiserver {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e) => this.fail(res, e));
     });
+    this.server.on("connection", () => this.connections++);
   }
 
   async start(): Promise<this> {
@@ -162,6 +167,11 @@ export class FakeApiserver {
 
   get openWatches(): number {
     return this.watchers.size;
+  }
+
+  /** Open watches on one resource (the kubelet signer watches CSRs and Nodes). */
+  openWatchesOn(resource: Resource): number {
+    return [...this.watchers].filter((w) => w.resource === resource).length;
   }
 
   // --- request handling --------------------------------------------------------------------
@@ -304,7 +314,7 @@ export class FakeApiserver {
     this.store.set(key(resource, namespace, stored.metadata.name), stored);
     const event: WatchEvent = { rv: this.rv, resource, type, object: clone(stored) };
     this.history.push(event);
-    if (!this.muteWatches) for (const w of this.watchers) if (w.resource === resource) w.send(event);
+    if (!this.muteWatches && !this.mutedWatchResources.has(resource)) for (const w of this.watchers) if (w.resource === resource) w.send(event);
     return clone(stored);
   }
 
@@ -320,6 +330,8 @@ export class FakeApiserver {
     const bookmarks = url.searchParams.get("allowWatchBookmarks") === "true";
     const timeout = Number(url.searchParams.get("timeoutSeconds") ?? 0);
     res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+    // As the real apiserver does (it flushes before the first event): the client knows it is watching.
+    res.flushHeaders();
     const write = (o: Obj) => res.write(JSON.stringify(o) + "\n");
     const start = from === null || from === "" || from === "0" ? undefined : Number(from);
     if (start !== undefined && start < this.oldestRv) {

@@ -1,22 +1,31 @@
-// List, then watch from the list's resourceVersion, telling the queue about every change. Objects
-// are passed on only as hints: watch events are raw JSON (no Date fields), so workers read a fresh,
-// typed copy before writing. A watch that ends is resumed from the last version seen (bookmarks keep it
-// fresh); one that answers 410 Gone is replaced by a new list. A periodic re-list catches anything
-// a watch might have missed.
-import { Watch, type KubeConfig, type V1CertificateSigningRequest } from "@kubernetes/client-node";
+// List, then watch from the list's resourceVersion, telling the owner about every change (CSRs for
+// the work queue, Nodes for the Node cache). Watch events are raw JSON (no Date fields): the CSR queue
+// takes them as hints and reads a fresh, typed copy before writing. A watch that ends is resumed from
+// the last version seen (bookmarks keep it fresh); one that answers 410 Gone is replaced by a new
+// list. A periodic re-list catches anything a watch might have missed.
+import { Watch, type KubeConfig } from "@kubernetes/client-node";
 import { statusOf } from "./api-errors.js";
-import type { CsrApi } from "./csr-api.js";
 import type { KubeletLog } from "./kubelet-log.js";
 
 export const CSR_PATH = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+export const NODE_PATH = "/api/v1/nodes";
 
-export interface CsrWatcherOptions {
+interface Named {
+  readonly metadata?: { readonly name?: string };
+}
+
+/** One list: the items and the version to watch from. */
+export type Lister<T> = () => Promise<{ items: T[]; resourceVersion: string }>;
+
+export interface ListWatcherOptions<T> {
+  /** What is watched, for log lines: "csr", "node". */
+  readonly kind: string;
   readonly resyncMs: number;
   /** Pause after a failed list or a broken watch. */
   readonly retryMs: number;
   readonly log: KubeletLog;
-  /** Called for every CSR added, changed or re-listed, with the object as received. */
-  readonly onChange: (name: string, csr: V1CertificateSigningRequest) => void;
+  /** Called for every object added, changed or re-listed, as received. */
+  readonly onChange: (name: string, object: T) => void;
   readonly onDelete: (name: string) => void;
   /** A watch ended and another starts (after a list when it expired). */
   readonly onWatchEnd?: (end: WatchEnd) => void;
@@ -24,7 +33,7 @@ export interface CsrWatcherOptions {
 
 type WatchEnd = "expired" | "closed" | "broken";
 
-export class CsrWatcher {
+export class ListWatcher<T extends Named> {
   /** Names seen, so a re-list can report deletions a broken watch missed. */
   private readonly known = new Set<string>();
   private readonly watch: Watch;
@@ -33,6 +42,9 @@ export class CsrWatcher {
   private resyncTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   private synced = false;
+  private wake: (() => void) | undefined;
+  /** A watch stream is open, and has been since the last list: every change since then has reached onChange. */
+  private watching = false;
   /** When the apiserver last answered a list or sent a watch event (bookmarks included). */
   private lastContactMs = Number.NEGATIVE_INFINITY;
   /** Counters for tests and the readiness probe. */
@@ -40,8 +52,9 @@ export class CsrWatcher {
 
   constructor(
     kc: KubeConfig,
-    private readonly api: CsrApi,
-    private readonly options: CsrWatcherOptions,
+    private readonly path: string,
+    private readonly list: Lister<T>,
+    private readonly options: ListWatcherOptions<T>,
   ) {
     this.watch = new Watch(kc);
   }
@@ -49,6 +62,11 @@ export class CsrWatcher {
   /** True once the first list has succeeded. */
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  /** Synced and watching without a gap: what onChange has seen is what the apiserver has sent since. */
+  get live(): boolean {
+    return this.running && this.synced && this.watching;
   }
 
   /**
@@ -64,7 +82,7 @@ export class CsrWatcher {
     this.running = true;
     this.loop = this.run();
     this.resyncTimer = setInterval(() => {
-      this.relist().catch((e) => this.options.log.warn("csr resync failed", { error: String(e) }));
+      this.relist().catch((e) => this.options.log.warn(`${this.options.kind} resync failed`, { error: String(e) }));
     }, this.options.resyncMs);
     this.resyncTimer.unref();
   }
@@ -73,6 +91,7 @@ export class CsrWatcher {
     this.running = false;
     clearInterval(this.resyncTimer);
     this.abort?.abort();
+    this.wake?.();
     await this.loop;
   }
 
@@ -82,7 +101,7 @@ export class CsrWatcher {
       try {
         rv = await this.relist();
       } catch (e) {
-        this.options.log.warn("csr list failed", { error: String(e) });
+        this.options.log.warn(`${this.options.kind} list failed`, { error: String(e) });
         await this.sleep(this.options.retryMs);
         continue;
       }
@@ -93,7 +112,7 @@ export class CsrWatcher {
         if (this.running) this.options.onWatchEnd?.(end);
         if (end === "expired") {
           this.stats.expired++;
-          this.options.log.info("csr watch expired, listing again", { resourceVersion: rv });
+          this.options.log.info(`${this.options.kind} watch expired, listing again`, { resourceVersion: rv });
           break;
         }
         if (end === "broken") await this.sleep(this.options.retryMs);
@@ -101,18 +120,18 @@ export class CsrWatcher {
     }
   }
 
-  /** List every CSR and hand each to the queue; returns the list's version. */
+  /** List every object and hand each to onChange; returns the list's version. */
   private async relist(): Promise<string> {
-    const { items, resourceVersion } = await this.api.list();
+    const { items, resourceVersion } = await this.list();
     this.lastContactMs = performance.now();
     this.stats.lists++;
     const seen = new Set<string>();
-    for (const csr of items) {
-      const name = csr.metadata?.name;
+    for (const object of items) {
+      const name = object.metadata?.name;
       if (!name) continue;
       seen.add(name);
       this.known.add(name);
-      this.options.onChange(name, csr);
+      this.options.onChange(name, object);
     }
     for (const name of [...this.known]) {
       if (!seen.has(name)) {
@@ -128,10 +147,13 @@ export class CsrWatcher {
     let lastRv = fromRv;
     let expired = false;
     this.stats.watches++;
+    let ended = false;
     return new Promise((resolve) => {
       const done = (err: unknown) => {
+        ended = true;
+        this.watching = false;
         if (expired || statusOf(err) === 410) return resolve({ end: "expired", lastRv });
-        if (err && this.running) this.options.log.info("csr watch ended", { error: String((err as Error)?.message ?? err) });
+        if (err && this.running) this.options.log.info(`${this.options.kind} watch ended`, { error: String((err as Error)?.message ?? err) });
         resolve({ end: err ? "broken" : "closed", lastRv });
       };
       const onEvent = (type: string, obj: any) => {
@@ -139,7 +161,7 @@ export class CsrWatcher {
         if (type === "ERROR") {
           // A Status object: 410 means our version was compacted away; anything else, start over.
           expired = obj?.code === 410;
-          if (!expired) this.options.log.warn("csr watch error event", { status: obj?.code, message: obj?.message });
+          if (!expired) this.options.log.warn(`${this.options.kind} watch error event`, { status: obj?.code, message: obj?.message });
           this.abort?.abort();
           return;
         }
@@ -153,22 +175,33 @@ export class CsrWatcher {
           this.options.onDelete(name);
         } else {
           this.known.add(name);
-          this.options.onChange(name, obj as V1CertificateSigningRequest);
+          this.options.onChange(name, obj as T);
         }
       };
       // Server-side timeout with jitter, as client-go does, so streams are renewed regularly.
       const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
       this.watch
-        .watch(CSR_PATH, { resourceVersion: fromRv, allowWatchBookmarks: true, timeoutSeconds }, onEvent, done)
+        .watch(this.path, { resourceVersion: fromRv, allowWatchBookmarks: true, timeoutSeconds }, onEvent, done)
         .then((abort) => {
           this.abort = abort;
+          // Connected (client-node also resolves after a failed request, having called done first):
+          // from here on every change reaches onChange until done() says otherwise.
+          if (!ended) this.watching = true;
           if (!this.running) abort.abort();
         })
         .catch(done);
     });
   }
 
+  /** Unref'd, and cut short by stop(): a stopped watcher must not wait on a timer nothing else keeps alive. */
   private sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms).unref());
+    if (!this.running) return Promise.resolve();
+    return new Promise((r) => {
+      const timer = setTimeout(r, ms).unref();
+      this.wake = () => {
+        clearTimeout(timer);
+        r();
+      };
+    });
   }
 }
