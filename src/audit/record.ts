@@ -1,7 +1,7 @@
 // Turning an event into a chained record, and recomputing a stored record's hash.
 //   hash     = hex SHA-256 of canonical(record without `hash`)   (canonical-json.ts)
 //   prevHash = the previous record's hash; the first record links to GENESIS_HASH.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AuditActor, AuditEvent, AuditEventType, AuditRecord, AuditRequest, AuditResult, AuditRotation, AuditTrustReportCa } from "./types.js";
 import type { Violation } from "../errors/index.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -46,7 +46,7 @@ export interface ChainHead {
 export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return hash("sha256", data, "hex");
 }
 
 /** Hash of a record as stored: every member except `hash` itself, including members this version does not know. */
