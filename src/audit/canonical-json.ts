@@ -33,16 +33,24 @@ export function canonicalJson(value: unknown): string {
     case "object": {
       if (value === null) return "null";
       if (Array.isArray(value)) return "[" + value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",") + "]";
-      const obj = value as Record<string, unknown>;
-      const parts: string[] = [];
-      for (const key of Object.keys(obj).sort()) {
-        const v = obj[key];
-        if (v === undefined) continue;
-        parts.push(canonicalString(key) + ":" + canonicalJson(v));
-      }
-      return "{" + parts.join(",") + "}";
+      return "{" + canonicalMembers(value as Record<string, unknown>).map((m) => m.text).join(",") + "}";
     }
     default:
       throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);
   }
+}
+
+/**
+ * An object's members as canonicalJson writes them (`"key":value`), in its order; joined with "," in
+ * braces they are canonicalJson(obj). For a caller that encodes an object and then the same object
+ * with one more member (a record without and with its hash) without encoding everything twice.
+ */
+export function canonicalMembers(obj: Record<string, unknown>): { readonly key: string; readonly text: string }[] {
+  const members: { key: string; text: string }[] = [];
+  for (const key of Object.keys(obj).sort()) {
+    const v = obj[key];
+    if (v === undefined) continue;
+    members.push({ key, text: canonicalString(key) + ":" + canonicalJson(v) });
+  }
+  return members;
 }

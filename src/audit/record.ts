@@ -4,7 +4,7 @@
 import { hash } from "node:crypto";
 import type { AuditActor, AuditEvent, AuditEventType, AuditRecord, AuditRequest, AuditResult, AuditRotation, AuditTrustReportCa } from "./types.js";
 import type { Violation } from "../errors/index.js";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalJson, canonicalMembers } from "./canonical-json.js";
 import { recordText } from "./record-text.js";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -78,16 +78,37 @@ export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: str
     message: text(event.message),
     prevHash: head.hash,
   });
-  return { ...body, hash: recordHash(body) };
+  // One encoding of the body serves both the hash and the stored line (canonical order puts `hash`
+  // among the other members), so a record is not encoded twice on its way to the store.
+  const members = canonicalMembers(body as unknown as Record<string, unknown>);
+  const hash = sha256Hex("{" + members.map((m) => m.text).join(",") + "}");
+  const record: AuditRecord = { ...body, hash };
+  const at = members.findIndex((m) => m.key > "hash");
+  members.splice(at === -1 ? members.length : at, 0, { key: "hash", text: `"hash":${JSON.stringify(hash)}` });
+  sealedLines.set(record, "{" + members.map((m) => m.text).join(",") + "}");
+  return record;
+}
+
+/** The canonical text of each record sealRecord made, computed with its hash. */
+const sealedLines = new WeakMap<AuditRecord, string>();
+
+/**
+ * A record as one stored line: canonicalJson(record), which sealRecord computed already for the
+ * records it made (records are read-only once sealed); any other record is encoded here.
+ */
+export function recordLine(record: AuditRecord): string {
+  return sealedLines.get(record) ?? canonicalJson(record);
 }
 
 /**
  * Leaves out members whose value is undefined, as the stored JSON does, so the record append()
- * returns deep-equals the one read back.
+ * returns deep-equals the one read back. Copies rather than deletes: an object that had members
+ * deleted turns into a slow dictionary for every later read (the encoding, the store, the answer).
  */
 function compact<T extends object>(o: T): T {
-  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] === undefined) delete o[key];
-  return o;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(o)) if (value !== undefined) out[key] = value;
+  return out as T;
 }
 
 function text<T extends string | undefined>(s: T): T {
