@@ -31,9 +31,22 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isSafeInteger(value)) throw new TypeError(`canonical JSON encodes only integers up to 2^53-1, not ${value}`);
       return JSON.stringify(value);
     case "object": {
+      // Concatenation, not arrays joined: a record is encoded on every append, and the arrays were
+      // most of its garbage.
       if (value === null) return "null";
-      if (Array.isArray(value)) return "[" + value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",") + "]";
-      return "{" + canonicalMembers(value as Record<string, unknown>).map((m) => m.text).join(",") + "}";
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + (value[i] === undefined ? "null" : canonicalJson(value[i]));
+        return out + "]";
+      }
+      const obj = value as Record<string, unknown>;
+      let out = "{";
+      for (const key of Object.keys(obj).sort()) {
+        const v = obj[key];
+        if (v === undefined) continue;
+        out += (out.length === 1 ? "" : ",") + canonicalString(key) + ":" + canonicalJson(v);
+      }
+      return out + "}";
     }
     default:
       throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);
