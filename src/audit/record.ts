@@ -107,7 +107,10 @@ export function recordLine(record: AuditRecord): string {
  */
 function compact<T extends object>(o: T): T {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(o)) if (value !== undefined) out[key] = value;
+  for (const key of Object.keys(o)) {
+    const value = (o as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
   return out as T;
 }
 
