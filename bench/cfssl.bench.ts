@@ -15,7 +15,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,12 +116,12 @@ async function startCfssl(dir: string, pool: string): Promise<Server> {
 
 async function startKubeca(dir: string, pool: string, workers: number | undefined, cli = BUILT.cli, label?: string): Promise<Server> {
   const port = nextPort++;
-  // A new audit log for each server. A server reads the whole log at start, in the background, for
-  // its fleet view: with every earlier run's records (tens of thousands) that read went on through
-  // this run's measurement and was counted in its CPU per request.
-  await rm(join(dir, "audit.jsonl"), { force: true });
-  await rm(join(dir, "audit.checkpoints.jsonl"), { force: true });
-  const args = [cli, "serve", "--dev", "--dev-dir", join(dir, `dev-${port}`), "--config", join(dir, "kubeca.yaml"), "--port", String(port)];
+  // Its own config directory, so its own audit log: a server that started on the log of every server
+  // before it read all their records at start, inside the measured window (later rounds looked slower).
+  const own = join(dir, `kubeca-${port}`);
+  await mkdir(own);
+  await copyFile(join(dir, "kubeca.yaml"), join(own, "kubeca.yaml"));
+  const args = [cli, "serve", "--dev", "--dev-dir", join(own, "dev"), "--config", join(own, "kubeca.yaml"), "--port", String(port)];
   if (workers !== undefined) args.push("--workers", String(workers));
   const child = spawn(KUBECA_NODE, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
@@ -214,7 +214,7 @@ export async function benchCfssl(): Promise<void> {
 
     console.log(`\nkubeca vs cfssl ${spawnSync("cfssl", ["version"]).stdout.toString().split("\n")[0]}, wrk -t1, ${SECONDS} s a run, ${ROUNDS} interleaved rounds`);
     if (BEFORE) console.log(`  before: ${BEFORE}/dist/cli, serve --dev as it was built there`);
-    console.log(`  kubeca: built CLI on node ${spawnSync(KUBECA_NODE, ["--version"]).stdout.toString().trim()}, serve --dev (memory P-256 CA, file audit log with fsync), default --workers (one process on 2 CPUs or fewer, else the CPU count minus one)`);
+    console.log(`  kubeca: built CLI on node ${spawnSync(KUBECA_NODE, ["--version"]).stdout.toString().trim()}, serve --dev (memory P-256 CA, file audit log with fsync), default workers = CPU count`);
     console.log(`  building pools of ${POOL} distinct CSRs per key type…`);
     const pools: Record<string, { kubeca: string; cfssl: string; warmKubeca: string; warmCfssl: string }> = {};
     for (const key of ["P-256", "RSA-2048"] as const) {

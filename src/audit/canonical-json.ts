@@ -31,18 +31,39 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isSafeInteger(value)) throw new TypeError(`canonical JSON encodes only integers up to 2^53-1, not ${value}`);
       return JSON.stringify(value);
     case "object": {
+      // Concatenation, not arrays joined: a record is encoded on every append, and the arrays were
+      // most of its garbage.
       if (value === null) return "null";
-      if (Array.isArray(value)) return "[" + value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",") + "]";
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + (value[i] === undefined ? "null" : canonicalJson(value[i]));
+        return out + "]";
+      }
       const obj = value as Record<string, unknown>;
-      const parts: string[] = [];
+      let out = "{";
       for (const key of Object.keys(obj).sort()) {
         const v = obj[key];
         if (v === undefined) continue;
-        parts.push(canonicalString(key) + ":" + canonicalJson(v));
+        out += (out.length === 1 ? "" : ",") + canonicalString(key) + ":" + canonicalJson(v);
       }
-      return "{" + parts.join(",") + "}";
+      return out + "}";
     }
     default:
       throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);
   }
+}
+
+/**
+ * An object's members as canonicalJson writes them (`"key":value`), in its order; joined with "," in
+ * braces they are canonicalJson(obj). For a caller that encodes an object and then the same object
+ * with one more member (a record without and with its hash) without encoding everything twice.
+ */
+export function canonicalMembers(obj: Record<string, unknown>): { readonly key: string; readonly text: string }[] {
+  const members: { key: string; text: string }[] = [];
+  for (const key of Object.keys(obj).sort()) {
+    const v = obj[key];
+    if (v === undefined) continue;
+    members.push({ key, text: canonicalString(key) + ":" + canonicalJson(v) });
+  }
+  return members;
 }

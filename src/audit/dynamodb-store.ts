@@ -17,7 +17,7 @@ import { canonicalJson } from "./canonical-json.js";
 import { asStoredCheckpoint, type AuditCheckpoint } from "./checkpoint.js";
 import { CheckpointSchedule, type CheckpointScheduleOptions } from "./checkpoint-schedule.js";
 import { compileQuery, encodeCursor, type AuditPage, type AuditQuery } from "./query.js";
-import { asStoredRecord, EMPTY_HEAD, sealRecord, type ChainHead } from "./record.js";
+import { asStoredRecord, EMPTY_HEAD, recordLine, sealRecord, type ChainHead } from "./record.js";
 import { SerialQueue } from "./serial-queue.js";
 import type { AuditStore, Stored } from "./store.js";
 import type { AuditEvent, AuditRecord } from "./types.js";
@@ -186,7 +186,7 @@ export function createDynamoDbAuditStore(options: DynamoDbAuditStoreOptions): Au
           head ??= await readHead();
           const record = sealRecord(event, head, { time: now().toISOString(), id });
           try {
-            await put(chain, record.seq, "record", canonicalJson(record));
+            await put(chain, record.seq, "record", recordLine(record));
           } catch (e) {
             head = undefined;
             if (!isConditionFailure(e)) throw unavailable("cannot be written", e);

@@ -12,7 +12,7 @@ import type { AuditCheckpoint } from "./checkpoint.js";
 import { CheckpointSchedule, type CheckpointScheduleOptions } from "./checkpoint-schedule.js";
 import { createFileAuditReader, type FileAuditPaths } from "./file-reader.js";
 import { appendLines, prepareForAppend } from "./jsonl-file.js";
-import { asStoredRecord, EMPTY_HEAD, sealRecord, type ChainHead } from "./record.js";
+import { asStoredRecord, EMPTY_HEAD, recordLine, sealRecord, type ChainHead } from "./record.js";
 import { SerialQueue } from "./serial-queue.js";
 import type { AuditStore } from "./store.js";
 import type { AuditEvent, AuditRecord } from "./types.js";
@@ -163,7 +163,7 @@ export function createFileAuditStore(options: FileAuditStoreOptions): AuditStore
         h = { seq: record.seq, hash: record.hash };
       }
       try {
-        await records.append(sealed.map((r) => canonicalJson(r)));
+        await records.append(sealed.map(recordLine));
       } catch (e) {
         throw unavailable("cannot be written", e);
       }

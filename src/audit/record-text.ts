@@ -14,19 +14,24 @@ export const MAX_RECORD_TEXT = 1024;
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+// String.prototype.isWellFormed and toWellFormed (ES2024, in every Node we support; the project's
+// TypeScript lib is ES2023): native scans, several times cheaper than the regular expression on
+// every string of every request and record. The expression stays for naming where each one is.
+type Es2024String = { isWellFormed(): boolean; toWellFormed(): string };
+
 /** Each lone surrogate in `s`: where it is (UTF-16 index) and its code unit as `\uXXXX`. */
 export function loneSurrogates(s: string): { index: number; escaped: string }[] {
+  if (isWellFormed(s)) return [];
   return [...s.matchAll(LONE_SURROGATE)].map((m) => ({ index: m.index, escaped: `\\u${m[0].charCodeAt(0).toString(16).padStart(4, "0")}` }));
 }
 
 export function isWellFormed(s: string): boolean {
-  LONE_SURROGATE.lastIndex = 0;
-  return !LONE_SURROGATE.test(s);
+  return (s as unknown as Es2024String).isWellFormed();
 }
 
 /** `s` as a record stores it: lone surrogates replaced by U+FFFD, then bounded. */
 export function recordText(s: string): string {
-  const text = s.replace(LONE_SURROGATE, "\ufffd");
+  const text = (s as unknown as Es2024String).toWellFormed();
   if (text.length <= MAX_RECORD_TEXT) return text;
   const high = text.charCodeAt(MAX_RECORD_TEXT - 1);
   const cut = high >= 0xd800 && high <= 0xdbff ? MAX_RECORD_TEXT - 1 : MAX_RECORD_TEXT;

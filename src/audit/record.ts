@@ -1,10 +1,10 @@
 // Turning an event into a chained record, and recomputing a stored record's hash.
 //   hash     = hex SHA-256 of canonical(record without `hash`)   (canonical-json.ts)
 //   prevHash = the previous record's hash; the first record links to GENESIS_HASH.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AuditActor, AuditEvent, AuditEventType, AuditRecord, AuditRequest, AuditResult, AuditRotation, AuditTrustReportCa } from "./types.js";
 import type { Violation } from "../errors/index.js";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalJson, canonicalMembers } from "./canonical-json.js";
 import { recordText } from "./record-text.js";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -46,7 +46,7 @@ export interface ChainHead {
 export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return hash("sha256", data, "hex");
 }
 
 /** Hash of a record as stored: every member except `hash` itself, including members this version does not know. */
@@ -78,16 +78,40 @@ export function sealRecord(event: AuditEvent, head: ChainHead, meta: { time: str
     message: text(event.message),
     prevHash: head.hash,
   });
-  return { ...body, hash: recordHash(body) };
+  // One encoding of the body serves both the hash and the stored line (canonical order puts `hash`
+  // among the other members), so a record is not encoded twice on its way to the store.
+  const members = canonicalMembers(body as unknown as Record<string, unknown>);
+  const hash = sha256Hex("{" + members.map((m) => m.text).join(",") + "}");
+  const record: AuditRecord = { ...body, hash };
+  const at = members.findIndex((m) => m.key > "hash");
+  members.splice(at === -1 ? members.length : at, 0, { key: "hash", text: `"hash":${JSON.stringify(hash)}` });
+  sealedLines.set(record, "{" + members.map((m) => m.text).join(",") + "}");
+  return record;
+}
+
+/** The canonical text of each record sealRecord made, computed with its hash. */
+const sealedLines = new WeakMap<AuditRecord, string>();
+
+/**
+ * A record as one stored line: canonicalJson(record), which sealRecord computed already for the
+ * records it made (records are read-only once sealed); any other record is encoded here.
+ */
+export function recordLine(record: AuditRecord): string {
+  return sealedLines.get(record) ?? canonicalJson(record);
 }
 
 /**
  * Leaves out members whose value is undefined, as the stored JSON does, so the record append()
- * returns deep-equals the one read back.
+ * returns deep-equals the one read back. Copies rather than deletes: an object that had members
+ * deleted turns into a slow dictionary for every later read (the encoding, the store, the answer).
  */
 function compact<T extends object>(o: T): T {
-  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] === undefined) delete o[key];
-  return o;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(o)) {
+    const value = (o as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as T;
 }
 
 function text<T extends string | undefined>(s: T): T {

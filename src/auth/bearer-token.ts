@@ -1,7 +1,7 @@
 // Bearer tokens: `Authorization: Bearer <token>`, checked against the SHA-256 digests in the config.
 // Only digests are held; every digest is compared in constant time so timing says nothing about
 // which token, or how much of one, matched.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { NodeConfig } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
 import type { Authenticator, CredentialInput } from "./authenticator.js";
@@ -37,7 +37,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const SCHEME = /^[A-Za-z][A-Za-z0-9-]{0,19}$/;
 
 function sha256(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
+  return hash("sha256", text, "buffer"); // a string is hashed as its UTF-8 bytes
 }
 
 function refuse(detail: string): KubecaError {

@@ -1,6 +1,6 @@
 // Where issued certificates are remembered for the idempotency window, and the key they are found by.
 // Two implementations: memory (one server process) and DynamoDB (many Lambda instances).
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AuditResult } from "../audit/types.js";
 import type { Caller } from "../auth/caller.js";
 import type { SignResult } from "./types.js";
@@ -28,5 +28,5 @@ export interface IdempotencyStore {
  */
 export function idempotencyKey(caller: Caller, profile: string, csrSha256: string, caSha256: string): string {
   const parts = [caller.method, caller.subject, caller.node ?? "", profile, csrSha256, caSha256];
-  return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+  return hash("sha256", JSON.stringify(parts), "hex");
 }

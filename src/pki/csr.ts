@@ -1,7 +1,7 @@
 // Reading a PKCS#10 CSR (RFC 2986) as bytes: locate the request info, subject, public key and SAN
 // extension with a lazy DER walk, check the self-signature over the raw request-info bytes, and keep
 // the subject, SPKI and SAN encodings as subarrays so the certificate embeds exactly what was verified.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { KubecaError } from "../errors/index.js";
 import { readSignatureScheme, verifyCsrSignature } from "./csr-signature.js";
 import { childrenOf, DerError, expectUniversal, isContext, readBoolean, readElement, readOid, readSmallInteger, readWholeBitString, TAG, type DerElement } from "./der-reader.js";
@@ -199,5 +199,5 @@ function findSanExtension(der: Uint8Array, attributesEl: DerElement): DerElement
 }
 
 function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+  return hash("sha256", bytes, "hex");
 }

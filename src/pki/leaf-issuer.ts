@@ -2,7 +2,7 @@
 // is encoded when the issuer is created; the profile's extensions arrive pre-encoded. Per certificate
 // only the serial, validity, SKI, SAN wrapper and the outer sequences are encoded, around the CSR's own
 // subject, SPKI and GeneralNames bytes, which are embedded unchanged.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { KubecaError } from "../errors/index.js";
 import type { Signer } from "../signers/signer.js";
 import { DerError, expectUniversal, readElement, TAG } from "./der-reader.js";
@@ -61,7 +61,7 @@ export function createLeafIssuer(ca: CaCertificateInfo, signer: Signer): LeafIss
       serialHex: serialHex(serial),
       notBefore,
       notAfter,
-      sha256: createHash("sha256").update(der).digest("hex"),
+      sha256: hash("sha256", der, "hex"),
     };
   }
 

@@ -1,12 +1,27 @@
 // Certificate serial numbers. randomSerial is the one serial source for production; pki functions take
 // the serial as a parameter so tests can pin it.
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { KubecaError } from "../errors/index.js";
+
+// randomBytes(16) per certificate cost ~7 µs (one native job per call, profiled at 2 % of a request);
+// 16 bytes copied out of a CSPRNG-filled 4 KiB pool cost under 1 µs. Every byte is handed out once.
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function randomSixteen(): Uint8Array {
+  if (poolOffset + 16 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = new Uint8Array(pool.subarray(poolOffset, poolOffset + 16)); // a copy
+  poolOffset += 16;
+  return bytes;
+}
 
 /** 128 random bits with the top bit cleared (a positive INTEGER of at most 16 bytes), never zero. */
 export function randomSerial(): Uint8Array {
   for (;;) {
-    const bytes = new Uint8Array(randomBytes(16));
+    const bytes = randomSixteen();
     bytes[0] = (bytes[0] ?? 0) & 0x7f;
     if (bytes.some((b) => b !== 0)) return bytes;
   }

@@ -111,8 +111,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.decorate("authenticator", deps.authenticator);
   app.decorate("metrics", deps.metrics ?? NO_METRICS);
   useJsonBodies(app);
-  app.addHook("onRequest", async (request, reply) => {
+  // A callback hook, not an async one: fastify runs it without a promise and a microtask per request.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(createNotFoundHandler(routes));

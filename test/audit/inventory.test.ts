@@ -20,6 +20,8 @@ import {
   createFileAuditStore,
   type AuditEvent,
   type AuditLog,
+  startLiveInventory,
+  type AuditReader,
   type AuditRecord,
   type InventoryRow,
 } from "../../src/audit/index.js";
@@ -34,6 +36,10 @@ import { startDynalite, type Dynalite } from "../support/dynalite.js";
 import { issuedEvent, refusedEvent, steppingClock, tempDir } from "./audit-fixtures.js";
 
 const NOW = new Date("2026-03-20T00:00:00.000Z");
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
 
 function capture(cwd: string) {
   const stdout = new PassThrough();
@@ -193,6 +199,32 @@ describe("kubeca audit inventory", () => {
     assert.equal(r.code, 1);
     assert.deepEqual(JSON.parse(r.stdout).unreadable, ["line 13"]);
     assert.match(r.stderr, /1 record\(s\) could not be read \(line 13\); the rows may miss a node's latest certificate; run kubeca audit verify/);
+  });
+
+  it("the live inventory's start-up read stops where records start arriving through observe, instead of reading them again", async (t) => {
+    const { records } = await fileLog(t);
+    const reader = createFileAuditReader({ records, checkpoints: checkpointPathFor(records) });
+    const all: AuditRecord[] = [];
+    for await (const entry of reader.chain()) if ("value" in entry) all.push(entry.value);
+    assert.equal(all.length, EVENTS.length);
+    const pulled: number[] = [];
+    const counting: AuditReader = {
+      ...reader,
+      async *chain() {
+        for await (const entry of reader.chain()) {
+          if ("value" in entry) pulled.push(entry.value.seq);
+          yield entry;
+        }
+      },
+    };
+    const live = startLiveInventory(counting);
+    // As a server appending under load: records 6… reach the inventory from the append path first.
+    for (const record of all.slice(5)) live.observe(record);
+    await waitUntil(() => live.loaded());
+    assert.deepEqual(pulled, [1, 2, 3, 4, 5, 6], "the file is read up to the first record observed live, not past it");
+    const whole = new CertificateInventory();
+    for (const record of all) whole.observe(record);
+    assert.deepEqual(live.inventory.rows(), whole.rows());
   });
 
   it("an empty log has no rows and nothing due; a missing one (2) and a bad window (2) are usage errors", async (t) => {

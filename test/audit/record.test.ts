@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { canonicalJson, GENESIS_HASH, recordHash, sealRecord } from "../../src/audit/index.js";
+import type { AuditEvent } from "../../src/audit/types.js";
 
 test("canonical JSON sorts keys, leaves out undefined members and has no whitespace", () => {
   assert.equal(
@@ -101,4 +102,36 @@ test("a string longer than 1024 UTF-16 code units is stored as its first 1024 an
   assert.equal(seal("a".repeat(2000)), "a".repeat(1024) + "…[2000 UTF-16 code units]");
   assert.equal(seal("a".repeat(1024)), "a".repeat(1024));
   assert.equal(seal("a".repeat(1023) + "\ud83d\ude00" + "b".repeat(10)), "a".repeat(1023) + "…[1035 UTF-16 code units]");
+});
+
+test("the stored line sealRecord computes with the hash is exactly canonicalJson of the record, for every member layout", async () => {
+  const { recordLine } = await import("../../src/audit/record.js");
+  const actor = { method: "token", identity: "cp-1", node: "cp-1", sourceIp: "10.0.0.1", userAgent: "kubeca/1" };
+  const request = { file: "admin.conf", profile: "admin.conf", csrSha256: "c".repeat(64), publicKeySha256: "d".repeat(64), keyAlgorithm: "ECDSA P-256", subject: "CN=a", dnsNames: ["x"], ipAddresses: [] };
+  const events: AuditEvent[] = [
+    { event: "ca-created" as const, requestId: undefined, actor: { method: "cli", identity: undefined, node: undefined, sourceIp: undefined, userAgent: undefined } },
+    { event: "issued" as const, requestId: "r1", actor, request, result: { serial: "1f", issuer: "CN=kubernetes", notBefore: "a", notAfter: "b", certificateSha256: "e".repeat(64) } },
+    { event: "signing-failed" as const, requestId: "r2", actor, request, failure: { issuer: "ca", code: "KUBECA_SIGNER_UNAVAILABLE", reason: "internal" as const } },
+    { event: "refused" as const, requestId: "r3", actor, violations: [{ field: "csr", rule: "r", message: "m" }], message: "x", node: "cp-2" },
+  ];
+  for (const event of events) {
+    const record = sealRecord(event, { seq: 7, hash: "f".repeat(64) }, { time: "2026-03-01T10:00:00.000Z", id: "id" });
+    assert.equal(recordLine(record), canonicalJson(record));
+    assert.equal(recordHash(record), record.hash);
+    assert.ok(Object.values(record).every((v) => v !== undefined), "no member holds undefined");
+  }
+  // A record not sealed here (read back, or copied) is encoded all the same.
+  const copy = { ...sealRecord(events[1]!, { seq: 0, hash: GENESIS_HASH }, { time: "2026-03-01T10:00:00.000Z", id: "id" }) };
+  assert.equal(recordLine(copy), canonicalJson(copy));
+});
+
+test("record text: lone surrogates found and replaced exactly as the regular expression that defines them does", async () => {
+  const { isWellFormed, loneSurrogates, recordText } = await import("../../src/audit/record-text.js");
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+  const samples = ["", "plain", "\ud800", "\udc00", "\ud83d\ude00", "\ude00\ud83d", "\ud800\ud800\udc00", "a\udbffb", "\udfff\udfff", "é€\ud83d", "x\udc00\ud800y"];
+  for (const s of samples) {
+    assert.equal(isWellFormed(s), s.match(lone) === null, JSON.stringify(s));
+    assert.equal(recordText(s), s.replace(lone, "\ufffd"), JSON.stringify(s));
+    assert.deepEqual(loneSurrogates(s).map((l) => l.index), [...s.matchAll(lone)].map((m) => m.index), JSON.stringify(s));
+  }
 });

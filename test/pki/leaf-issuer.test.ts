@@ -239,6 +239,18 @@ describe("serials", () => {
     assert.equal(topBitSeen, 0x40, "the remaining 127 bits are used");
   });
 
+  test("randomSerial never repeats across refills of its random pool, and each serial is its own copy", () => {
+    // 1,000 serials span several refills of the 4 KiB pool; a reused or shared slice would show here.
+    const serials = Array.from({ length: 1000 }, () => randomSerial());
+    assert.equal(new Set(serials.map((s) => Buffer.from(s).toString("hex"))).size, serials.length);
+    const first = serials[0]!;
+    const before = Buffer.from(first).toString("hex");
+    serials[1]!.fill(0);
+    randomSerial().fill(0);
+    assert.equal(Buffer.from(first).toString("hex"), before, "zeroing other serials leaves this one alone");
+    assert.equal(first.buffer.byteLength, 16, "a serial owns its bytes, not a view of the pool");
+  });
+
   test("a serial is encoded as a positive INTEGER and shown without leading zeros", async () => {
     const signer = signerFor(SIGNER_CASES[0]!);
     const { info } = await makeCa(signer);

@@ -182,3 +182,44 @@ describe("POST /v1/sign/batch", () => {
     assert.equal(service.authFailures.length, 1);
   });
 });
+
+describe("the sign body read without zod", () => {
+  it("accepts only bodies the SignItemBody schema accepts, with the same value; everything else goes to the schema", async () => {
+    const { plainSignItem } = await import("../../src/server/routes/sign.js");
+    const { SignItemBody, MAX_CSR_LENGTH, MAX_NAME_LENGTH } = await import("../../src/server/sign-body.js");
+    const bodies: unknown[] = [
+      { name: "apiserver", csr: CSR_PEM },
+      { csr: CSR_PEM, name: "admin.conf" },
+      { name: "a".repeat(MAX_NAME_LENGTH), csr: "c".repeat(MAX_CSR_LENGTH) },
+      { name: "a".repeat(MAX_NAME_LENGTH + 1), csr: "c" },
+      { name: "a", csr: "c".repeat(MAX_CSR_LENGTH + 1) },
+      { name: "", csr: "c" },
+      { name: "a", csr: "" },
+      { name: "a\ud800", csr: "c" },
+      { name: "a", csr: "c\udc00" },
+      { name: "\ud83d\ude00", csr: "c" },
+      { name: "a", csr: "c", extra: 1 },
+      { name: "a", extra: "c" },
+      { name: "a", csr: 1 },
+      { name: null, csr: "c" },
+      { name: "a" },
+      {},
+      ["a", "c"],
+      null,
+      "name",
+      42,
+      undefined,
+      Object.assign(Object.create({ name: "a" }), { csr: "c", other: "x" }),
+    ];
+    let fast = 0;
+    for (const body of bodies) {
+      const plain = plainSignItem(body);
+      const zod = SignItemBody.safeParse(body);
+      if (plain === undefined) continue;
+      fast++;
+      assert.ok(zod.success, `read without zod but the schema refuses ${JSON.stringify(body)}`);
+      assert.deepEqual(plain, zod.data);
+    }
+    assert.equal(fast, 4, "the honest shapes take the fast path");
+  });
+});
