@@ -17,8 +17,6 @@ export interface IdempotencySteps {
   issue(): Promise<RememberedIssuance>;
   /** Append `reissued` for this request and answer with the earlier certificate. */
   replay(prior: RememberedIssuance): Promise<SignResult>;
-  /** The request's id: a serve worker sends the request's rate-limit charge with its call (src/server/cluster). */
-  readonly requestId?: string;
 }
 
 export interface Idempotency {

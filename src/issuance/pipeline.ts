@@ -117,7 +117,6 @@ export async function runPipeline(deps: PipelineDeps, caller: Caller, origin: Re
   //    CA certificate is part of the key, so a replaced CA never hands back a leaf of the old one.
   const request = requestOf(item, profile.name, csr);
   return deps.idempotency.run(idempotencyKey(caller, profile.name, csr.sha256, ca.info.sha256), {
-    requestId: origin.requestId,
     issue: async (): Promise<RememberedIssuance> => {
       // 5. Certificate from the profile, signed by the issuing CA's signer. A failure is recorded first.
       let issued: IssuedCertificate;

@@ -18,12 +18,8 @@ import { TokenBucket, type BucketSettings } from "./token-bucket.js";
  * holds the one set of buckets (src/server/cluster), so the answer arrives later.
  */
 export interface RateLimiter {
-  /**
-   * Charges `cost` tokens to the caller and to the process, or throws KUBECA_RATE_LIMITED. With the
-   * request's id, a serve worker may instead send a charge of 1 with that request's first call to its
-   * primary, which charges it before it answers (one IPC round trip fewer; src/server/cluster).
-   */
-  admit(caller: Caller, cost: number, requestId?: string): void | Promise<void>;
+  /** Charges `cost` tokens to the caller and to the process, or throws KUBECA_RATE_LIMITED. */
+  admit(caller: Caller, cost: number): void | Promise<void>;
   /**
    * Charges one refused credential to its source address before it is audited, or throws
    * KUBECA_RATE_LIMITED: past the limit a refusal is answered 429 and not recorded.

@@ -72,15 +72,6 @@ export function createCallAnswerer(state: SharedState, onError: (what: string, e
         state.metrics().then(reply, fail);
         return;
       case "idempotency-run": {
-        // The request's rate-limit charge first: over the limit, the answer is 429 and nothing runs.
-        if (call.admit) {
-          try {
-            state.rateLimiter.admit(call.admit.caller, call.admit.cost);
-          } catch (e) {
-            fail(e);
-            return;
-          }
-        }
         let answered = false;
         state.idempotency
           .run(call.key, {

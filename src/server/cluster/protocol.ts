@@ -6,10 +6,7 @@
 // A worker parses, checks and signs; the primary owns what must be one across workers. Every call a
 // worker makes is one request message and one answer:
 //   audit-append      one record of any event: the primary appends it to the one chain
-//   admit             rate limits: the one set of buckets. A /v1/sign request's charge (cost 1) is not
-//                     a call of its own: it travels with that request's idempotency-run, which the
-//                     primary answers only after charging it (429 before anything is signed), or, on
-//                     a refusal, as an admit call before the refusal's audit-append (remote-services.ts)
+//   admit             rate limits: the one set of buckets
 //   admit-refused     refused credentials per source address: the same
 //   replay-claim      a certificate proof's jti: the one replay cache
 //   readiness         /readyz answers with the primary's checks (signers, audit store, workers)
@@ -36,15 +33,9 @@ export type WorkerCall =
   | { readonly op: "admit-refused"; readonly sourceIp: string | undefined }
   | { readonly op: "replay-claim"; readonly jti: string; readonly expiresAt: number; readonly nowSeconds: number }
   | { readonly op: "readiness" }
-  | { readonly op: "idempotency-run"; readonly key: string; readonly admit?: Admission }
+  | { readonly op: "idempotency-run"; readonly key: string }
   | { readonly op: "rotation-change"; readonly caller: Caller; readonly origin: RequestOrigin; readonly change: RotationChange }
   | { readonly op: "metrics" };
-
-/** A rate-limit charge: the caller's bucket and the whole server's, `cost` tokens each. */
-export interface Admission {
-  readonly caller: Caller;
-  readonly cost: number;
-}
 
 /** What each call resolves to. */
 export interface CallResults {

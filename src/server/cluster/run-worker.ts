@@ -45,7 +45,6 @@ export async function runWorker(options: { readonly version: string }, endpoint:
   channel.send({ kind: "hello" });
 
   const start = await started;
-  const primary = remoteServices(channel);
   try {
     app = await createApp(start.loaded, {
       dev: start.dev,
@@ -53,12 +52,8 @@ export async function runWorker(options: { readonly version: string }, endpoint:
       logger: { level: start.logLevel },
       trustProxy: start.trustProxy,
       ...(start.https ? { https: start.https } : {}),
-      primary,
+      primary: remoteServices(channel),
       prometheus,
-    });
-    app.addHook("onResponse", (request, _reply, done) => {
-      primary.settle(request.id);
-      done();
     });
     const address = await app.listen({ host: start.host, port: start.port });
     channel.send({ kind: "listening", address });

@@ -24,7 +24,7 @@ export async function signRoutes(app: FastifyInstance, options: SignRoutesOption
     // Authentication first: an anonymous caller learns nothing about the body's validity.
     const caller = await authenticateRequest(app.authenticator, app.issuance, request, options.rateLimiter, app.metrics);
     const item = plainSignItem(request.body) ?? (await parseRecorded(SignItemBody, request, caller, app.issuance, options.rateLimiter));
-    await options.rateLimiter?.admit(caller, 1, request.id);
+    await options.rateLimiter?.admit(caller, 1);
     return app.issuance.sign(caller, requestOrigin(request), item);
   });
 
@@ -32,7 +32,7 @@ export async function signRoutes(app: FastifyInstance, options: SignRoutesOption
     const caller = await authenticateRequest(app.authenticator, app.issuance, request, options.rateLimiter, app.metrics);
     const body = await parseRecorded(SignBatchBody, request, caller, app.issuance, options.rateLimiter);
     // The whole batch is admitted or refused: a half-charged batch would sign some items and 429 the rest.
-    await options.rateLimiter?.admit(caller, body.items.length, request.id);
+    await options.rateLimiter?.admit(caller, body.items.length);
     return { items: await signBatch(app.issuance, caller, requestOrigin(request), body.items) };
   });
 }
@@ -68,7 +68,6 @@ async function parseRecorded<T extends z.ZodMiniType>(
     return parseBody(schema, request.body);
   } catch (error) {
     if (!isKubecaError(error)) throw error;
-    // Charged at once (no request id): the catch below would turn a 429 from the record into a 503.
     await rateLimiter?.admit(caller, 1);
     const name = (request.body as { name?: unknown } | null)?.name;
     try {
