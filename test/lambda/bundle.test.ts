@@ -16,6 +16,23 @@ import { startKmsServer, type KmsServer } from "../support/kms-server.js";
 import { built, BUILT, ROOT } from "../support/built.js";
 import { httpApiEvent, lambdaContext, restApiEvent } from "./api-gateway-events.js";
 
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string; external?: boolean }[] }>;
+}
+
+/** Everything a cold start loads: http.mjs and the chunks it imports statically (from the metafile). */
+function coldStart(): { meta: Metafile; loaded: Set<string> } {
+  const meta = JSON.parse(readFileSync(join(ROOT, "dist", "lambda", "lambda.meta.json"), "utf8")) as Metafile;
+  const loaded = new Set<string>();
+  const walk = (output: string) => {
+    if (loaded.has(output)) return;
+    loaded.add(output);
+    for (const i of meta.outputs[output]!.imports) if (!i.external && i.kind === "import-statement") walk(i.path);
+  };
+  walk("dist/lambda/http.mjs");
+  return { meta, loaded };
+}
+
 const TOKEN = "bundle-test-token-0123456789";
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
 
@@ -171,17 +188,7 @@ describe("the Lambda bundle", () => {
   });
 
   it("leaves @peculiar/x509 and reflect-metadata out: they are for ca init/show and the node client, not the request path", () => {
-    // Everything a cold start loads: http.mjs and the chunks it imports statically (metafile).
-    const meta = JSON.parse(readFileSync(join(ROOT, "dist", "lambda", "lambda.meta.json"), "utf8")) as {
-      outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
-    };
-    const loaded = new Set<string>();
-    const walk = (output: string) => {
-      if (loaded.has(output)) return;
-      loaded.add(output);
-      for (const i of meta.outputs[output]!.imports) if (!i.external && i.kind === "import-statement") walk(i.path);
-    };
-    walk("dist/lambda/http.mjs");
+    const { loaded } = coldStart();
     assert.ok(loaded.size > 1, "http.mjs imports its shared chunk");
     for (const file of loaded) {
       const code = readFileSync(built(join(ROOT, file)), "utf8");
@@ -194,16 +201,7 @@ describe("the Lambda bundle", () => {
 
   it("loads at cold start neither zod's full build, a second ASN.1 stack, nor the SDK's SSO/STS/INI credential providers", () => {
     // What issue 11 cut from the cold start; each came back once by an innocent-looking import.
-    const meta = JSON.parse(readFileSync(join(ROOT, "dist", "lambda", "lambda.meta.json"), "utf8")) as {
-      outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string; external?: boolean }[] }>;
-    };
-    const loaded = new Set<string>();
-    const walk = (output: string) => {
-      if (loaded.has(output)) return;
-      loaded.add(output);
-      for (const i of meta.outputs[output]!.imports) if (!i.external && i.kind === "import-statement") walk(i.path);
-    };
-    walk("dist/lambda/http.mjs");
+    const { meta, loaded } = coldStart();
     const inputs = [...loaded].flatMap((o) => Object.keys(meta.outputs[o]!.inputs));
     assert.ok(inputs.some((i) => i.includes("node_modules/zod/v4/mini/")), "the schemas are zod/mini");
     assert.ok(inputs.some((i) => i.includes("node_modules/@oslojs/asn1/")), "the DER reader and writer are @oslojs/asn1");
