@@ -8,7 +8,7 @@
 //   (cd /tmp/before && node scripts/build.mjs lambda) && KUBECA_BENCH_BEFORE=/tmp/before npm run bench -- lambda
 import { execFile, execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { build } from "esbuild";
 import { tmpdir } from "node:os";
@@ -20,6 +20,7 @@ import { httpApiEvent, lambdaContext } from "../test/lambda/api-gateway-events.j
 import { startKmsServer } from "../test/support/kms-server.js";
 import { buildCsr, withCommonName, withOrganizations } from "../test/support/csr-builder.js";
 import { NODE22 } from "../test/support/built.js";
+import { readMetafile, staticallyLoaded } from "../test/support/metafile.js";
 
 const NODE = existsSync(NODE22) ? NODE22 : process.execPath;
 const ROUNDS = Number(process.env.KUBECA_BENCH_ROUNDS ?? 5);
@@ -66,16 +67,9 @@ process.exit(0);
 
 /** Bytes of an entry and every chunk it imports statically: what a cold start reads. */
 function coldStartBytes(metafile: string, entry: string): number {
-  const meta = JSON.parse(readFileSync(metafile, "utf8")) as { outputs: Record<string, { bytes: number; imports: { path: string; kind: string; external?: boolean }[] }> };
-  const seen = new Set<string>();
+  const meta = readMetafile(metafile);
   const start = Object.keys(meta.outputs).find((o) => o.endsWith(entry))!;
-  const walk = (o: string) => {
-    if (seen.has(o)) return;
-    seen.add(o);
-    for (const i of meta.outputs[o]!.imports) if (!i.external && i.kind === "import-statement") walk(i.path);
-  };
-  walk(start);
-  return [...seen].reduce((n, o) => n + meta.outputs[o]!.bytes, 0);
+  return [...staticallyLoaded(meta, start)].reduce((n, o) => n + meta.outputs[o]!.bytes, 0);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

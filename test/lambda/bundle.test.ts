@@ -14,23 +14,13 @@ import { createSigner } from "../../src/signers/index.js";
 import { buildCsr, withCommonName, withOrganizations } from "../support/csr-builder.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
 import { built, BUILT, ROOT } from "../support/built.js";
+import { readMetafile, staticallyLoaded, type Metafile } from "../support/metafile.js";
 import { httpApiEvent, lambdaContext, restApiEvent } from "./api-gateway-events.js";
-
-interface Metafile {
-  outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string; external?: boolean }[] }>;
-}
 
 /** Everything a cold start loads: http.mjs and the chunks it imports statically (from the metafile). */
 function coldStart(): { meta: Metafile; loaded: Set<string> } {
-  const meta = JSON.parse(readFileSync(join(ROOT, "dist", "lambda", "lambda.meta.json"), "utf8")) as Metafile;
-  const loaded = new Set<string>();
-  const walk = (output: string) => {
-    if (loaded.has(output)) return;
-    loaded.add(output);
-    for (const i of meta.outputs[output]!.imports) if (!i.external && i.kind === "import-statement") walk(i.path);
-  };
-  walk("dist/lambda/http.mjs");
-  return { meta, loaded };
+  const meta = readMetafile(join(ROOT, "dist", "lambda", "lambda.meta.json"));
+  return { meta, loaded: staticallyLoaded(meta, "dist/lambda/http.mjs") };
 }
 
 const TOKEN = "bundle-test-token-0123456789";
