@@ -8,6 +8,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createAuditLog } from "../src/audit/index.js";
+import { timedAppends } from "./timed-audit.js";
 import { CertificatesV1Api } from "@kubernetes/client-node";
 import { AuditConfig, KubeletSignerConfig as KubeletSignerSchema } from "../src/config/index.js";
 import { createKubeletController } from "../src/kubelet/controller.js";
@@ -110,17 +111,7 @@ export async function backlogFromLeadership(n: number, workers: number | undefin
   const names = await createAll(server, requests);
   const dir = await mkdtemp(join(tmpdir(), "kubeca-bench-kubelet-"));
   const store = createAuditLog(AuditConfig.parse({ store: "file", path: "audit.jsonl" }), dir);
-  const appendMs: number[] = [];
-  const audit = {
-    async append(event: Parameters<typeof store.append>[0]) {
-      const start = performance.now();
-      try {
-        return await store.append(event);
-      } finally {
-        appendMs.push(performance.now() - start);
-      }
-    },
-  };
+  const { audit, appendMs } = timedAppends(store);
   const controller = createKubeletController({
     kubeConfig: server.kubeConfig("kubeca-a"),
     policy,

@@ -19,6 +19,7 @@ import { createIssuanceService } from "../src/issuance/create-service.js";
 import { buildServer } from "../src/server/index.js";
 import { createRateLimiter } from "../src/server/rate-limiter.js";
 import { distinctBodies } from "./http.bench.js";
+import { timedAppends } from "./timed-audit.js";
 
 const TOKEN = "bench-token-0123456789abcdef";
 const REQUESTS = 300;
@@ -84,18 +85,8 @@ export async function benchLatency(): Promise<void> {
         if ((await main(["ca", "init", "--config", join(dir, "kubeca.yaml")], { stdout: quiet, stderr: quiet, env: process.env, cwd: dir })) !== 0) throw new Error("ca init failed");
         const loaded = await loadConfigFile(join(dir, "kubeca.yaml"));
 
-        const auditMs: number[] = [];
         const store = createAuditLog(loaded.config.audit, loaded.baseDir);
-        const audit = {
-          async append(event: Parameters<typeof store.append>[0]) {
-            const start = performance.now();
-            try {
-              return await store.append(event);
-            } finally {
-              auditMs.push(performance.now() - start);
-            }
-          },
-        };
+        const { audit, appendMs: auditMs } = timedAppends(store);
         const service = await createIssuanceService(loaded, { audit });
         const pipelineMs: number[] = [];
         const timedService = {
