@@ -90,45 +90,53 @@ const ESM_BANNER = [
   'const __dirname = __filename.slice(0, __filename.lastIndexOf("/"));',
 ].join("\n");
 
+/**
+ * An esbuild plugin that bundles, for each module named in `table`, a stub in its place: `exports`
+ * (JavaScript) whose functions call fail(), which throws `message`. For modules a dependency requires
+ * but kubeca never calls, so a wrong guess fails loudly and says what to change.
+ */
+function stubModules(name, table) {
+  const filter = new RegExp(`^(${Object.keys(table).map((m) => m.replace(/[/.]/g, "\\$&")).join("|")})$`);
+  const namespace = `kubeca-stub-${name}`;
+  return {
+    name,
+    setup(b) {
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace }));
+      b.onLoad({ filter: /.*/, namespace }, (args) => {
+        const { message, exports } = table[args.path];
+        return { contents: `function fail() { throw new Error(${JSON.stringify(message)}); }\nmodule.exports = ${exports};`, loader: "js" };
+      });
+    },
+  };
+}
+
 // fastify requires its schema compilers (ajv, fast-json-stringify: ~270 KiB minified) unless the app
 // brings its own; buildServer does (kubeca's routes declare no fastify schemas: zod validates bodies),
 // so they are never loaded and need not be bundled.
-const NO_SCHEMA_COMPILERS = {
-  name: "no-fastify-schema-compilers",
-  setup(b) {
-    b.onResolve({ filter: /^@fastify\/(ajv-compiler|fast-json-stringify-compiler)$/ }, (args) => ({ path: args.path, namespace: "kubeca-unbundled" }));
-    b.onLoad({ filter: /.*/, namespace: "kubeca-unbundled" }, (args) => ({
-      contents: `module.exports = () => { throw new Error(${JSON.stringify(`${args.path} is not bundled: buildServer supplies fastify's schema compilers`)}); };`,
-      loader: "js",
-    }));
-  },
-};
+const NO_SCHEMA_COMPILERS = stubModules(
+  "no-fastify-schema-compilers",
+  Object.fromEntries(
+    ["@fastify/ajv-compiler", "@fastify/fast-json-stringify-compiler"].map((m) => [
+      m,
+      { message: `${m} is not bundled: buildServer supplies fastify's schema compilers`, exports: "fail" },
+    ]),
+  ),
+);
 
 // In the Lambda handlers only, two modules their dependencies require but never call on the paths the
-// handlers take are replaced by a stub that fails loudly if called: pino's transports (thread-stream;
-// the handlers log to stdout, CloudWatch's way) and semver, which fastify consults only for a plugin
-// declaring the fastify versions it supports (the handlers register none). 40 KiB of the cold start.
-const LAMBDA_UNUSED = {
+// handlers take are stubs: pino's transports (thread-stream; the handlers log to stdout, CloudWatch's
+// way) and semver, which fastify consults only for a plugin declaring the fastify versions it supports
+// (the handlers register none). 40 KiB of the cold start.
+const LAMBDA_STUBS = stubModules("lambda-unused-modules", {
   "thread-stream": {
-    message: "pino transports are not bundled in the Lambda handlers; they log to stdout",
+    message: "pino transports are not bundled in the Lambda handlers, which log to stdout for CloudWatch; log without a transport, or bundle thread-stream (scripts/build.mjs LAMBDA_STUBS)",
     exports: "function ThreadStream() { fail(); }",
   },
   semver: {
-    message: "semver is not bundled in the Lambda handlers: a fastify plugin declared the fastify versions it supports; bundle semver (scripts/build.mjs LAMBDA_UNUSED)",
+    message: "semver is not bundled in the Lambda handlers: a fastify plugin declared the fastify versions it supports; bundle semver (scripts/build.mjs LAMBDA_STUBS)",
     exports: "{ satisfies: fail, gt: fail, coerce: fail }", // what fastify's plugin-utils calls
   },
-};
-const LAMBDA_STUBS = {
-  name: "lambda-unused-modules",
-  setup(b) {
-    const filter = new RegExp(`^(${Object.keys(LAMBDA_UNUSED).join("|")})$`);
-    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: "kubeca-lambda-unused" }));
-    b.onLoad({ filter: /.*/, namespace: "kubeca-lambda-unused" }, (args) => {
-      const { message, exports } = LAMBDA_UNUSED[args.path];
-      return { contents: `function fail() { throw new Error(${JSON.stringify(message)}); }\nmodule.exports = ${exports};`, loader: "js" };
-    });
-  },
-};
+});
 
 // An ES module importing a Node built-in gets Node's ESM facade of it, whose making reads every
 // export, running the module's lazy getters: node:http's (WebSocket, MessageEvent, …) load undici,
