@@ -54,7 +54,7 @@ function closeIdle(agent: HttpAgent): void {
  */
 export function makeKeepAliveClient<T>(kc: KubeConfig, type: new (config: Configuration) => T, pool: KeepAlivePool): T {
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error("No active cluster!");
+  if (!cluster) throw new Error("the kubeconfig names no cluster (no current-context with a cluster); set its current-context");
   const auth = {
     getName: () => "kubeconfig authentication, kept connections",
     async applySecurityAuthentication(context: RequestContext): Promise<void> {

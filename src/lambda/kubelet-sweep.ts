@@ -43,17 +43,33 @@ async function kubeConfigFromEnv(env: NodeJS.ProcessEnv): Promise<KubeConfig> {
   const kc = new KubeConfig();
   const parameter = env.KUBECA_KUBECONFIG_SSM_PARAMETER?.trim();
   const file = env.KUBECA_KUBECONFIG_FILE?.trim();
+  let source: string;
   if (parameter) {
+    source = `the kubeconfig in SSM parameter ${parameter} (KUBECA_KUBECONFIG_SSM_PARAMETER)`;
     const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
     const out = await new SSMClient({}).send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
     if (!out.Parameter?.Value) throw new KubecaError("KUBECA_CONFIG_INVALID", `SSM parameter ${parameter} holds no kubeconfig`);
-    kc.loadFromString(out.Parameter.Value);
+    loadKubeConfig(source, () => kc.loadFromString(out.Parameter!.Value!));
   } else if (file) {
-    kc.loadFromFile(isAbsolute(file) ? file : resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), file));
+    const path = isAbsolute(file) ? file : resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), file);
+    source = `the kubeconfig ${path} (KUBECA_KUBECONFIG_FILE)`;
+    loadKubeConfig(source, () => kc.loadFromFile(path));
   } else {
     throw new KubecaError("KUBECA_CONFIG_INVALID", "set KUBECA_KUBECONFIG_SSM_PARAMETER or KUBECA_KUBECONFIG_FILE for the kubelet sweep");
   }
+  // client-node would otherwise fail later with its own "No active cluster!".
+  if (!kc.getCurrentCluster()) throw new KubecaError("KUBECA_CONFIG_INVALID", `${source} names no cluster (no current-context with a cluster); set its current-context`);
   return kc;
+}
+
+function loadKubeConfig(source: string, load: () => void): void {
+  try {
+    load();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not readable" : `is not a kubeconfig (${String((e as Error).message).split("\n")[0]})`;
+    throw new KubecaError("KUBECA_CONFIG_INVALID", `${source} ${why}`, { cause: e });
+  }
 }
 
 export function productionSetup(
@@ -65,9 +81,11 @@ export function productionSetup(
   return async () => {
     const now = () => new Date();
     const loaded = await loadLambdaConfig(env, { bundleDir });
+    // Before the signers and the audit log are opened: a bad kubeconfig leaves nothing open.
+    const kubeConfig = await kubeConfigFromEnv(env);
     const parts = await openKubeletSigner(loaded, { now, ...(metrics ? { metrics } : {}) });
     return {
-      kubeConfig: await kubeConfigFromEnv(env),
+      kubeConfig,
       ...parts.signing,
       log,
       identity: `lambda_${replicaIdentity(env)}`,

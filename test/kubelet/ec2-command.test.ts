@@ -94,3 +94,19 @@ test("the Lambda sweep's setup builds the same EC2 cross-check from the same con
   const addresses = await deps.addressSource!.addressesOf(node);
   assert.deepEqual([addresses.ipAddresses, addresses.source], [[NODE.ip], "node status ∩ ec2"]);
 });
+
+test("the Lambda sweep's setup refuses a missing kubeconfig, or one that names no cluster, saying which and what to do", async () => {
+  const { writeFile } = await import("node:fs/promises");
+  await writeFile(join(dir, "no-cluster-kubeconfig"), "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
+  const setup = (kubeconfig: string) => productionSetup({ LAMBDA_TASK_ROOT: dir, KUBECA_CONFIG_FILE: "kubeca.yaml", KUBECA_KUBECONFIG_FILE: kubeconfig }, dir, silentLog)();
+  await assert.rejects(setup("no-cluster-kubeconfig"), (e: Error & { code?: string }) => {
+    assert.equal(e.code, "KUBECA_CONFIG_INVALID");
+    assert.equal(e.message, `the kubeconfig ${join(dir, "no-cluster-kubeconfig")} (KUBECA_KUBECONFIG_FILE) names no cluster (no current-context with a cluster); set its current-context`);
+    return true;
+  });
+  await assert.rejects(setup("absent-kubeconfig"), (e: Error & { code?: string }) => {
+    assert.equal(e.code, "KUBECA_CONFIG_INVALID");
+    assert.equal(e.message, `the kubeconfig ${join(dir, "absent-kubeconfig")} (KUBECA_KUBECONFIG_FILE) does not exist`);
+    return true;
+  });
+});
