@@ -36,7 +36,10 @@ test("two writers with their own clients appending 500 records each at once make
   const table = await newTable();
   const signer = createMemorySigner("ECDSA-P256");
   const checkpoints = { signer, everyRecords: 100, everyMs: 3_600_000, onError: (e: unknown) => assert.fail(String(e)) };
-  const writers = ["a", "b"].map((name) => ({ name, store: store(table, { checkpoints }) }));
+  // The budget bounds how long one append may keep losing; under a loaded machine a writer with a
+  // cached head can win for more than the default 10 s. This test is about the chain staying linear,
+  // not about fairness, so the budget is a generous bound (the next test fails closed on a spent one).
+  const writers = ["a", "b"].map((name) => ({ name, store: store(table, { checkpoints, contentionBudgetMs: 300_000 }) }));
 
   const returned = (
     await Promise.all(
@@ -83,6 +86,24 @@ test("a writer whose head is stale appends after the other writer's records", as
   assert.equal(three.prevHash, two.hash);
   assert.equal(four.prevHash, three.hash);
   assert.equal((await verifyAuditLog(first)).ok, true);
+});
+
+test("an append that has spent its contention budget fails closed with KUBECA_AUDIT_UNAVAILABLE and stores nothing", async () => {
+  const table = await newTable();
+  const first = store(table);
+  const stale = store(table, { contentionBudgetMs: 0 });
+  await stale.append(issuedEvent()); // seq 1: stale now caches head 1
+  await first.append(issuedEvent({ message: "first" })); // seq 2, behind stale's back
+  await assert.rejects(stale.append(refusedEvent({ message: "lost" })), (e: KubecaError) => {
+    assert.equal(e.code, "KUBECA_AUDIT_UNAVAILABLE");
+    assert.match(e.detail, /^the audit table lost the race for the next seq to 1 concurrent appends in 0 ms; no record was stored$/);
+    assert.equal(e.retryAfter, 2);
+    return true;
+  });
+  const stored: AuditRecord[] = [];
+  for await (const entry of store(table).chain()) if ("value" in entry) stored.push(entry.value);
+  assert.deepEqual(stored.map((r) => r.seq), [1, 2], "nothing after seq 2");
+  assert.equal(stored[1]!.message, "first");
 });
 
 test("records read back newest first, filtered, and paged with a cursor", async () => {
