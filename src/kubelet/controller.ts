@@ -68,12 +68,9 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
   // nothing the worker that wrote them did not already act on (it signs on the approval's answer),
   // so they queue no second pass (a GET and a reconcile per CSR).
   const ownWrites = new Map<string, Set<string>>();
-  const noteOwn = (out: V1CertificateSigningRequest) => {
-    const name = out.metadata?.name;
-    const rv = out.metadata?.resourceVersion;
-    if (name && rv) ownWrites.set(name, (ownWrites.get(name) ?? new Set()).add(rv));
-    return out;
-  };
+  // The events of a CSR that came while this replica was writing it: the write's own event can come
+  // before its answer (the apiserver does not order the two), so they are weighed once the answer is in.
+  const duringWrite = new Map<string, V1CertificateSigningRequest[]>();
   const isOwn = (name: string, csr: V1CertificateSigningRequest) => {
     const rvs = ownWrites.get(name);
     const rv = csr.metadata?.resourceVersion;
@@ -81,11 +78,26 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
     if (rvs.size === 0) ownWrites.delete(name);
     return true;
   };
+  const needsPass = (name: string, csr: V1CertificateSigningRequest) => !isOwn(name, csr) && !settledReason(csr);
+  const ownWrite = async (csr: V1CertificateSigningRequest, write: (csr: V1CertificateSigningRequest) => Promise<V1CertificateSigningRequest>) => {
+    const name = csr.metadata?.name ?? "";
+    duringWrite.set(name, []);
+    try {
+      const out = await write(csr);
+      const rv = out.metadata?.resourceVersion;
+      if (rv) ownWrites.set(name, (ownWrites.get(name) ?? new Set()).add(rv));
+      return out;
+    } finally {
+      const seen = duringWrite.get(name) ?? [];
+      duringWrite.delete(name);
+      if (seen.some((event) => needsPass(name, event))) parts?.queue.add(name);
+    }
+  };
   const reconcileDeps: ReconcileDeps = {
     api: {
       ...api,
-      replaceApproval: async (csr) => noteOwn(await api.replaceApproval(csr)),
-      replaceStatus: async (csr) => noteOwn(await api.replaceStatus(csr)),
+      replaceApproval: (csr) => ownWrite(csr, api.replaceApproval),
+      replaceStatus: (csr) => ownWrite(csr, api.replaceStatus),
     },
     audit: deps.audit,
     cas: deps.cas,
@@ -128,11 +140,14 @@ export function createKubeletController(deps: KubeletControllerDeps): KubeletCon
       log: deps.log,
       onChange: (name, csr) => {
         untouched.offer(name, csr);
-        if (!isOwn(name, csr) && !settledReason(csr)) queue.add(name);
+        const writing = duringWrite.get(name);
+        if (writing) writing.push(csr);
+        else if (needsPass(name, csr)) queue.add(name);
       },
       onDelete: (name) => {
         untouched.forget(name);
         ownWrites.delete(name);
+        duringWrite.delete(name);
         queue.forget(name);
         // A certificate signed for it and not written yet: one more pass records it as unwritten.
         if (reconcileDeps.unwritten.get(name)) queue.add(name);

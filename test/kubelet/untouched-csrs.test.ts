@@ -18,29 +18,32 @@ function before(h: Awaited<ReturnType<typeof startHarness>>, name: string, subre
   return h.server.requests.slice(0, upTo).filter((r) => r.user === "kubeca-a" && r.resource === "certificatesigningrequests");
 }
 
-test("an untouched CSR from the watch is approved on the watch's copy, then signed on the approval's answer, and the events of those writes queue nothing: no CSR GET", async () => {
-  const h = await startHarness();
-  try {
-    const { controller, audit } = h.controller("a", { timingsMs: STEADY_LEASE });
-    controller.start();
-    await waitFor("a live watch", () => controller.ready() && h.server.openWatchesOn("certificatesigningrequests") > 0);
-    const name = await h.submit("node:cp-1", honest);
-    await waitFor("a certificate", () => certificatePem(h.csr(name)));
-    assert.deepEqual(before(h, name, "status").filter((r) => r.name === name && r.method === "GET"), [], "no GET of the CSR before its certificate was written");
-    assert.deepEqual(audit.records.filter((r) => r.request?.file === name).map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed"]);
-    assert.deepEqual(certificateWrites(h.server).get(name), [{ user: "kubeca-a", status: 200 }]);
+for (const [order, delayMs] of [["", 0], [" (each write's event arriving before its answer)", 100]] as const) {
+  test(`an untouched CSR from the watch is approved on the watch's copy, then signed on the approval's answer, and the events of those writes queue nothing: no CSR GET${order}`, async () => {
+    const h = await startHarness();
+    h.server.writeAnswerDelayMs = delayMs;
+    try {
+      const { controller, audit } = h.controller("a", { timingsMs: STEADY_LEASE });
+      controller.start();
+      await waitFor("a live watch", () => controller.ready() && h.server.openWatchesOn("certificatesigningrequests") > 0);
+      const name = await h.submit("node:cp-1", honest);
+      await waitFor("a certificate", () => certificatePem(h.csr(name)));
+      assert.deepEqual(before(h, name, "status").filter((r) => r.name === name && r.method === "GET"), [], "no GET of the CSR before its certificate was written");
+      assert.deepEqual(audit.records.filter((r) => r.request?.file === name).map((r) => r.event), ["kubelet-csr-approved", "kubelet-csr-signed"]);
+      assert.deepEqual(certificateWrites(h.server).get(name), [{ user: "kubeca-a", status: 200 }]);
 
-    // The watch events of kubeca's own two writes queue no second pass either. Events come in order on
-    // one stream, so once a later CSR is done, the first one's events have been seen.
-    const later = await h.submit("node:cp-1", honest);
-    await waitFor("the later certificate", () => certificatePem(h.csr(later)));
-    await controller.drained();
-    const reads = h.server.requests.filter((r) => r.user === "kubeca-a" && r.resource === "certificatesigningrequests" && r.method === "GET" && r.name);
-    assert.deepEqual(reads.map((r) => r.name), [], "no CSR was read at all");
-  } finally {
-    await h.close();
-  }
-});
+      // The watch events of kubeca's own two writes queue no second pass either. Events come in order on
+      // one stream, so once a later CSR is done, the first one's events have been seen.
+      const later = await h.submit("node:cp-1", honest);
+      await waitFor("the later certificate", () => certificatePem(h.csr(later)));
+      await controller.drained();
+      const reads = h.server.requests.filter((r) => r.user === "kubeca-a" && r.resource === "certificatesigningrequests" && r.method === "GET" && r.name);
+      assert.deepEqual(reads.map((r) => r.name), [], "no CSR was read at all");
+    } finally {
+      await h.close();
+    }
+  });
+}
 
 test("a CSR someone else approved before kubeca saw it is read fresh before it is signed, and signed once", async () => {
   const h = await startHarness();

@@ -77,6 +77,11 @@ export class FakeApiserver {
   muteWatches = false;
   /** Open watches on these resources stay connected but receive nothing. */
   readonly mutedWatchResources = new Set<Resource>();
+  /**
+   * Milliseconds a write's answer waits after the write is applied and its watch event sent: the
+   * event then reaches the client first (a real apiserver does not order the two either).
+   */
+  writeAnswerDelayMs = 0;
   /** TCP connections accepted so far (keep-alive checks). */
   connections = 0;
   private readonly server: Server;
@@ -204,6 +209,7 @@ export class FakeApiserver {
     try {
       const out = this.writeRequest(info, body);
       this.writes.push({ ...write, name: out.object.metadata.name, status: out.status, setsCertificate, at: performance.now() });
+      if (this.writeAnswerDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeAnswerDelayMs));
       return send(res, out.status, out.object);
     } catch (e) {
       this.writes.push({ ...write, status: e instanceof HttpError ? e.code : 500, setsCertificate, at: performance.now() });
