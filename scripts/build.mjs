@@ -163,7 +163,10 @@ function shared(target, commit) {
     platform: "node",
     target: "node20",
     minify: true,
-    // Keep class and function names: error names (ThrottlingException, KubecaError) are read at runtime.
+    // Keep class and function names: pino's error serializer logs err.constructor.name as "type"
+    // (KubecaError, ThrottlingException), and the AWS SDK's instanceof falls back to a class's name.
+    // (An error's `name` is set explicitly by the SDK and KubecaError. Without keepNames serve used no
+    // less CPU per request, measured side by side.)
     keepNames: true,
     external: EXTERNAL,
     define: { KUBECA_BUILD: JSON.stringify({ version: pkg.version, commit, target }) },

@@ -3,6 +3,7 @@
 // lambda, tests) decide how requests arrive.
 import { randomUUID } from "node:crypto";
 import type { Server as HttpsServer } from "node:https";
+import { pino } from "pino";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { AuditReader } from "../audit/index.js";
 import type { Authenticator } from "../auth/authenticator.js";
@@ -58,7 +59,18 @@ function loggerOptions(logger: ServerLoggerOptions | undefined): ServerLoggerOpt
   const base = logger === true ? {} : logger;
   // Keep any paths the caller redacts as well; ours cannot be switched off.
   const own = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? []);
-  return { ...base, redact: { paths: [...REDACTED, ...own], censor: "[redacted]" } };
+  const destination = "stream" in base || "file" in base ? {} : { stream: stdoutLines() };
+  return { ...base, ...destination, redact: { paths: [...REDACTED, ...own], censor: "[redacted]" } };
+}
+
+/**
+ * Standard output, each line written at once with write(2), as Node writes process.stdout to files and
+ * pipes on Linux. pino's default writes asynchronously through libuv's thread pool, and with a line per
+ * request nearly every line was a write of its own: 20-40 µs of CPU each against 2-4 µs (measured). A
+ * line under 4 KiB is also written whole to a pipe that several workers share.
+ */
+function stdoutLines() {
+  return pino.destination({ fd: 1, sync: true });
 }
 
 function noSchemaCompiler(): never {

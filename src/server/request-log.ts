@@ -1,7 +1,8 @@
-// One log line per request, written when it completes: method, URL and status through the logger's
-// req/res serializers (so the redaction of credentials applies), and the milliseconds it took.
-// fastify writes two lines per request by default; the audit log is the record of decisions, and every
-// line is serialised and written on the request's own CPU budget (profiled at ~5 % of a request).
+// One log line per request, written when it completes: method, URL, status, the client's address and
+// the milliseconds it took, with the request id from the request's logger. The fields are read off the
+// request as plain values, not passed through pino's req/res serializers and their redaction (~1 % of a
+// request's CPU in a profile): every request pays for its line, and these fields never carry a
+// credential. The audit log is the record of decisions.
 import { LogController, type FastifyReply, type FastifyRequest } from "fastify";
 
 export class RequestLog extends LogController {
@@ -10,8 +11,8 @@ export class RequestLog extends LogController {
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const ms = Math.round(reply.elapsedTime * 10) / 10;
-    if (error) reply.log.error({ req: request, res: reply, ms, err: error }, "request failed");
-    else reply.log.info({ req: request, res: reply, ms }, "request");
+    const line = { method: request.method, url: request.url, status: reply.statusCode, ip: request.ip, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (error) reply.log.error({ ...line, err: error }, "request failed");
+    else reply.log.info(line, "request");
   }
 }
