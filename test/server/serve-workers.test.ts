@@ -397,7 +397,7 @@ describe("kubeca serve --dev --workers 2 retiring a node", () => {
     config.callers = { ...config.callers, operators: [{ name: "platform-team", sha256: sha(OPERATOR_TOKEN) }] };
     await writeFile(join(dir, "kubeca.yaml"), stringify(config));
     // cp-9 was issued a certificate while an earlier config listed it; this one no longer does.
-    const log = createAuditLog((await loadConfigFile(join(dir, "kubeca.yaml"))).config.audit, dir);
+    const log = await createAuditLog((await loadConfigFile(join(dir, "kubeca.yaml"))).config.audit, dir);
     const base = issuedEvent({ node: "cp-9", serial: "c9" });
     await log.append({ ...base, request: { ...base.request!, file: "admin.conf", profile: "admin.conf" } });
     await log.close();
