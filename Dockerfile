@@ -29,7 +29,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && mkdir -p node_modules
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production
 # V8 grows the young generation of a busy serve process to two 16 MiB semi-spaces; at 8 MiB a process
-# holds 10-17 MiB less RSS under load for the same CPU per request (docs/architecture.md). Every node
+# held 4-17 MiB less RSS under load, CPU per request within the noise (docs/architecture.md). Every node
 # process of the image starts with it: `serve`, its primary and its workers, and the other commands.
 ENV NODE_OPTIONS=--max-semi-space-size=8
 WORKDIR /opt/kubeca
