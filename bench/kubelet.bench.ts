@@ -110,7 +110,7 @@ export async function backlogFromLeadership(n: number, workers: number | undefin
   const { server, requests } = await setup(n);
   const names = await createAll(server, requests);
   const dir = await mkdtemp(join(tmpdir(), "kubeca-bench-kubelet-"));
-  const store = createAuditLog(AuditConfig.parse({ store: "file", path: "audit.jsonl" }), dir);
+  const store = await createAuditLog(AuditConfig.parse({ store: "file", path: "audit.jsonl" }), dir);
   const { audit, appendMs } = timedAppends(store);
   const controller = createKubeletController({
     kubeConfig: server.kubeConfig("kubeca-a"),

@@ -85,7 +85,7 @@ export async function benchLatency(): Promise<void> {
         if ((await main(["ca", "init", "--config", join(dir, "kubeca.yaml")], { stdout: quiet, stderr: quiet, env: process.env, cwd: dir })) !== 0) throw new Error("ca init failed");
         const loaded = await loadConfigFile(join(dir, "kubeca.yaml"));
 
-        const store = createAuditLog(loaded.config.audit, loaded.baseDir);
+        const store = await createAuditLog(loaded.config.audit, loaded.baseDir);
         const { audit, appendMs: auditMs } = timedAppends(store);
         const service = await createIssuanceService(loaded, { audit });
         const pipelineMs: number[] = [];
@@ -103,7 +103,7 @@ export async function benchLatency(): Promise<void> {
         const caCertificates = new Map([...service.issuingCas].map(([name, ca]) => [name, ca.info.der] as const));
         const app = buildServer({
           service: timedService,
-          authenticator: createAuthenticator(loaded.config, { caCertificates }),
+          authenticator: await createAuthenticator(loaded.config, { caCertificates }),
           rateLimiter: createRateLimiter(loaded.config.rateLimits),
           logger: { level: "info", stream: { write: () => undefined } } as never,
         });

@@ -1,14 +1,15 @@
 // Builds the configured store: file (default) or dynamodb, with checkpoints when a signer is given
 // and the stdout mirror when configured. Opening is lazy: nothing is touched until the first append,
-// read or ready(), and every failure to store is KUBECA_AUDIT_UNAVAILABLE at that point.
+// read or ready(), and every failure to store is KUBECA_AUDIT_UNAVAILABLE at that point. The DynamoDB
+// code (and the AWS SDK under it) is imported only for a dynamodb store: a file-backed server never
+// loads it (it was megabytes of every `serve` process).
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KubecaError } from "../errors/index.js";
 import type { AuditConfig } from "../config/index.js";
 import type { Signer } from "../signers/signer.js";
 import { DEFAULT_CHECKPOINT_POLICY, type CheckpointScheduleOptions } from "./checkpoint-schedule.js";
-import { createDynamoDbAuditStore } from "./dynamodb-store.js";
 import { checkpointPathFor, createFileAuditReader, type FileAuditPaths } from "./file-reader.js";
 import { createFileAuditStore } from "./file-store.js";
 import { mirrorLine, withStdoutMirror } from "./stdout-mirror.js";
@@ -36,18 +37,20 @@ export function fileAuditPaths(config: AuditConfig, baseDir: string): FileAuditP
   return { records, checkpoints };
 }
 
-function dynamoDbTarget(config: AuditConfig, options: Pick<AuditLogOptions, "dynamoDbClient">) {
+/** The DynamoDB store's module and where it writes, both loaded only now. */
+async function dynamoDbTarget(config: AuditConfig, options: Pick<AuditLogOptions, "dynamoDbClient">) {
   if (!config.table) throw new KubecaError("KUBECA_CONFIG_INVALID", "audit.table is required for the dynamodb audit store");
+  const { createDynamoDbAuditStore, DynamoDBClient } = await import("./dynamodb-store.js");
   const client =
     options.dynamoDbClient ??
     new DynamoDBClient({
       ...(config.region ? { region: config.region } : {}),
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     });
-  return { client, table: config.table, chain: config.chain, ownsClient: options.dynamoDbClient === undefined };
+  return { createDynamoDbAuditStore, target: { client, table: config.table, chain: config.chain, ownsClient: options.dynamoDbClient === undefined } };
 }
 
-export function createAuditLog(config: AuditConfig, baseDir: string, options: AuditLogOptions = {}): AuditStore {
+export async function createAuditLog(config: AuditConfig, baseDir: string, options: AuditLogOptions = {}): Promise<AuditStore> {
   const now = options.now ?? (() => new Date());
   const ids = options.randomUUID ?? randomUUID;
   const out = options.stdout ?? process.stdout;
@@ -60,20 +63,24 @@ export function createAuditLog(config: AuditConfig, baseDir: string, options: Au
     ...(config.stdout ? { onCheckpoint: (cp) => mirrorLine(out, cp) } : {}),
   };
 
-  const store =
-    config.store === "dynamodb"
-      ? createDynamoDbAuditStore({ ...dynamoDbTarget(config, options), now, randomUUID: ids, ...(checkpoints ? { checkpoints } : {}) })
-      : createFileAuditStore({ paths: fileAuditPaths(config, baseDir), now, randomUUID: ids, onWarning: warn, ...(checkpoints ? { checkpoints } : {}) });
+  let store: AuditStore;
+  if (config.store === "dynamodb") {
+    const { createDynamoDbAuditStore, target } = await dynamoDbTarget(config, options);
+    store = createDynamoDbAuditStore({ ...target, now, randomUUID: ids, ...(checkpoints ? { checkpoints } : {}) });
+  } else {
+    store = createFileAuditStore({ paths: fileAuditPaths(config, baseDir), now, randomUUID: ids, onWarning: warn, ...(checkpoints ? { checkpoints } : {}) });
+  }
   return config.stdout ? withStdoutMirror(store, out) : store;
 }
 
 /** Read-only access for `kubeca audit` and auditors' tools: never creates a file or writes an item. */
-export function openAuditReader(
+export async function openAuditReader(
   config: AuditConfig,
   baseDir: string,
   options: Pick<AuditLogOptions, "dynamoDbClient"> = {},
-): AuditReader {
+): Promise<AuditReader> {
   if (config.store === "file") return createFileAuditReader(fileAuditPaths(config, baseDir));
   // The writer's read paths only Query; with no append, no checkpoint and no head read happen.
-  return createDynamoDbAuditStore({ ...dynamoDbTarget(config, options), now: () => new Date(), randomUUID });
+  const { createDynamoDbAuditStore, target } = await dynamoDbTarget(config, options);
+  return createDynamoDbAuditStore({ ...target, now: () => new Date(), randomUUID });
 }

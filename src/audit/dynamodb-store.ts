@@ -12,6 +12,9 @@ import {
   type KeySchemaElement,
   type AttributeDefinition,
 } from "@aws-sdk/client-dynamodb";
+// The client class, for callers that load this module on demand (a static named import keeps the
+// SDK tree-shaken; a dynamic import of the SDK itself would bundle all of it).
+export { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KubecaError } from "../errors/index.js";
 import { canonicalJson } from "./canonical-json.js";
 import { asStoredCheckpoint, type AuditCheckpoint } from "./checkpoint.js";

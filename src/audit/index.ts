@@ -5,13 +5,9 @@ export type { AuditReader, AuditStore, Stored, TornTail } from "./store.js";
 export { createAuditLog, openAuditReader, fileAuditPaths, type AuditLogOptions } from "./create-audit-log.js";
 export { createFileAuditStore, type FileAuditStoreOptions } from "./file-store.js";
 export { createFileAuditReader, checkpointPathFor, type FileAuditPaths } from "./file-reader.js";
-export {
-  createDynamoDbAuditStore,
-  AUDIT_TABLE_KEY_SCHEMA,
-  AUDIT_TABLE_ATTRIBUTES,
-  CHECKPOINT_PARTITION_SUFFIX,
-  type DynamoDbAuditStoreOptions,
-} from "./dynamodb-store.js";
+// Not the DynamoDB store's code: importing it from here would load the AWS SDK in every process that
+// reads the audit log. createAuditLog and openAuditReader load it for a dynamodb store.
+export type { DynamoDbAuditStoreOptions } from "./dynamodb-store.js";
 export { withStdoutMirror } from "./stdout-mirror.js";
 export { canonicalJson } from "./canonical-json.js";
 export { MAX_RECORD_TEXT, isWellFormed, loneSurrogates, recordText } from "./record-text.js";

@@ -6,7 +6,7 @@
 // A SigV4 Authorization header without a principal from the gateway is refused: kubeca never reads
 // SigV4 itself, so such a header proves nothing.
 import { X509Certificate } from "node:crypto";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { compileNodeLookup, type CaName, type Config } from "../config/index.js";
 import { KubecaError } from "../errors/index.js";
 import type { Authenticator, CredentialInput } from "./authenticator.js";
@@ -15,7 +15,6 @@ import { createIamAuthenticator } from "./aws-iam.js";
 import { createTokenAuthenticator, type DevTokenOptions } from "./bearer-token.js";
 import type { Caller, NodeDirectory } from "./caller.js";
 import { createCertificateProofAuthenticator } from "./certificate-proof.js";
-import { createDynamoDbReplayCache } from "./dynamodb-replay-cache.js";
 import { PROOF_SCHEME } from "./proof-format.js";
 import { createMemoryReplayCache, type ReplayCache } from "./replay-cache.js";
 
@@ -57,7 +56,8 @@ function refusing(detail: string): Authenticator {
   };
 }
 
-function replayCacheFor(config: Config, options: CreateAuthenticatorOptions): { cache: ReplayCache; close?: () => void } | { unavailable: string } {
+/** A dynamodb replay cache's code (and the AWS SDK) is loaded only for one: a server's memory cache never needs it. */
+async function replayCacheFor(config: Config, options: CreateAuthenticatorOptions): Promise<{ cache: ReplayCache; close?: () => void } | { unavailable: string }> {
   if (options.replayCache) return { cache: options.replayCache };
   const store = config.callers.proof.replayCache;
   if (store.store === "memory") {
@@ -70,13 +70,14 @@ function replayCacheFor(config: Config, options: CreateAuthenticatorOptions): { 
     return { cache: createMemoryReplayCache() };
   }
   const owned = options.dynamoDbClient === undefined;
+  const { createDynamoDbReplayCache, DynamoDBClient } = await import("./dynamodb-replay-cache.js");
   const client =
     options.dynamoDbClient ??
     new DynamoDBClient({ ...(store.region ? { region: store.region } : {}), ...(store.endpoint ? { endpoint: store.endpoint } : {}) });
   return { cache: createDynamoDbReplayCache({ client, table: store.table }), ...(owned ? { close: () => client.destroy() } : {}) };
 }
 
-export function createAuthenticator(config: Config, options: CreateAuthenticatorOptions): ComposedAuthenticator {
+export async function createAuthenticator(config: Config, options: CreateAuthenticatorOptions): Promise<ComposedAuthenticator> {
   const nodes: NodeDirectory = compileNodeLookup(config);
   const { callers } = config;
 
@@ -92,7 +93,7 @@ export function createAuthenticator(config: Config, options: CreateAuthenticator
   if (!callers.proof.enabled) {
     proof = refusing("certificate proofs are switched off on this service (callers.proof.enabled: false); use a bearer token");
   } else {
-    const replay = replayCacheFor(config, options);
+    const replay = await replayCacheFor(config, options);
     if ("unavailable" in replay) {
       proof = refusing(replay.unavailable);
     } else {

@@ -9,6 +9,9 @@ import {
   type DynamoDBClient,
   type KeySchemaElement,
 } from "@aws-sdk/client-dynamodb";
+// The client class, for callers that load this module on demand (a static named import keeps the
+// SDK tree-shaken; a dynamic import of the SDK itself would bundle all of it).
+export { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KubecaError } from "../errors/index.js";
 import type { ReplayCache } from "./replay-cache.js";
 

@@ -120,7 +120,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
     pairs.set(o.name, { current, next: o.next ? await o.next : undefined });
   }
   const nexts = [...pairs.values()].flatMap((p) => (p.next ? [p.next] : []));
-  const rotationStore = options.rotationStore ?? openRotationStore(config.audit, baseDir);
+  const rotationStore = options.rotationStore ?? (await openRotationStore(config.audit, baseDir));
   const rotations = new CaRotations(pairs, { store: rotationStore, refreshSeconds: config.rotation.refreshSeconds, now });
   await rotations.load();
   const policy = compilePolicy(config);
@@ -128,7 +128,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   const store =
     primary?.audit ??
     options.audit ??
-    createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) });
+    (await createAuditLog(config.audit, baseDir, { checkpointSigner: await openCheckpointSigner(config, (name) => cas.get(name)?.signer, dev) }));
   // Every append of this service goes through here; the store itself only for reading and lifecycle.
   // A worker's appends are timed in its primary, where they are stored (counted once, not twice).
   const audit = observedAuditLog(store, primary ? NO_METRICS : metrics, options.onAuditRecord);
@@ -136,7 +136,7 @@ export async function createIssuanceService(loaded: LoadedConfig, options: Creat
   if (!primary) await auditSignerWarnings(audit, [...cas.values(), ...nexts]);
 
   const windowSeconds = durationSeconds(config.idempotency.window, "idempotency.window");
-  const opened = options.idempotencyStore || primary ? undefined : openIdempotencyStore(config.idempotency);
+  const opened = options.idempotencyStore || primary ? undefined : await openIdempotencyStore(config.idempotency);
   const idempotency =
     primary?.idempotency ??
     createIdempotency({

@@ -11,6 +11,9 @@ import {
   type DynamoDBClient,
   type KeySchemaElement,
 } from "@aws-sdk/client-dynamodb";
+// The client class, for callers that load this module on demand (a static named import keeps the
+// SDK tree-shaken; a dynamic import of the SDK itself would bundle all of it).
+export { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { IdempotencyStore, RememberedIssuance } from "./idempotency-store.js";
 
 /** The table's key and TTL attribute, as serverless.yml and the tests declare them. */

@@ -8,7 +8,8 @@
 //             the file audit log itself)
 //   dynamodb  the audit table, partition `<chain>#rotation`, one item per version (seq = version),
 //             each put conditional on its seq being free: append-only, like the chain
-import { DynamoDBClient, PutItemCommand, QueryCommand, ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+//             (dynamodb-rotation-store.ts, loaded only for a dynamodb audit store)
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -45,7 +46,7 @@ export interface RotationStore {
 
 const SUFFIX = "#rotation";
 
-function unavailable(what: string, cause: unknown): KubecaError {
+export function rotationUnavailable(what: string, cause: unknown): KubecaError {
   return new KubecaError("KUBECA_AUDIT_UNAVAILABLE", `the CA rotation state ${what}`, { cause, retryAfter: 2 });
 }
 
@@ -68,9 +69,10 @@ export function parseRotationState(value: unknown, where: string): RotationState
 }
 
 /** The store for this audit configuration; `client` replaces the one built from its region/endpoint. */
-export function openRotationStore(audit: AuditConfig, baseDir: string, client?: DynamoDBClient): RotationStore {
+export async function openRotationStore(audit: AuditConfig, baseDir: string, client?: DynamoDBClient): Promise<RotationStore> {
   if (audit.store === "file") return fileRotationStore(rotationStatePath(fileAuditPaths(audit, baseDir).records));
   if (!audit.table) throw new KubecaError("KUBECA_CONFIG_INVALID", "audit.table is required for the dynamodb audit store");
+  const { dynamoDbRotationStore, DynamoDBClient } = await import("./dynamodb-rotation-store.js");
   const owned = client === undefined;
   const c = client ?? new DynamoDBClient({ ...(audit.region ? { region: audit.region } : {}), ...(audit.endpoint ? { endpoint: audit.endpoint } : {}) });
   return dynamoDbRotationStore(c, audit.table, audit.chain + SUFFIX, owned);
@@ -89,7 +91,7 @@ function fileRotationStore(path: string): RotationStore {
       text = await readFile(path, "utf8");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return EMPTY_ROTATION_STATE;
-      throw unavailable(`file cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`, e);
+      throw rotationUnavailable(`file cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`, e);
     }
     let json: unknown;
     try {
@@ -124,7 +126,7 @@ function fileRotationStore(path: string): RotationStore {
             await dir.close();
           }
         } catch (e) {
-          throw unavailable(`file cannot be written (${(e as NodeJS.ErrnoException).code ?? "error"})`, e);
+          throw rotationUnavailable(`file cannot be written (${(e as NodeJS.ErrnoException).code ?? "error"})`, e);
         }
         return true;
       });
@@ -132,57 +134,5 @@ function fileRotationStore(path: string): RotationStore {
       return run;
     },
     close() {},
-  };
-}
-
-function dynamoDbRotationStore(client: DynamoDBClient, table: string, partition: string, owned: boolean): RotationStore {
-  return {
-    async read() {
-      let out;
-      try {
-        out = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: "#c = :c",
-            ExpressionAttributeNames: { "#c": "chain" },
-            ExpressionAttributeValues: { ":c": { S: partition } },
-            ScanIndexForward: false,
-            ConsistentRead: true,
-            Limit: 1,
-          }),
-        );
-      } catch (e) {
-        throw unavailable("cannot be read from the audit table", e);
-      }
-      const item = out.Items?.[0];
-      if (!item) return EMPTY_ROTATION_STATE;
-      let json: unknown;
-      try {
-        json = JSON.parse(item.state?.S ?? "");
-      } catch {
-        json = undefined;
-      }
-      return parseRotationState(json, `${table} ${partition} seq ${item.seq?.N}`);
-    },
-    async replace(expected, state) {
-      const version = expected + 1;
-      try {
-        await client.send(
-          new PutItemCommand({
-            TableName: table,
-            Item: { chain: { S: partition }, seq: { N: String(version) }, state: { S: JSON.stringify({ version, cas: state.cas }) } },
-            ConditionExpression: "attribute_not_exists(#s)",
-            ExpressionAttributeNames: { "#s": "seq" },
-          }),
-        );
-        return true;
-      } catch (e) {
-        if (e instanceof ConditionalCheckFailedException || (e as Error)?.name === "ConditionalCheckFailedException") return false;
-        throw unavailable("cannot be written to the audit table", e);
-      }
-    },
-    close() {
-      if (owned) client.destroy();
-    },
   };
 }

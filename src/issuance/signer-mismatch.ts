@@ -13,7 +13,7 @@ export async function recordSignerMismatch(
   where: { readonly config: Config; readonly baseDir: string; readonly component: string; readonly audit?: AuditLog },
   onWarning: (message: string, cause?: unknown) => void,
 ): Promise<void> {
-  const owned = where.audit ? undefined : createAuditLog(where.config.audit, where.baseDir, { onWarning });
+  const owned = where.audit ? undefined : await createAuditLog(where.config.audit, where.baseDir, { onWarning });
   const audit = where.audit ?? owned!;
   try {
     await audit.append({

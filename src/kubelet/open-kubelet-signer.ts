@@ -69,13 +69,13 @@ export async function openKubeletSigner(loaded: LoadedConfig, options: OpenKubel
     }
   }
   // The phase from the store the service writes (next to the audit log), so both follow one rotation.
-  const rotationStore = options.rotationStore ?? openRotationStore(config.audit, baseDir);
+  const rotationStore = options.rotationStore ?? (await openRotationStore(config.audit, baseDir));
   const rotations = new CaRotations(pairs, { store: rotationStore, refreshSeconds: config.rotation.refreshSeconds, now: options.now });
   await rotations.load();
   const source = await openAddressSource(config.kubeletSigner?.addressSource ?? { type: "node-status" }, options.ec2);
   // Checkpoints as the signing service signs them, so this log is provable too.
   const checkpointSigner = await openCheckpointSigner(config, (name) => opened.find((c) => c.name === name)?.signer, false);
-  const store = createAuditLog(config.audit, baseDir, { checkpointSigner });
+  const store = await createAuditLog(config.audit, baseDir, { checkpointSigner });
   const fleet = options.fleet
     ? startLiveInventory(store, { onWarning: (message) => process.emitWarning(message, "KubecaMetricsWarning"), onChange: options.fleet.onChange, onRemove: options.fleet.onRemove })
     : undefined;

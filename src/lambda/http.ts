@@ -7,6 +7,14 @@ import { EmfMetrics } from "../metrics/emf.js";
 import { createApp } from "../server/index.js";
 import { loadLambdaConfig } from "./config-source.js";
 import { createHttpHandler } from "./http-handler.js";
+// A deployed function signs with KMS and keeps its audit log, idempotency window and replay cache in
+// DynamoDB (serverless.yml). `serve` loads those modules only when its config names them; here they are
+// part of the cold start's static imports, loaded in one go with the rest (and counted in its size).
+import "../signers/aws-kms.js";
+import "../audit/dynamodb-store.js";
+import "../auth/dynamodb-replay-cache.js";
+import "../issuance/dynamodb-idempotency-store.js";
+import "../issuance/dynamodb-rotation-store.js";
 
 const bundleDir = dirname(fileURLToPath(import.meta.url));
 

@@ -11,6 +11,11 @@ import { jsonLinesLog, type KubeletLog } from "../kubelet/kubelet-log.js";
 import { openKubeletSigner, replicaIdentity } from "../kubelet/open-kubelet-signer.js";
 import { runSweep, type SweepDeps, type SweepSummary } from "../kubelet/sweep.js";
 import { loadLambdaConfig } from "./config-source.js";
+// The deployed sweep signs with KMS and keeps its audit log and the rotation phase in DynamoDB
+// (serverless.yml): their modules are static imports of its cold start (the CLI loads them on demand).
+import "../signers/aws-kms.js";
+import "../audit/dynamodb-store.js";
+import "../issuance/dynamodb-rotation-store.js";
 
 /** Invoked by the EventBridge schedule in serverless.yml; the summary is the invocation's result. */
 export type SweepHandler = (event: ScheduledEvent, context: Context) => Promise<SweepSummary>;

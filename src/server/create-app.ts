@@ -72,19 +72,19 @@ export async function createApp(loaded: LoadedConfig, options: CreateAppOptions 
             audit: primary.audit,
             idempotency: primary.idempotency,
             // The log the primary writes, read-only here: complete lines, or DynamoDB items.
-            reader: openAuditReader(loaded.config.audit, loaded.baseDir),
+            reader: await openAuditReader(loaded.config.audit, loaded.baseDir),
             changeRotation: (caller, origin, change) => primary.changeRotation(caller, origin, change),
           },
         }
       : {}),
   });
   const service: RunningIssuanceService = primary ? { ...opened, readiness: () => workerReadiness(primary, opened) } : opened;
-  let authenticator: ReturnType<typeof createAuthenticator>;
+  let authenticator: Awaited<ReturnType<typeof createAuthenticator>>;
   try {
     // The CA certificates as the service holds them: a development CA exists only from this start.
     const caCertificates = new Map([...service.issuingCas].map(([name, ca]) => [name, ca.info.der] as const));
     const sharedReplay = primary && loaded.config.callers.proof.replayCache.store === "memory" ? { replayCache: primary.replayCache } : {};
-    authenticator = createAuthenticator(loaded.config, { ...options.authentication, ...sharedReplay, caCertificates, trustedCas: trustedCasOf(service) });
+    authenticator = await createAuthenticator(loaded.config, { ...options.authentication, ...sharedReplay, caCertificates, trustedCas: trustedCasOf(service) });
   } catch (e) {
     await service.close();
     throw e;

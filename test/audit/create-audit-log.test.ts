@@ -28,13 +28,13 @@ test("the file store's paths resolve against the config's folder, and checkpoint
   const dir = await tempDir(t);
   const signer = createMemorySigner("ECDSA-P256");
   const config = AuditConfig.parse({ path: "var/audit.jsonl", checkpoint: { everyRecords: 2 } });
-  const log = createAuditLog(config, dir, { checkpointSigner: signer });
+  const log = await createAuditLog(config, dir, { checkpointSigner: signer });
   for (let i = 0; i < 3; i++) await log.append(issuedEvent());
   await log.close();
   assert.equal((await readFile(join(dir, "var", "audit.jsonl"), "utf8")).split("\n").filter(Boolean).length, 3);
   const cps = (await readFile(join(dir, "var", "audit.checkpoints.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l).seq);
   assert.deepEqual(cps, [2, 3]);
-  const result = await verifyAuditLog(openAuditReader(config, dir), { publicKeys: [signer.publicKey] });
+  const result = await verifyAuditLog(await openAuditReader(config, dir), { publicKeys: [signer.publicKey] });
   assert.equal(result.provedThrough, 3);
 });
 
@@ -42,7 +42,7 @@ test("the stdout mirror writes each stored record and each checkpoint as one can
   const dir = await tempDir(t);
   const out = collect();
   const signer = createMemorySigner("ECDSA-P256");
-  const log = createAuditLog(AuditConfig.parse({ path: "audit.jsonl", stdout: true, checkpoint: { everyRecords: 2 } }), dir, {
+  const log = await createAuditLog(AuditConfig.parse({ path: "audit.jsonl", stdout: true, checkpoint: { everyRecords: 2 } }), dir, {
     checkpointSigner: signer,
     stdout: out.stream,
   });
@@ -60,7 +60,7 @@ test("a record that could not be stored is not mirrored", async (t) => {
   const dir = await tempDir(t);
   await mkdir(join(dir, "audit.jsonl"));
   const out = collect();
-  const log = createAuditLog(AuditConfig.parse({ path: "audit.jsonl", stdout: true }), dir, { stdout: out.stream });
+  const log = await createAuditLog(AuditConfig.parse({ path: "audit.jsonl", stdout: true }), dir, { stdout: out.stream });
   await assert.rejects(log.append(issuedEvent()), (e) => e instanceof KubecaError && e.code === "KUBECA_AUDIT_UNAVAILABLE");
   await log.close();
   assert.deepEqual(out.lines(), []);
@@ -68,7 +68,7 @@ test("a record that could not be stored is not mirrored", async (t) => {
 
 test("opening a reader never creates the log file", async (t) => {
   const dir = await tempDir(t);
-  const reader = openAuditReader(AuditConfig.parse({ path: "audit.jsonl" }), dir);
+  const reader = await openAuditReader(AuditConfig.parse({ path: "audit.jsonl" }), dir);
   await assert.rejects(reader.read({}), (e) => e instanceof KubecaError && e.code === "KUBECA_AUDIT_UNAVAILABLE");
   assert.equal(existsSync(join(dir, "audit.jsonl")), false);
 });
@@ -76,14 +76,14 @@ test("opening a reader never creates the log file", async (t) => {
 test("the dynamodb store is built from audit.table and audit.chain, and a second chain in the table is separate", async () => {
   await dynamo.createAuditTable("kubeca-audit-factory");
   const config = (chain: string) => AuditConfig.parse({ store: "dynamodb", table: "kubeca-audit-factory", chain });
-  const a = createAuditLog(config("cluster-a"), "/", { dynamoDbClient: dynamo.client() });
-  const b = createAuditLog(config("cluster-b"), "/", { dynamoDbClient: dynamo.client() });
+  const a = await createAuditLog(config("cluster-a"), "/", { dynamoDbClient: dynamo.client() });
+  const b = await createAuditLog(config("cluster-b"), "/", { dynamoDbClient: dynamo.client() });
   await a.append(issuedEvent());
   await a.append(issuedEvent());
   const first = await b.append(refusedEvent());
   assert.equal(first.seq, 1);
   await a.ready();
-  assert.deepEqual((await openAuditReader(config("cluster-a"), "/", { dynamoDbClient: dynamo.client() }).read({})).records.map((r) => r.seq), [2, 1]);
+  assert.deepEqual((await (await openAuditReader(config("cluster-a"), "/", { dynamoDbClient: dynamo.client() })).read({})).records.map((r) => r.seq), [2, 1]);
   await a.close();
   await b.close();
 });

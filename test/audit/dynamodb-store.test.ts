@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { canonicalJson, createDynamoDbAuditStore, verifyAuditLog, type AuditRecord } from "../../src/audit/index.js";
+import { createDynamoDbAuditStore } from "../../src/audit/dynamodb-store.js";
+import { canonicalJson, verifyAuditLog, type AuditRecord } from "../../src/audit/index.js";
 import { KubecaError } from "../../src/errors/index.js";
 import { createMemorySigner } from "../../src/signers/memory.js";
 import { startDynalite, type Dynalite } from "../support/dynalite.js";

@@ -15,7 +15,6 @@ import {
   CertificateInventory,
   checkpointPathFor,
   createAuditLog,
-  createDynamoDbAuditStore,
   createFileAuditReader,
   createFileAuditStore,
   type AuditEvent,
@@ -25,6 +24,7 @@ import {
   type AuditRecord,
   type InventoryRow,
 } from "../../src/audit/index.js";
+import { createDynamoDbAuditStore } from "../../src/audit/dynamodb-store.js";
 import type { CliIo } from "../../src/cli/command.js";
 import { createAuditInventoryCommand } from "../../src/cli/commands/audit-inventory.js";
 import { main } from "../../src/cli/main.js";
@@ -297,7 +297,7 @@ describe("kubeca audit inventory", () => {
     assert.notEqual(renewed.serial, first.serial);
     // The kubelet signer's serving certificate for cp-1, in the same log (a second writer after the first closed).
     await fx.service.close();
-    const log = createAuditLog({ store: "file", path: "audit.jsonl", chain: "kubeca", stdout: false }, fx.dir);
+    const log = await createAuditLog({ store: "file", path: "audit.jsonl", chain: "kubeca", stdout: false }, fx.dir);
     await log.append(kubeletSigned("kubelet-csr-signed", "cp-1", "system:node:cp-1", "fe01", "2027-01-01T00:00:00.000Z"));
     await log.close();
 

@@ -18,6 +18,7 @@ import { createCaCertificate, randomSerial } from "../../src/pki/index.js";
 import { createSigner } from "../../src/signers/index.js";
 import { built, BUILT, node22, ROOT } from "../support/built.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
+import { workerNodeFlags } from "../../src/server/cluster/worker-node-flags.js";
 
 const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
 const lines = dockerfile.split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"));
@@ -50,6 +51,21 @@ describe("the Dockerfile", () => {
       assert.ok(existsSync(join(ROOT, source)), `${source} exists`);
       assert.ok(allowed.includes(source.replace(/\/$/, "")), `${source} is let through by .dockerignore`);
     }
+  });
+
+  it("starts every node process with 8 MiB semi-spaces (NODE_OPTIONS), which serve's workers then keep", async () => {
+    const env = lines.filter((l) => l.startsWith("ENV NODE_OPTIONS=")).map((l) => l.slice("ENV NODE_OPTIONS=".length));
+    assert.deepEqual(env, ["--max-semi-space-size=8"]);
+    // V8's heap limit counts three semi-spaces: 3 × (16 - 8) MiB less than Node 22's default.
+    const limit = async (nodeOptions: string) => {
+      const child = spawn(node22(), ["-p", "require('node:v8').getHeapStatistics().heap_size_limit"], { env: { PATH: process.env.PATH ?? "", NODE_OPTIONS: nodeOptions }, stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      child.stdout!.on("data", (d) => (out += String(d)));
+      await once(child, "exit");
+      return Number(out);
+    };
+    assert.equal((await limit("")) - (await limit(env[0]!)), 24 * 2 ** 20);
+    assert.deepEqual(workerNodeFlags([], env[0]), []);
   });
 
   it("copies into the final stage the built CLI, which exists after npm run build", () => {
@@ -97,7 +113,9 @@ describe("the image's ENTRYPOINT under Node 22", () => {
   let dir: string;
   let kms: KmsServer;
   const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
-  const env = () => ({ PATH: process.env.PATH ?? "", AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_EC2_METADATA_DISABLED: "true" });
+  // The image's own NODE_OPTIONS (its ENV), as the image runs the ENTRYPOINT.
+  const imageNodeOptions = lines.find((l) => l.startsWith("ENV NODE_OPTIONS="))?.slice("ENV NODE_OPTIONS=".length) ?? "";
+  const env = () => ({ PATH: process.env.PATH ?? "", NODE_OPTIONS: imageNodeOptions, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_EC2_METADATA_DISABLED: "true" });
 
   /** The ENTRYPOINT's script path in the image, mapped back to where the build wrote it. */
   function entrypoint(): string[] {

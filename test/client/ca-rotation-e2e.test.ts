@@ -356,7 +356,7 @@ describe("CA rotation end to end: etcd, kubectl and openssl accept every step", 
     await writeFile(join(dir, "service/kubeca.yaml"), stringify(config));
     service = await createIssuanceService(await loadConfigFile(join(dir, "service/kubeca.yaml")), { dev: true, now });
     const caCertificates = new Map([...service.issuingCas].map(([name, ca]) => [name, ca.info.der] as const));
-    const authenticator = createAuthenticator(service.config, { caCertificates, trustedCas: trustedCasOf(service) });
+    const authenticator = await createAuthenticator(service.config, { caCertificates, trustedCas: trustedCasOf(service) });
     app = buildServer({ service, authenticator });
     url = await app.listen({ host: "127.0.0.1", port: 0 });
     operatorTokenFile = join(dir, "operator.token");

@@ -35,7 +35,7 @@ export async function startSigningService(dir: string, options: ServiceOptions =
   const service = await createIssuanceService(env.loaded, { dev: true });
   // The service's own composition: tokens, and proofs with certificates of these (freshly minted) CAs.
   const caCertificates = new Map([...service.issuingCas].map(([name, ca]) => [name, ca.info.der] as const));
-  const authenticator = createAuthenticator(env.loaded.config, { caCertificates, trustedCas: trustedCasOf(service) });
+  const authenticator = await createAuthenticator(env.loaded.config, { caCertificates, trustedCas: trustedCasOf(service) });
   const app = buildServer({ service, authenticator, ...(options.tls ? { https: options.tls } : {}) });
   let batches = 0;
   app.addHook("onRequest", async (request) => {

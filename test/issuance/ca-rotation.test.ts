@@ -69,7 +69,7 @@ describe("CA rotation across two service instances", () => {
   let next = "";
 
   async function records(event: string): Promise<AuditRecord[]> {
-    const reader = openAuditReader((await loadConfigFile(join(dir, "kubeca.yaml"))).config.audit, dir, { dynamoDbClient: db.client() });
+    const reader = await openAuditReader((await loadConfigFile(join(dir, "kubeca.yaml"))).config.audit, dir, { dynamoDbClient: db.client() });
     return (await reader.read({ event: event as never, limit: 500 })).records;
   }
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { main } from "../../src/cli/main.js";
 import { KubecaError } from "../../src/errors/index.js";
 import type { IdempotencyStore } from "../../src/issuance/idempotency-store.js";
-import { AUDIT_TABLE_ATTRIBUTES, AUDIT_TABLE_KEY_SCHEMA } from "../../src/audit/index.js";
+import { AUDIT_TABLE_ATTRIBUTES, AUDIT_TABLE_KEY_SCHEMA } from "../../src/audit/dynamodb-store.js";
 import { IDEMPOTENCY_TABLE_ATTRIBUTES, IDEMPOTENCY_TABLE_KEY_SCHEMA } from "../../src/issuance/dynamodb-idempotency-store.js";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { startDynalite, type Dynalite } from "../support/dynalite.js";

@@ -189,6 +189,15 @@ describe("the Lambda bundle", () => {
     }
   });
 
+  it("loads the KMS client and the DynamoDB stores at cold start, as a deployed function uses them (serve loads them on demand)", () => {
+    const { meta, loaded } = coldStart();
+    const inputs = new Set([...loaded].flatMap((o) => Object.keys(meta.outputs[o]!.inputs)));
+    for (const module of ["src/signers/aws-kms.ts", "src/audit/dynamodb-store.ts", "src/issuance/dynamodb-idempotency-store.ts", "src/auth/dynamodb-replay-cache.ts", "src/issuance/dynamodb-rotation-store.ts"]) {
+      assert.ok(inputs.has(module), `${module} is part of the cold start`);
+    }
+    assert.ok([...inputs].some((i) => i.includes("node_modules/@aws-sdk/client-dynamodb/")), "the DynamoDB client is part of the cold start");
+  });
+
   it("loads at cold start neither zod's full build, a second ASN.1 stack, nor the SDK's SSO/STS/INI credential providers", () => {
     // What issue 11 cut from the cold start; each came back once by an innocent-looking import.
     const { meta, loaded } = coldStart();

@@ -318,6 +318,14 @@ describe("kubeca serve --dev --workers 2", () => {
     assert.equal(verified.stdout.match(/: OK/g)?.length, answers.length);
   });
 
+  it("the workers start with an 8 MiB young generation cap, the primary with the flags it was given (none)", async () => {
+    const cmdline = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").filter((a) => a !== "");
+    const workers = (await readFile(`/proc/${served.child.pid}/task/${served.child.pid}/children`, "utf8")).trim().split(/\s+/).map(Number);
+    assert.equal(workers.length, 2, "two worker processes");
+    for (const pid of workers) assert.ok((await cmdline(pid)).includes("--max-semi-space-size=8"), `worker ${pid}: ${(await cmdline(pid)).join(" ")}`);
+    assert.ok(!(await cmdline(served.child.pid!)).some((a) => a.startsWith("--max-semi-space-size")));
+  });
+
   it("one node's rate limit is one budget across workers: 32 of 40 requests sent at once are signed, 8 answered 429", async () => {
     const answers = await Promise.all(Array.from({ length: 40 }, () => post(served.url, CP2_TOKEN, "/v1/sign", { name: "admin.conf", csr: adminCsr() })));
     assert.equal(answers.filter((a) => a.status === 200).length, 32);
@@ -397,7 +405,7 @@ describe("kubeca serve --dev --workers 2 retiring a node", () => {
     config.callers = { ...config.callers, operators: [{ name: "platform-team", sha256: sha(OPERATOR_TOKEN) }] };
     await writeFile(join(dir, "kubeca.yaml"), stringify(config));
     // cp-9 was issued a certificate while an earlier config listed it; this one no longer does.
-    const log = createAuditLog((await loadConfigFile(join(dir, "kubeca.yaml"))).config.audit, dir);
+    const log = await createAuditLog((await loadConfigFile(join(dir, "kubeca.yaml"))).config.audit, dir);
     const base = issuedEvent({ node: "cp-9", serial: "c9" });
     await log.append({ ...base, request: { ...base.request!, file: "admin.conf", profile: "admin.conf" } });
     await log.close();

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { AUDIT_TABLE_ATTRIBUTES, AUDIT_TABLE_KEY_SCHEMA } from "../../src/audit/index.js";
+import { AUDIT_TABLE_ATTRIBUTES, AUDIT_TABLE_KEY_SCHEMA } from "../../src/audit/dynamodb-store.js";
 
 // dynalite ships no types: it is a function returning a node http.Server.
 const dynalite = createRequire(import.meta.url)("dynalite") as (options: { createTableMs?: number }) => Server;

@@ -50,7 +50,7 @@ export async function openReader(values: { config?: string | undefined; file?: s
   }
   if (values.config) {
     const { config, baseDir } = await loadConfigFile(resolve(io.cwd, values.config));
-    return openAuditReader(config.audit, baseDir);
+    return await openAuditReader(config.audit, baseDir);
   }
   throw new UsageError("say which log to read: --config FILE or --file PATH");
 }

@@ -25,6 +25,7 @@ import { createRateLimiter } from "../rate-limiter.js";
 import { createCallAnswerer, type CallAnswerer, type WorkerLink } from "./call-answerer.js";
 import { developmentCasForWorkers, generateDevelopmentKeys } from "./development-cas.js";
 import { Outbox, unbatch } from "./outbox.js";
+import { workerNodeFlags } from "./worker-node-flags.js";
 import { fromStartError, type PrimaryMessage, type WorkerMessage, type WorkerStart } from "./protocol.js";
 
 export interface PrimaryOptions {
@@ -105,7 +106,10 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
   let provideStart: (start: WorkerStart) => void = () => undefined;
   const startMessage = new Promise<WorkerStart>((resolve) => (provideStart = resolve));
   const argv = options.workerArgv;
-  cluster.setupPrimary({ serialization: "json", ...(argv && argv.length > 0 ? { exec: argv[0]!, args: argv.slice(1) } : {}) });
+  // A single executable (workerArgv) reads no Node.js flags from its command line: it would hand them
+  // to its embedded CLI as arguments, so its workers start with none.
+  const execArgv = argv ? process.execArgv : workerNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
+  cluster.setupPrimary({ serialization: "json", execArgv, ...(argv && argv.length > 0 ? { exec: argv[0]!, args: argv.slice(1) } : {}) });
 
   /** Starts one worker; resolves with its address once it listens, rejects if it cannot start. */
   function fork(): Promise<string> {
