@@ -4,20 +4,20 @@
 // what editors show on hover and what the reference in docs/configuration.md prints.
 import * as z from "zod/mini";
 import "./zod-locale.js";
-import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
+import { ipFamily } from "./ip-family.js";
 import { compileNodeLookup } from "./node-lookup.js";
 
 const durationPattern = /^(\d+h)?(\d+m)?(\d+s)?$/;
 /** Go-style duration as kubeadm writes it: `8760h`, `90m`, `1h30m`. */
 export const Duration = z.string().check(z.regex(durationPattern, "must be a duration like 8760h, 720h or 90m"), z.refine((s) => s.length > 0, "must not be empty"));
 
-export const IpAddress = z.string().check(z.refine((s) => isIP(s) !== 0, "must be an IPv4 or IPv6 address"));
+export const IpAddress = z.string().check(z.refine((s) => ipFamily(s) !== 0, "must be an IPv4 or IPv6 address"));
 export const Sha256Hex = z.string().check(z.regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits (SHA-256 of the token)"));
 const Rfc1123ish = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 export const DnsName = z.string().check(z.regex(Rfc1123ish, "must be a DNS name (RFC 1123), optionally starting with *."));
 /** certSANs entries may be names or IPs, as in kubeadm's apiServer.certSANs. */
-export const NameOrIp = z.string().check(z.refine((s) => isIP(s) !== 0 || Rfc1123ish.test(s), "must be a DNS name or an IP address"));
+export const NameOrIp = z.string().check(z.refine((s) => ipFamily(s) !== 0 || Rfc1123ish.test(s), "must be a DNS name or an IP address"));
 
 export const KeyAlgorithmName = z.enum(["RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384"]);
 export type KeyAlgorithmName = z.infer<typeof KeyAlgorithmName>;
@@ -105,7 +105,7 @@ export type NodeConfig = z.infer<typeof NodeConfig>;
 export const Cidr = z.string().check(z.refine((s) => {
   const slash = s.indexOf("/");
   if (slash < 0) return false;
-  const family = isIP(s.slice(0, slash));
+  const family = ipFamily(s.slice(0, slash));
   const bits = s.slice(slash + 1);
   return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }, "must be a CIDR like 10.0.0.0/16 or fd00::/64"));

@@ -1,8 +1,8 @@
 // The cluster-wide facts kubeadm derives SANs and subjects from, computed once from the config at start.
 // A value kubeadm could not use either (bad CIDR, bad endpoint) is a config error here, not a refusal later.
-import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
 import type { Config } from "../config/index.js";
+import { ipFamily } from "../config/ip-family.js";
 import { KubecaError } from "../errors/index.js";
 import { parseKubernetesVersion, type KubernetesVersion } from "./kubernetes-version.js";
 import { canonicalIp, normalizeDnsName } from "./name-normalisation.js";
@@ -38,7 +38,7 @@ export function firstServiceIp(serviceSubnet: string): string {
   const slash = first.indexOf("/");
   const addrText = slash < 0 ? "" : first.slice(0, slash);
   const prefixText = slash < 0 ? "" : first.slice(slash + 1);
-  const family = isIP(addrText);
+  const family = ipFamily(addrText);
   const bits = family === 4 ? 32 : 128;
   if (family === 0 || !/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
     throw configError(field, `"${first}" is not a CIDR like 10.96.0.0/12 or fd00::/108`);
@@ -72,8 +72,8 @@ export function controlPlaneEndpointSans(endpoint: string | undefined): SanNames
   if (bracketed) {
     host = bracketed[1] ?? "";
     port = bracketed[2];
-    if (isIP(host) !== 6) throw configError(field, `"${s}": only an IPv6 address may stand in brackets`);
-  } else if (isIP(s) === 0 && s.split(":").length === 2) {
+    if (ipFamily(host) !== 6) throw configError(field, `"${s}": only an IPv6 address may stand in brackets`);
+  } else if (ipFamily(s) === 0 && s.split(":").length === 2) {
     [host, port] = s.split(":") as [string, string];
   }
   if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {

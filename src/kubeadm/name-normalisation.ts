@@ -1,7 +1,7 @@
 // How DNS and IP SANs are compared. A private stand-in for pki/names.ts (normalizeDnsName, canonicalIp),
 // which another engineer is writing; when it lands, import from there and delete this file.
-import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
+import { ipFamily } from "../config/ip-family.js";
 
 /** DNS names compare case-insensitively and without the trailing dot of a fully qualified name. */
 export function normalizeDnsName(name: string): string {
@@ -16,7 +16,7 @@ export function normalizeDnsName(name: string): string {
  * a zone id such as `fe80::1%eth0` is no SAN either).
  */
 export function canonicalIp(text: string): string | undefined {
-  if (isIP(text) === 0 || text.includes("%")) return undefined;
+  if (ipFamily(text) === 0 || text.includes("%")) return undefined;
   const addr = ipaddr.parse(text);
   if (addr.kind() === "ipv4") return addr.toString();
   const v6 = addr as ipaddr.IPv6;

@@ -1,6 +1,7 @@
 // DNS name and IP address normalisation, shared by the CSR reader and policy so both compare the same
 // text. An IPv4-mapped IPv6 address is a different SAN from the IPv4 address: it is never collapsed.
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv4 } from "node:net";
+import { ipFamily } from "../config/ip-family.js";
 
 /** Lowercase, without one trailing dot: the form DNS SANs are compared in. */
 export function normalizeDnsName(name: string): string {
@@ -62,7 +63,7 @@ export function canonicalIp(input: string | Uint8Array): string | undefined {
 /** The 4 or 16 bytes of an address in text form, or undefined. */
 export function ipBytes(text: string): Uint8Array | undefined {
   if (isIPv4(text)) return new Uint8Array(text.split(".").map(Number));
-  if (!isIPv6(text) || text.includes("%")) return undefined;
+  if (ipFamily(text) !== 6 || text.includes("%")) return undefined;
   return ipv6Bytes(text);
 }
 
