@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { parseDocument } from "yaml";
 import { parseConfig, parseConfigText } from "../../src/config/index.js";
 import { isKubecaError } from "../../src/errors/index.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 const VALID = {
   apiVersion: "kubeca.dev/v1alpha1",
@@ -39,18 +40,6 @@ function answer(text: string): unknown {
   }
 }
 
-// xorshift32: the same texts on every run.
-function seeded(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 /** JSON of `value` with seeded whitespace, \u-escaped key letters, duplicated and dropped keys. */
 function randomJson(value: unknown, next: () => number): string {
@@ -84,7 +73,7 @@ describe("a config written as JSON", () => {
   });
 
   it("answers as the YAML parser on 400 seeded variations (whitespace, escapes, duplicates, missing fields)", () => {
-    const next = seeded(0x6a736f6e);
+    const next = seededRandom(0x6a736f6e);
     const outcomes = { loaded: 0, refused: 0, duplicate: 0 };
     for (let i = 0; i < 400; i++) {
       const text = randomJson(VALID, next);

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { isIP } from "node:net";
 import { describe, it } from "node:test";
 import { ipFamily } from "../../src/config/ip-family.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 const CASES = [
   "10.0.0.1", "0.0.0.0", "255.255.255.255", "256.0.0.1", "010.0.0.1", "10.1", "10.0.0.1.", "1.2.3.4/8",
@@ -12,18 +13,6 @@ const CASES = [
   "kubernetes", "kubernetes.default.svc.cluster.local", "*.example.com", "cp1:6443", "a:b", "abcd", "ffff",
 ];
 
-// xorshift32: the same strings on every run.
-function seeded(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 describe("ipFamily", () => {
   it("answers as node:net's isIP on addresses, near misses and names", () => {
@@ -35,7 +24,7 @@ describe("ipFamily", () => {
   });
 
   it("answers as isIP on 20,000 seeded strings made of address pieces", () => {
-    const next = seeded(0x69706661);
+    const next = seededRandom(0x69706661);
     const pieces = ["0", "1", "10", "255", "256", "010", "ff", "fe80", "FFFF", "db8", "", "%1", "x", "a.b"];
     const separators = [".", ".", ":", "::"];
     const families = { 0: 0, 4: 0, 6: 0 };
