@@ -5,18 +5,17 @@
 // /readyz with a KMS-backed CA, with no AWS SDK Node-version warning (which Node 20 does print).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { createCaCertificate, randomSerial } from "../../src/pki/index.js";
-import { createSigner } from "../../src/signers/index.js";
 import { built, BUILT, node22, ROOT } from "../support/built.js";
+import { TEST_AWS_CREDENTIALS, writeKmsCa } from "../support/kms-ca.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
 import { workerNodeFlags } from "../../src/server/cluster/worker-node-flags.js";
 
@@ -112,7 +111,7 @@ describe("the Dockerfile", () => {
 describe("the image's ENTRYPOINT under Node 22", () => {
   let dir: string;
   let kms: KmsServer;
-  const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
+  const credentials = TEST_AWS_CREDENTIALS;
   // The image's own NODE_OPTIONS (its ENV), as the image runs the ENTRYPOINT.
   const imageNodeOptions = lines.find((l) => l.startsWith("ENV NODE_OPTIONS="))?.slice("ENV NODE_OPTIONS=".length) ?? "";
   const env = () => ({ PATH: process.env.PATH ?? "", NODE_OPTIONS: imageNodeOptions, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_EC2_METADATA_DISABLED: "true" });
@@ -133,22 +132,14 @@ describe("the image's ENTRYPOINT under Node 22", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "kubeca-image-"));
     kms = await startKmsServer();
-    const keyArn = (await kms.createKey("ECC_NIST_P256")).arn;
-    const signer = await createSigner({ type: "aws-kms", keyId: keyArn, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1", timeoutMs: 3000 }, { credentials });
-    const now = Date.now();
-    const der = await createCaCertificate({ commonName: "kubernetes", signer, serial: randomSerial(), notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000) });
-    mkdirSync(join(dir, "pki"));
-    writeFileSync(join(dir, "pki", "ca.crt"), new X509Certificate(der).toString());
+    const ca = await writeKmsCa(kms, dir, 86_400_000);
     writeFileSync(
       join(dir, "kubeca.yaml"),
       [
         "apiVersion: kubeca.dev/v1alpha1",
         "kind: Config",
         "cluster: { etcd: { local: false } }",
-        "cas:",
-        "  ca:",
-        "    certificate: { file: pki/ca.crt }",
-        `    signer: { type: aws-kms, keyId: "${keyArn}", region: us-east-1, endpoint: "${kms.url}" }`,
+        ...ca.configLines,
         "nodes:",
         "  - { name: cp1, role: control-plane, advertiseAddress: 10.0.0.10 }",
         "callers:",

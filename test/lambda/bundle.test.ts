@@ -5,14 +5,13 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createHash, X509Certificate } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createCaCertificate, randomSerial } from "../../src/pki/index.js";
-import { createSigner } from "../../src/signers/index.js";
 import { buildCsr, withCommonName, withOrganizations } from "../support/csr-builder.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
+import { TEST_AWS_CREDENTIALS as credentials, writeKmsCa } from "../support/kms-ca.js";
 import { built, BUILT, ROOT } from "../support/built.js";
 import { readMetafile, staticallyLoaded, type Metafile } from "../support/metafile.js";
 import { httpApiEvent, lambdaContext, restApiEvent } from "./api-gateway-events.js";
@@ -24,7 +23,6 @@ function coldStart(): { meta: Metafile; loaded: Set<string> } {
 }
 
 const TOKEN = "bundle-test-token-0123456789";
-const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
 
 // Imports the bundle in a child process (a cold start), runs the events through `handler`, and
 // writes the responses to a file (stdout belongs to the function's log).
@@ -49,30 +47,16 @@ describe("the Lambda bundle", () => {
     dir = mkdtempSync(join(tmpdir(), "kubeca-bundle-"));
 
     kms = await startKmsServer();
-    keyArn = (await kms.createKey("ECC_NIST_P256")).arn;
-    const signerConfig = { type: "aws-kms", keyId: keyArn, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1", timeoutMs: 3000 } as const;
-    const signer = await createSigner(signerConfig, { credentials });
-    const now = Date.now();
-    const der = await createCaCertificate({
-      commonName: "kubernetes",
-      signer,
-      serial: randomSerial(),
-      notBefore: new Date(now - 60_000),
-      notAfter: new Date(now + 365 * 86_400_000),
-    });
-    caPem = new X509Certificate(der).toString();
-    mkdirSync(join(dir, "task", "pki"), { recursive: true });
-    writeFileSync(join(dir, "task", "pki", "ca.crt"), caPem);
+    const ca = await writeKmsCa(kms, join(dir, "task"));
+    keyArn = ca.keyArn;
+    caPem = ca.pem;
     writeFileSync(
       join(dir, "task", "kubeca.yaml"),
       [
         "apiVersion: kubeca.dev/v1alpha1",
         "kind: Config",
         "cluster: { etcd: { local: false } }",
-        "cas:",
-        "  ca:",
-        "    certificate: { file: pki/ca.crt }",
-        `    signer: { type: aws-kms, keyId: "${keyArn}", region: us-east-1, endpoint: "${kms.url}" }`,
+        ...ca.configLines,
         "nodes:",
         "  - { name: cp1, role: control-plane, advertiseAddress: 10.0.0.10 }",
         "callers:",

@@ -6,20 +6,18 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { createCaCertificate, randomSerial } from "../../src/pki/index.js";
-import { createSigner } from "../../src/signers/index.js";
 import { startHarness, type Harness } from "../kubelet/harness.js";
+import { TEST_AWS_CREDENTIALS as credentials, writeKmsCa } from "../support/kms-ca.js";
 import { startKmsServer, type KmsServer } from "../support/kms-server.js";
 import { built, ROOT } from "../support/built.js";
 import { lambdaContext } from "./api-gateway-events.js";
 import { scheduledEvent } from "./scheduled-event.js";
 
-const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
 
 // Imports the bundle in a child process (a cold start), invokes `handler` once and writes its result
 // to a file (stdout belongs to the function's log).
@@ -42,23 +40,15 @@ describe("the built kubelet sweep", () => {
     dir = mkdtempSync(join(tmpdir(), "kubeca-sweep-bundle-"));
     kms = await startKmsServer();
     h = await startHarness();
-    const keyArn = (await kms.createKey("ECC_NIST_P256")).arn;
-    const signer = await createSigner({ type: "aws-kms", keyId: keyArn, region: "us-east-1", endpoint: kms.url, rsaPadding: "pkcs1", timeoutMs: 3000 }, { credentials });
-    const now = Date.now();
-    const der = await createCaCertificate({ commonName: "kubernetes", signer, serial: randomSerial(), notBefore: new Date(now - 60_000), notAfter: new Date(now + 365 * 86_400_000) });
-    caPem = new X509Certificate(der).toString();
-    mkdirSync(join(dir, "task", "pki"), { recursive: true });
-    writeFileSync(join(dir, "task", "pki", "ca.crt"), caPem);
+    const ca = await writeKmsCa(kms, join(dir, "task"));
+    caPem = ca.pem;
     writeFileSync(
       join(dir, "task", "kubeca.yaml"),
       [
         "apiVersion: kubeca.dev/v1alpha1",
         "kind: Config",
         "cluster: { etcd: { local: false } }",
-        "cas:",
-        "  ca:",
-        "    certificate: { file: pki/ca.crt }",
-        `    signer: { type: aws-kms, keyId: "${keyArn}", region: us-east-1, endpoint: "${kms.url}" }`,
+        ...ca.configLines,
         "nodes:",
         "  - { name: cp-1, role: control-plane, advertiseAddress: 10.0.0.10 }",
         "kubeletSigner: { nodeWaitSeconds: 0 }",
