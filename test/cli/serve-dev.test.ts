@@ -87,6 +87,16 @@ describe("kubeca serve --dev", () => {
     assert.match(r.stderr, /--config FILE is required .*never runs without a config/);
   });
 
+  it("a second --dev start on the port in use fails before it writes over the running server's CA certificates", async () => {
+    const dev = join(dir, ".kubeca-dev");
+    const files = ["ca.crt", "etcd/ca.crt", "front-proxy-ca.crt", "../config.yaml", "../token"].map((f) => join(dev, "pki", f));
+    const before = await Promise.all(files.map((f) => readFile(f, "utf8")));
+    const r = await run(["serve", "--dev", "--port", new URL(url).port], dir);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /already in use \(EADDRINUSE\)/);
+    assert.deepEqual(await Promise.all(files.map((f) => readFile(f, "utf8"))), before, "the running server's files are untouched");
+  });
+
   it("--dev refuses a non-loopback address", async () => {
     const r = await run(["serve", "--dev", "--host", "0.0.0.0"], dir);
     assert.equal(r.code, 2);

@@ -3,7 +3,7 @@
 // (src/server/cluster).
 import cluster from "node:cluster";
 import { readFile } from "node:fs/promises";
-import { isIP } from "node:net";
+import { createServer, isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { loadConfigFile, type LoadedConfig } from "../../config/index.js";
 import { ServeMetrics } from "../../metrics/prometheus.js";
@@ -64,6 +64,9 @@ export const serveCommand: CommandRunner = {
     let loaded: LoadedConfig;
     let banner: string | undefined;
     if (values.dev) {
+      // A dev start mints new CAs and writes their certificates over the folder's; a second
+      // `npm start` beside a running one must fail on the port before it does that.
+      await checkPortFree(host, port);
       const env = await prepareDevEnvironment(values["dev-dir"]);
       loaded = values.config ? await loadConfigFile(values.config) : env.loaded;
       banner = devBanner(env.configPath, env.tokenPath, env.pkiDir, values.config);
@@ -117,6 +120,17 @@ export const serveCommand: CommandRunner = {
     return EXIT_OK;
   },
 };
+
+/** Fails as listen would (EADDRINUSE, EACCES) if host:port cannot be listened on now; port 0 always can. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", reject);
+    probe.listen({ host, port, exclusive: true }, () => resolve());
+  });
+  await new Promise((resolve) => probe.close(resolve));
+}
 
 function parseWorkers(text: string): number {
   const n = Number(text);
